@@ -1,0 +1,135 @@
+"""The broker: hands committed events, encoded once, to every live stream's bounded queue.
+
+See docs/architecture.md. It never touches SQL and never waits: `publish` appends the same
+bytes object to each subscriber's queue and wakes it. A subscriber that falls too far behind
+is closed (it will reconnect and resume from the store) instead of slowing anyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from parlour.model import Event, Seq, SessionId
+from parlour.wire import event_frame
+
+# SPEC guarantee 6: a reader more than about 1 MiB or 1,000 events behind is disconnected.
+MAX_PENDING_EVENTS = 1000
+MAX_PENDING_BYTES = 1 << 20
+
+
+class StreamClosed(Exception):
+    """Raised to a subscriber whose stream has ended; `reason` says why, for the log."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Subscription:
+    """One stream's queue of encoded events. Only its own stream task reads it."""
+
+    __slots__ = (
+        "_broker",
+        "_pending",
+        "_pending_bytes",
+        "_wake",
+        "closed",
+        "listening",
+        "on_close",
+        "session",
+    )
+
+    def __init__(self, broker: Broker, session: SessionId) -> None:
+        self._broker = broker
+        self.session = session
+        self._pending: deque[tuple[Seq, bytes]] = deque()
+        self._pending_bytes = 0
+        self._wake = asyncio.Event()
+        self.closed: str | None = None
+        # Until the stream has replayed the backlog it ignores live events (it will read
+        # them from the store); registered from the start so logout can still end it.
+        self.listening = False
+        self.on_close: Callable[[str], None] | None = None
+
+    def push(self, frames: list[tuple[Seq, bytes]], size: int) -> None:
+        if self.closed is not None or not self.listening:
+            return
+        self._pending.extend(frames)
+        self._pending_bytes += size
+        if len(self._pending) > MAX_PENDING_EVENTS or self._pending_bytes > MAX_PENDING_BYTES:
+            self.close("fell too far behind")
+        self._wake.set()
+
+    def close(self, reason: str) -> None:
+        if self.closed is not None:
+            return
+        self.closed = reason
+        self._pending.clear()
+        self._wake.set()
+        if self.on_close is not None:
+            self.on_close(reason)
+
+    async def take(self, idle_seconds: float) -> list[tuple[Seq, bytes]]:
+        """Everything queued, waiting up to `idle_seconds`; [] if nothing came.
+
+        Raises StreamClosed once the subscription is closed.
+        """
+        if not self._pending and self.closed is None:
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), idle_seconds)
+        if self.closed is not None:
+            raise StreamClosed(self.closed)
+        frames = list(self._pending)
+        self._pending.clear()
+        self._pending_bytes = 0
+        return frames
+
+    def unsubscribe(self) -> None:
+        self._broker.remove(self)
+
+
+class Broker:
+    def __init__(self) -> None:
+        self._subscriptions: set[Subscription] = set()
+        self._by_session: dict[SessionId, set[Subscription]] = {}
+
+    def publish(self, events: Iterable[Event]) -> None:
+        """Deliver committed events (in sequence order) to every live stream."""
+        frames = [(event.seq, event_frame(event)) for event in events]
+        if not frames:
+            return
+        size = sum(len(frame) for _, frame in frames)
+        for subscription in self._subscriptions:
+            subscription.push(frames, size)
+
+    def subscribe(self, session: SessionId) -> Subscription:
+        subscription = Subscription(self, session)
+        self._subscriptions.add(subscription)
+        self._by_session.setdefault(session, set()).add(subscription)
+        return subscription
+
+    def remove(self, subscription: Subscription) -> None:
+        self._subscriptions.discard(subscription)
+        peers = self._by_session.get(subscription.session)
+        if peers is not None:
+            peers.discard(subscription)
+            if not peers:
+                del self._by_session[subscription.session]
+
+    def end_sessions(self, sessions: Iterable[SessionId], reason: str) -> None:
+        """End every stream opened with one of these sessions (logout, revocation, expiry)."""
+        for session in sessions:
+            for subscription in list(self._by_session.get(session, ())):
+                subscription.close(reason)
+
+    def end_all(self, reason: str) -> None:
+        for subscription in list(self._subscriptions):
+            subscription.close(reason)
+
+    @property
+    def stream_count(self) -> int:
+        return len(self._subscriptions)

@@ -1,0 +1,54 @@
+"""Config: every setting of `parlour serve`, parsed and validated once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+DURATION = re.compile(r"^\s*(\d{1,12})\s*([smhd]?)\s*$")
+UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`30s`, `5m`, `24h`, `90d`, or a bare number of seconds; anything else is ValueError."""
+    m = DURATION.match(text)
+    if m is None:
+        raise ValueError(
+            f"{text!r} is not a duration: use a whole number with s, m, h or d (e.g. 30s, 90d)"
+        )
+    seconds = int(m.group(1)) * UNIT_SECONDS[m.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"{text!r} is not a duration: it must be longer than zero")
+    if seconds > 100 * 365 * 86400:
+        raise ValueError(f"{text!r} is too long a duration (at most 100 years)")
+    return timedelta(seconds=seconds)
+
+
+def format_duration(d: timedelta) -> str:
+    """The shortest exact spelling of a duration, for --help and logs."""
+    seconds = int(d.total_seconds())
+    for suffix, unit in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % unit == 0:
+            return f"{seconds // unit}{suffix}"
+    return f"{seconds}s"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    database: str = "parlour.db"
+    address: str = "127.0.0.1"
+    port: int = 64209
+    message_expiry: timedelta = timedelta(days=90)
+    channel_expiry: timedelta = timedelta(days=90)
+    invite_expiry: timedelta = timedelta(days=1)
+    session_expiry: timedelta = timedelta(days=7)
+    heartbeat: timedelta = timedelta(seconds=30)
+    expiry_interval: timedelta = timedelta(seconds=60)
+    behind_https: bool = False
+    login_failures: int = 10
+    login_window: timedelta = timedelta(minutes=5)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database.startswith(("postgresql://", "postgres://"))

@@ -1,0 +1,11 @@
+"""Boot: the consistent snapshot a client starts from (SPEC "Boot")."""
+
+from __future__ import annotations
+
+from parlour.model import Snapshot
+from parlour.store import Store
+
+
+async def boot(store: Store) -> Snapshot:
+    """Everything up to and including `resume_point`, read in one read transaction."""
+    return await store.select_snapshot()

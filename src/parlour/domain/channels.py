@@ -1,0 +1,24 @@
+"""Channels: creating and deleting rooms (SPEC "Channels and messages")."""
+
+from __future__ import annotations
+
+from parlour.domain.names import normalize_name
+from parlour.errors import NotFound
+from parlour.model import Channel, ChannelId, is_well_formed_id, new_id, now
+from parlour.store import Store
+
+
+async def create_channel(store: Store, name: str) -> Channel:
+    """Raises InvalidInput, NameTaken (same NFKC case-folded name exists)."""
+    shown, key = normalize_name(name, "channel")
+    channel = Channel(ChannelId(new_id("C")), shown, now())
+    await store.insert_channel(channel, key)
+    return channel
+
+
+async def delete_channel(store: Store, channel_id: str) -> ChannelId:
+    """Raises NotFound, ChannelNotEmpty."""
+    if not is_well_formed_id(channel_id, "C"):
+        raise NotFound("No such channel.")
+    event = await store.delete_channel(ChannelId(channel_id), now())
+    return event.id

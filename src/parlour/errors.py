@@ -1,0 +1,93 @@
+"""The domain error tree: outcomes, not transports (http/errors.py maps them to statuses)."""
+
+from __future__ import annotations
+
+
+class ParlourError(Exception):
+    """Base of every error a user of parlour can cause; `detail` is shown to them verbatim."""
+
+    title = "Error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInput(ParlourError):
+    title = "Invalid input"
+
+
+class NotAuthenticated(ParlourError):
+    title = "Not logged in"
+
+
+class NotAllowed(ParlourError):
+    title = "Not allowed"
+
+
+class NotFound(ParlourError):
+    title = "Not found"
+
+
+class Conflict(ParlourError):
+    title = "Conflict"
+
+
+class Gone(ParlourError):
+    title = "Gone"
+
+
+class RateLimited(ParlourError):
+    title = "Too many attempts"
+
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class NotReady(ParlourError):
+    title = "Not ready"
+
+
+class Unavailable(ParlourError):
+    """The server cannot complete a change right now (e.g. the disk is full); retry later."""
+
+    title = "Unavailable"
+
+
+class SetupRequired(NotReady):
+    def __init__(self) -> None:
+        super().__init__(
+            "This server has not been set up yet: create the first user with POST /api/setup."
+        )
+
+
+class SetupAlreadyDone(Conflict):
+    def __init__(self) -> None:
+        super().__init__("Setup is already completed; log in instead.")
+
+
+class NameTaken(Conflict):
+    pass
+
+
+class ChannelNotEmpty(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "The channel still holds messages; it can be deleted once they are all gone."
+        )
+
+
+class ResumePointTooOld(Gone):
+    def __init__(self) -> None:
+        super().__init__(
+            "Events after this resume point have been forgotten; boot again (GET /api/boot)."
+        )
+
+
+class StorageError(Exception):
+    """The store could not do its job (disk full, database broken): not the user's fault."""
+
+
+class StartupRefused(Exception):
+    """The database cannot be opened as it is; the message tells the operator what to do."""

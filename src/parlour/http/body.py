@@ -1,0 +1,99 @@
+"""Request bodies: size limit (413), media type (415), JSON shape (400), per SPEC's order."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar, cast
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from parlour.errors import InvalidInput
+from parlour.http.errors import HttpProblem
+from parlour.wire import encode
+
+# SPEC "HTTP conventions": 65,536 bytes are accepted, one byte more gets 413.
+MAX_BODY_BYTES = 65_536
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+
+class Credentials(msgspec.Struct):
+    name: str
+    password: str
+
+
+class PasswordChange(msgspec.Struct):
+    password: str
+    to: str
+
+
+class NewChannel(msgspec.Struct):
+    name: str
+
+
+class NewMessage(msgspec.Struct):
+    body: str
+
+
+class NoFields(msgspec.Struct):
+    pass
+
+
+async def read_body(request: Request) -> bytes:
+    """The whole body, or HttpProblem(413) as soon as it is known to be too large."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise HttpProblem(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise HttpProblem(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def is_json(request: Request) -> bool:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json"
+
+
+def check_media_type(request: Request, body: bytes) -> None:
+    """415 for a body that is not declared as JSON (an empty body needs no type)."""
+    if body and not is_json(request):
+        raise HttpProblem(
+            415, "Send the request body as JSON, with Content-Type: application/json."
+        )
+
+
+_decoders: dict[type[msgspec.Struct], Any] = {}
+
+
+def parse_body(body: bytes, shape: type[T]) -> T:
+    """Decode a JSON object into `shape`; unknown fields are ignored. Raises InvalidInput."""
+    if not body.strip():
+        if shape is NoFields:
+            return shape()
+        raise InvalidInput("The request needs a JSON body.")
+    decoder = _decoders.get(shape)
+    if decoder is None:
+        decoder = _decoders[shape] = msgspec.json.Decoder(shape)
+    try:
+        result = decoder.decode(body)
+    except msgspec.ValidationError as e:
+        raise InvalidInput(f"The request body is not valid: {e}.") from e
+    except msgspec.DecodeError as e:
+        raise InvalidInput(f"The request body is not valid JSON: {e}.") from e
+    return cast(T, result)
+
+
+def respond(status: int, data: object) -> Response:
+    """A JSON response; API answers are never cached (they carry per-user state)."""
+    return Response(
+        encode(data),
+        status_code=status,
+        media_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )

@@ -1,0 +1,133 @@
+"""The one mapping from errors to HTTP statuses, rendered as RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from parlour.errors import (
+    Conflict,
+    Gone,
+    InvalidInput,
+    NotAllowed,
+    NotAuthenticated,
+    NotFound,
+    NotReady,
+    ParlourError,
+    RateLimited,
+    StorageError,
+    Unavailable,
+)
+from parlour.wire import encode
+
+log = logging.getLogger("parlour.http")
+
+STATUS_BY_CATEGORY: dict[type[ParlourError], int] = {
+    InvalidInput: 400,
+    NotAuthenticated: 401,
+    NotAllowed: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Gone: 410,
+    RateLimited: 429,
+    NotReady: 503,
+    Unavailable: 503,
+}
+
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    410: "Gone",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+class HttpProblem(Exception):
+    """An error the HTTP layer itself detects (413, 415, 405, unknown route)."""
+
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.headers = headers or {}
+
+
+def status_of(error: ParlourError) -> int:
+    """Walk the MRO so a concrete error (NameTaken) finds its category (Conflict)."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_CATEGORY:
+            return STATUS_BY_CATEGORY[cls]
+    return 500
+
+
+def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
+    body = {
+        "type": "about:blank",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    return Response(
+        encode(body),
+        status_code=status,
+        media_type="application/problem+json",
+        headers=headers,
+    )
+
+
+async def on_parlour_error(request: Request, exc: Exception) -> Response:
+    exc = cast(ParlourError, exc)
+    headers = None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after_seconds)}
+    return problem(status_of(exc), exc.detail, headers)
+
+
+async def on_http_problem(request: Request, exc: Exception) -> Response:
+    exc = cast(HttpProblem, exc)
+    return problem(exc.status, exc.detail, exc.headers)
+
+
+async def on_http_exception(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (unknown route, wrong method) as problem+json too."""
+    exc = cast(HTTPException, exc)
+    detail = {
+        404: f"There is nothing at {request.url.path}.",
+        405: f"{request.method} is not allowed on {request.url.path}.",
+    }.get(exc.status_code, str(exc.detail))
+    return problem(exc.status_code, detail, dict(exc.headers or {}))
+
+
+async def on_storage_error(request: Request, exc: Exception) -> Response:
+    log.error("storage failure on %s %s: %s", request.method, request.url.path, exc)
+    return problem(
+        500,
+        "The server could not read or save this data (a storage failure, e.g. a full disk). "
+        "Nothing was changed; try again later.",
+    )
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, "Something went wrong on the server; the failure has been logged.")
+
+
+EXCEPTION_HANDLERS = {
+    ParlourError: on_parlour_error,
+    HttpProblem: on_http_problem,
+    HTTPException: on_http_exception,
+    StorageError: on_storage_error,
+    Exception: on_unexpected,
+}

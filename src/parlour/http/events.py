@@ -1,0 +1,45 @@
+"""GET /api/events: where the resume point comes from, then the stream (see sse.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from parlour.domain.stream import EventStream
+from parlour.errors import InvalidInput
+from parlour.http.body import NoFields
+from parlour.http.guards import admit_user
+from parlour.http.sse import EventStreamResponse
+from parlour.http.state import parlour_of
+
+# Beyond any sequence a server will reach; keeps int() of a huge string cheap and bounded.
+MAX_RESUME_DIGITS = 19
+
+
+def resume_point_of(request: Request) -> int:
+    """`Last-Event-ID` when present and non-empty (browsers send it on reconnect), else the
+    `resume_point` query parameter. An invalid header is not rescued by a valid query."""
+    header = request.headers.get("last-event-id")
+    source, value = (
+        ("Last-Event-ID header", header)
+        if header
+        else ("resume_point parameter", request.query_params.get("resume_point"))
+    )
+    if value is None:
+        raise InvalidInput(
+            "Say where to resume: the resume_point parameter (from GET /api/boot) "
+            "or a Last-Event-ID header."
+        )
+    if not (value.isascii() and value.isdigit()) or len(value) > MAX_RESUME_DIGITS:
+        raise InvalidInput(f"The {source} must be a non-negative integer, not {value!r}.")
+    return int(value)
+
+
+async def get_events(request: Request) -> Response:
+    p = parlour_of(request)
+    session, _ = await admit_user(request, NoFields)
+    resume_point = resume_point_of(request)
+    stream = await EventStream.open(p.store, p.broker, session.id, resume_point)
+    return EventStreamResponse(stream, p.config.heartbeat / timedelta(seconds=1), p.shutting_down)

@@ -1,0 +1,97 @@
+"""SSE framing on the wire: headers, `retry:`, heartbeats, disconnects and shutdown.
+
+See docs/architecture.md. One task per stream writes what the domain's EventStream yields.
+A peer that stops reading blocks only its own task: when its queue overflows, the broker
+closes the subscription, and this task abandons the blocked write so the connection closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+
+from parlour.broker import StreamClosed, Subscription
+from parlour.domain.stream import EventStream
+from parlour.wire import HEARTBEAT_FRAME
+
+log = logging.getLogger("parlour.stream")
+
+# Browsers wait this long before reconnecting after a dropped stream.
+RETRY_MILLISECONDS = 2000
+HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+
+
+class EventStreamResponse(Response):
+    """A response that follows one EventStream until it ends."""
+
+    def __init__(
+        self, stream: EventStream, heartbeat_seconds: float, shutting_down: asyncio.Event
+    ) -> None:
+        super().__init__(status_code=200)
+        self.stream = stream
+        self.heartbeat_seconds = heartbeat_seconds
+        self.shutting_down = shutting_down
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        stream = self.stream
+        subscription = stream.subscription
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("an event stream must run in a task")
+        writing = False
+
+        def on_close(reason: str) -> None:
+            # A write blocked on a peer that does not read would never return by itself.
+            if writing and reason != CLIENT_LEFT:
+                task.cancel()
+
+        subscription.on_close = on_close
+        watcher = asyncio.create_task(_watch_disconnect(receive, subscription))
+        shutdown_waiter = asyncio.ensure_future(self.shutting_down.wait())
+        shutdown_waiter.add_done_callback(lambda _: subscription.close("server shutting down"))
+        completed = False
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+            await send(_chunk(b"retry: %d\n\n" % RETRY_MILLISECONDS))
+            while True:
+                chunk = await stream.next_chunk(self.heartbeat_seconds)
+                writing = True
+                await send(_chunk(chunk or HEARTBEAT_FRAME))
+                writing = False
+        except StreamClosed as closed:
+            log.debug("stream ended: %s", closed.reason)
+            completed = True
+        except asyncio.CancelledError:
+            if subscription.closed is None:
+                raise
+            # We cancelled our own blocked write (see on_close): drop the connection.
+            task.uncancel()
+            log.info("stream dropped: %s", subscription.closed)
+        finally:
+            watcher.cancel()
+            shutdown_waiter.cancel()
+            stream.close()
+        if completed:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+CLIENT_LEFT = "client disconnected"
+
+
+async def _watch_disconnect(receive: Receive, subscription: Subscription) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            subscription.close(CLIENT_LEFT)
+            return
+
+
+def _chunk(data: bytes) -> Message:
+    return {"type": "http.response.body", "body": data, "more_body": True}

@@ -1,0 +1,29 @@
+"""The collaborators a request handler works with, built once by app.py."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import cast
+
+from starlette.requests import HTTPConnection
+
+from parlour.broker import Broker
+from parlour.config import Config
+from parlour.domain.sessions import LoginThrottle
+from parlour.domain.setup import SetupState
+from parlour.store import Store
+
+
+@dataclass(slots=True)
+class Parlour:
+    config: Config
+    store: Store
+    broker: Broker
+    setup: SetupState
+    throttle: LoginThrottle
+    shutting_down: asyncio.Event
+
+
+def parlour_of(conn: HTTPConnection) -> Parlour:
+    return cast(Parlour, conn.app.state.parlour)

@@ -1,0 +1,142 @@
+"""The vocabulary of parlour: ids, entities and the closed union of events (the wire schema)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal, NewType
+
+UserId = NewType("UserId", str)
+ChannelId = NewType("ChannelId", str)
+MessageId = NewType("MessageId", str)
+InviteId = NewType("InviteId", str)
+SessionId = NewType("SessionId", str)
+"""A session is known by the hash of its token, never the token itself."""
+
+Seq = NewType("Seq", int)
+"""A position in the server-wide event sequence (SPEC "Vocabulary")."""
+
+# 24 characters of base64url carry 144 bits: far beyond guessing, and over SPEC's minimum of 16.
+ID_RANDOM_BYTES = 18
+
+
+def new_id(prefix: Literal["U", "C", "M", "I"]) -> str:
+    """A fresh opaque id: the prefix letter, then 24 URL-safe characters from the OS CSPRNG."""
+    return prefix + secrets.token_urlsafe(ID_RANDOM_BYTES)
+
+
+def is_well_formed_id(value: str, prefix: str) -> bool:
+    """Whether `value` could be an id we issued; a malformed id is simply "not found"."""
+    return (
+        len(value) >= 17
+        and len(value) <= 64
+        and value[0] == prefix
+        and all(c.isascii() and (c.isalnum() or c in "-_") for c in value[1:])
+    )
+
+
+def format_time(at: datetime) -> str:
+    """RFC 3339 in UTC with millisecond precision and a `Z` suffix, as SPEC requires."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+def now() -> datetime:
+    """The current time, truncated to milliseconds so that what we store is what we show."""
+    t = datetime.now(UTC)
+    return t.replace(microsecond=t.microsecond - t.microsecond % 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: UserId
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    id: ChannelId
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: MessageId
+    channel: ChannelId
+    sender: UserId
+    body: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    id: InviteId
+    issuer: User
+    issued_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    id: SessionId
+    user: User
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UserCreated:
+    seq: Seq
+    at: datetime
+    user: User
+    type: Literal["user"] = "user"
+    event: Literal["created"] = "created"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCreated:
+    seq: Seq
+    at: datetime
+    channel: Channel
+    type: Literal["channel"] = "channel"
+    event: Literal["created"] = "created"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelDeleted:
+    seq: Seq
+    at: datetime
+    id: ChannelId
+    type: Literal["channel"] = "channel"
+    event: Literal["deleted"] = "deleted"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSent:
+    seq: Seq
+    at: datetime
+    message: Message
+    type: Literal["message"] = "message"
+    event: Literal["sent"] = "sent"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDeleted:
+    seq: Seq
+    at: datetime
+    id: MessageId
+    channel: ChannelId
+    type: Literal["message"] = "message"
+    event: Literal["deleted"] = "deleted"
+
+
+Event = UserCreated | ChannelCreated | ChannelDeleted | MessageSent | MessageDeleted
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What `/api/boot` shows: the effect of every event up to and including `resume_point`."""
+
+    resume_point: Seq
+    users: list[User]
+    channels: list[Channel]
+    messages: list[Message]

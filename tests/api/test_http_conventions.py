@@ -1,0 +1,430 @@
+"""HTTP conventions: body limits, content types, JSON errors, ids, problem documents, order."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, invite_user
+
+MAX_BODY_BYTES = 65_536
+UNKNOWN_CHANNEL = "C" + "x" * 24
+UNKNOWN_MESSAGE = "M" + "x" * 24
+UNKNOWN_INVITE = "I" + "x" * 24
+JSON = {"content-type": "application/json"}
+TEXT = {"content-type": "text/plain"}
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """Assert an RFC 9457 problem document with this status; return its body."""
+    assert response.status_code == status, f"{response.status_code}: {response.text}"
+    media_type = response.headers.get("content-type", "").split(";")[0].strip()
+    assert media_type == "application/problem+json", response.headers.get("content-type")
+    body: dict[str, Any] = response.json()
+    assert body["type"] == "about:blank"
+    assert body["status"] == status
+    assert isinstance(body["title"], str)
+    assert body["title"].strip()
+    assert isinstance(body["detail"], str)
+    assert body["detail"].strip()
+    return body
+
+
+def padded(payload: dict[str, Any], size: int) -> bytes:
+    """`payload` as JSON followed by white space, exactly `size` bytes long (still valid JSON)."""
+    encoded = json.dumps(payload).encode()
+    assert len(encoded) <= size
+    return encoded + b" " * (size - len(encoded))
+
+
+def create(client: httpx.Client, name: str = "general") -> str:
+    r = client.post("/api/channels", json={"name": name})
+    assert r.status_code == 202, r.text
+    channel_id: str = r.json()["id"]
+    return channel_id
+
+
+@pytest.fixture(scope="module")
+def unset_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server that is never set up."""
+    s = ServerProcess(tmp_path_factory.mktemp("unset") / "parlour.db").start()
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def shared(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[ServerProcess, httpx.Client]]:
+    """One set-up server whose state the checks here only add to."""
+    s = ServerProcess(tmp_path_factory.mktemp("shared") / "parlour.db").start()
+    c = s.client()
+    r = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
+    assert r.status_code == 200, r.text
+    yield s, c
+    s.close()
+
+
+@pytest.fixture
+def channel(shared: tuple[ServerProcess, httpx.Client]) -> str:
+    """A channel on the shared server, new for each test."""
+    _, owner = shared
+    return create(owner, f"room {len(owner.get('/api/boot').json()['channels'])}")
+
+
+# --- body size ---------------------------------------------------------------------------
+
+
+def test_a_body_of_65536_bytes_is_accepted(
+    shared: tuple[ServerProcess, httpx.Client], channel: str
+) -> None:
+    _, owner = shared
+    content = padded({"body": "exactly at the limit"}, MAX_BODY_BYTES)
+    r = owner.post(f"/api/channels/{channel}", content=content, headers=JSON)
+    assert r.status_code == 202, r.text
+    assert r.json()["body"] == "exactly at the limit"
+
+
+def test_a_body_of_65537_bytes_answers_413(
+    shared: tuple[ServerProcess, httpx.Client], channel: str
+) -> None:
+    _, owner = shared
+    content = padded({"body": "one byte over"}, MAX_BODY_BYTES + 1)
+    assert_problem(owner.post(f"/api/channels/{channel}", content=content, headers=JSON), 413)
+    messages = owner.get("/api/boot").json()["messages"]
+    assert all(m["body"] != "one byte over" for m in messages)
+
+
+def test_a_padded_unknown_field_counts_towards_the_limit(
+    shared: tuple[ServerProcess, httpx.Client], channel: str
+) -> None:
+    _, owner = shared
+    base = len(json.dumps({"body": "padded", "padding": ""}).encode())
+    at_limit = json.dumps({"body": "padded", "padding": "x" * (MAX_BODY_BYTES - base)})
+    over = json.dumps({"body": "padded", "padding": "x" * (MAX_BODY_BYTES - base + 1)})
+    assert len(at_limit.encode()) == MAX_BODY_BYTES
+    r = owner.post(f"/api/channels/{channel}", content=at_limit, headers=JSON)
+    assert r.status_code == 202, r.text
+    assert_problem(owner.post(f"/api/channels/{channel}", content=over, headers=JSON), 413)
+
+
+def chunks(content: bytes, size: int = 4096) -> Iterator[bytes]:
+    for start in range(0, len(content), size):
+        yield content[start : start + size]
+
+
+def test_a_chunked_body_without_content_length_is_limited_too(
+    shared: tuple[ServerProcess, httpx.Client], channel: str
+) -> None:
+    _, owner = shared
+    over = padded({"body": "chunked over"}, MAX_BODY_BYTES + 1)
+    r = owner.post(f"/api/channels/{channel}", content=chunks(over), headers=JSON)
+    assert "content-length" not in r.request.headers
+    assert_problem(r, 413)
+    at_limit = padded({"body": "chunked at the limit"}, MAX_BODY_BYTES)
+    r = owner.post(f"/api/channels/{channel}", content=chunks(at_limit), headers=JSON)
+    assert r.status_code == 202, r.text
+
+
+# --- content type ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/jsonx",
+        "text/json",
+        None,
+    ],
+    ids=["text", "form", "multipart", "jsonx", "text-json", "missing"],
+)
+def test_a_body_that_is_not_declared_json_answers_415(
+    shared: tuple[ServerProcess, httpx.Client], content_type: str | None
+) -> None:
+    _, owner = shared
+    headers = {"content-type": content_type} if content_type else {}
+    r = owner.post("/api/channels", content=b'{"name": "not json"}', headers=headers)
+    assert_problem(r, 415)
+    assert "not json" not in [c["name"] for c in owner.get("/api/boot").json()["channels"]]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf-8", "Application/JSON", "application/json;charset=UTF-8"],
+)
+def test_json_content_type_with_parameters_or_other_case_is_accepted(
+    shared: tuple[ServerProcess, httpx.Client], channel: str, content_type: str
+) -> None:
+    _, owner = shared
+    content = json.dumps({"body": content_type}).encode()
+    r = owner.post(
+        f"/api/channels/{channel}", content=content, headers={"content-type": content_type}
+    )
+    assert r.status_code == 202, r.text
+
+
+def test_a_body_with_the_wrong_content_type_answers_415_where_no_fields_are_needed(
+    shared: tuple[ServerProcess, httpx.Client],
+) -> None:
+    _, owner = shared
+    assert_problem(owner.post("/api/invite", content=b"hello", headers=TEXT), 415)
+
+
+# --- JSON and fields ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"name": ',
+        b"{name: 'general'}",
+        b'{"name": "general"} trailing',
+        b"[]",
+        b'"general"',
+        b"null",
+        b"42",
+        b'{"name": "\xff\xfe"}',
+        b"",
+        b'{"name": "x\\ud800y"}',
+        b'{"name": ' + b"[" * 20_000 + b"]" * 20_000 + b"}",
+    ],
+    ids=[
+        "truncated",
+        "not-json",
+        "trailing-garbage",
+        "array",
+        "string",
+        "null",
+        "number",
+        "invalid-utf8",
+        "empty",
+        "lone-surrogate",
+        "deeply-nested",
+    ],
+)
+def test_a_malformed_json_body_answers_400(
+    shared: tuple[ServerProcess, httpx.Client], content: bytes
+) -> None:
+    _, owner = shared
+    assert_problem(owner.post("/api/channels", content=content, headers=JSON), 400)
+
+
+def test_a_post_that_needs_fields_but_has_no_body_answers_400(
+    shared: tuple[ServerProcess, httpx.Client], channel: str
+) -> None:
+    _, owner = shared
+    assert_problem(owner.post("/api/channels"), 400)
+    assert_problem(owner.post(f"/api/channels/{channel}"), 400)
+
+
+def test_unknown_extra_fields_are_ignored(
+    shared: tuple[ServerProcess, httpx.Client], channel: str
+) -> None:
+    _, owner = shared
+    r = owner.post(
+        "/api/channels",
+        json={"name": "extra fields", "id": "C" + "f" * 24, "created_at": "1999-01-01T00:00:00Z"},
+    )
+    assert r.status_code == 202, r.text
+    assert r.json()["id"] != "C" + "f" * 24
+    assert not r.json()["created_at"].startswith("1999")
+    me = owner.get("/api/boot").json()["user"]
+    r = owner.post(
+        f"/api/channels/{channel}", json={"body": "hi", "sender": "U" + "f" * 24, "x": [1, {}]}
+    )
+    assert r.status_code == 202, r.text
+    assert r.json()["sender"] == me["id"]
+
+
+def test_a_post_that_needs_no_fields_may_have_no_body(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    r = owner.post("/api/invite")
+    assert r.status_code == 200, r.text
+    assert r.request.headers.get("content-type") is None
+    assert owner.post("/api/auth/logout").status_code == 204
+
+
+def test_a_post_that_needs_no_fields_accepts_an_empty_object_with_extra_fields(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    assert owner.post("/api/invite", json={}).status_code == 200
+    assert owner.post("/api/invite", json={"note": "for Bob"}).status_code == 200
+
+
+# --- ids, routes, problem documents ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("DELETE", "/api/channels/C%00aaaaaaaaaaaaaaaaaaaaaaaa"),
+        ("DELETE", "/api/channels/C" + "a" * 1000),
+        ("DELETE", "/api/channels/%20"),
+        ("POST", "/api/channels/C%2Fxxxxxxxxxxxxxxxxxxxxxxxx"),
+        ("DELETE", "/api/messages/M%E2%82%ACxxxxxxxxxxxxxxxxxxxxxxx"),
+        ("DELETE", "/api/messages/' OR 1=1 --"),
+        ("GET", "/api/invite/I%27%3B%20DROP%20TABLE%20users%3B"),
+    ],
+    ids=["nul", "very-long", "space", "slash", "euro", "sql-message", "sql-invite"],
+)
+def test_malformed_ids_in_paths_answer_404(
+    shared: tuple[ServerProcess, httpx.Client], method: str, path: str
+) -> None:
+    _, owner = shared
+    body = {"body": "hi"} if method == "POST" else None
+    r = owner.request(method, path, json=body)
+    assert_problem(r, 404)
+
+
+def test_an_unknown_api_route_answers_404_as_a_problem(
+    shared: tuple[ServerProcess, httpx.Client],
+) -> None:
+    _, owner = shared
+    assert_problem(owner.get("/api/no-such-thing"), 404)
+
+
+def test_problem_status_matches_the_response_status_for_each_kind_of_error(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    bob = invite_user(server, owner, "Bob")
+    channel = create(owner)
+    message = owner.post(f"/api/channels/{channel}", json={"body": "hi"}).json()
+    cases: list[tuple[int, httpx.Response]] = [
+        (400, owner.post("/api/channels", json={"name": ""})),
+        (401, server.client().get("/api/boot")),
+        (403, bob.delete(f"/api/messages/{message['id']}")),
+        (404, owner.delete(f"/api/messages/{UNKNOWN_MESSAGE}")),
+        (409, owner.post("/api/channels", json={"name": "GENERAL"})),
+        (413, owner.post("/api/channels", content=padded({}, MAX_BODY_BYTES + 1), headers=JSON)),
+        (415, owner.post("/api/channels", content=b"{}", headers=TEXT)),
+    ]
+    for status, response in cases:
+        assert_problem(response, status)
+
+
+# --- which error wins --------------------------------------------------------------------
+
+
+def test_413_comes_before_503(unset_server: ServerProcess) -> None:
+    c = unset_server.client()
+    over = padded({"name": "general"}, MAX_BODY_BYTES + 1)
+    assert_problem(c.post("/api/channels", content=over, headers=JSON), 413)
+    assert_problem(c.post("/api/setup", content=over, headers=JSON), 413)
+
+
+def test_503_comes_before_401_415_400_and_404(unset_server: ServerProcess) -> None:
+    c = unset_server.client()
+    assert_problem(c.post("/api/channels", content=b'{"name": "x"}', headers=TEXT), 503)
+    assert_problem(c.post("/api/channels", content=b"{oops", headers=JSON), 503)
+    assert_problem(c.delete(f"/api/messages/{UNKNOWN_MESSAGE}"), 503)
+    assert_problem(c.get("/api/invite/nonsense"), 503)
+
+
+def test_413_comes_before_401_and_415(shared: tuple[ServerProcess, httpx.Client]) -> None:
+    server, _ = shared
+    over = padded({"name": "general"}, MAX_BODY_BYTES + 1)
+    anonymous = server.client()
+    assert_problem(anonymous.post("/api/channels", content=over, headers=JSON), 413)
+    assert_problem(anonymous.post("/api/channels", content=over, headers=TEXT), 413)
+
+
+def test_413_comes_before_409_for_setup_after_completion(
+    shared: tuple[ServerProcess, httpx.Client],
+) -> None:
+    server, _ = shared
+    over = padded({"name": "general", "password": "password 1234"}, MAX_BODY_BYTES + 1)
+    assert_problem(server.client().post("/api/setup", content=over, headers=JSON), 413)
+
+
+def test_401_comes_before_415_400_and_404(shared: tuple[ServerProcess, httpx.Client]) -> None:
+    server, _ = shared
+    anonymous = server.client()
+    assert_problem(anonymous.post("/api/channels", content=b'{"name": "x"}', headers=TEXT), 401)
+    assert_problem(anonymous.post("/api/channels", content=b"{oops", headers=JSON), 401)
+    assert_problem(anonymous.post("/api/channels", json={"name": ""}), 401)
+    assert_problem(anonymous.post("/api/channels/nonsense", json={"body": "hi"}), 401)
+    assert_problem(anonymous.delete("/api/messages/nonsense"), 401)
+    assert_problem(anonymous.delete(f"/api/channels/{UNKNOWN_CHANNEL}"), 401)
+
+
+def test_415_comes_before_400_and_404(shared: tuple[ServerProcess, httpx.Client]) -> None:
+    _, owner = shared
+    assert_problem(owner.post("/api/channels", content=b"{oops", headers=TEXT), 415)
+    r = owner.post(f"/api/channels/{UNKNOWN_CHANNEL}", content=b'{"body": "hi"}', headers=TEXT)
+    assert_problem(r, 415)
+    r = owner.post(f"/api/invite/{UNKNOWN_INVITE}", content=b"{oops", headers=TEXT)
+    assert_problem(r, 415)
+
+
+def test_400_comes_before_404(shared: tuple[ServerProcess, httpx.Client]) -> None:
+    server, owner = shared
+    assert_problem(owner.post(f"/api/channels/{UNKNOWN_CHANNEL}", json={"body": ""}), 400)
+    assert_problem(owner.post(f"/api/channels/{UNKNOWN_CHANNEL}", json={}), 400)
+    r = server.client().post(f"/api/invite/{UNKNOWN_INVITE}", json={"name": "", "password": "x"})
+    assert_problem(r, 400)
+
+
+def test_400_comes_before_409(shared: tuple[ServerProcess, httpx.Client]) -> None:
+    server, owner = shared
+    invite = owner.post("/api/invite").json()
+    taken_name_short_password = {"name": OWNER_NAME, "password": "short"}
+    r = server.client().post(f"/api/invite/{invite['id']}", json=taken_name_short_password)
+    assert_problem(r, 400)
+
+
+def test_404_comes_before_409(shared: tuple[ServerProcess, httpx.Client]) -> None:
+    server, _ = shared
+    body = {"name": OWNER_NAME, "password": "password 1234"}
+    assert_problem(server.client().post(f"/api/invite/{UNKNOWN_INVITE}", json=body), 404)
+
+
+def test_400_comes_before_403(shared: tuple[ServerProcess, httpx.Client]) -> None:
+    _, owner = shared
+    r = owner.post("/api/password", json={"password": "not the password", "to": "short"})
+    assert_problem(r, 400)
+
+
+# --- the machine-readable contract -------------------------------------------------------
+
+ENDPOINTS = {
+    ("post", "/api/setup"),
+    ("post", "/api/auth/login"),
+    ("post", "/api/auth/logout"),
+    ("post", "/api/password"),
+    ("post", "/api/invite"),
+    ("get", "/api/invite/{}"),
+    ("post", "/api/invite/{}"),
+    ("get", "/api/boot"),
+    ("post", "/api/channels"),
+    ("delete", "/api/channels/{}"),
+    ("post", "/api/channels/{}"),
+    ("delete", "/api/messages/{}"),
+    ("get", "/api/events"),
+}
+
+
+def test_openapi_document_is_json_describing_every_endpoint(
+    shared: tuple[ServerProcess, httpx.Client],
+) -> None:
+    server, _ = shared
+    r = server.client().get("/api/openapi.json")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].split(";")[0].strip() == "application/json"
+    document = json.loads(r.content)
+    assert str(document["openapi"]).startswith("3.")
+    assert isinstance(document["paths"], dict)
+    described = {
+        (method.lower(), re.sub(r"\{[^}]*\}", "{}", path))
+        for path, operations in document["paths"].items()
+        for method in operations
+    }
+    assert described >= ENDPOINTS, ENDPOINTS - described

@@ -1,0 +1,306 @@
+"""Invitations: issue, look up without login, accept once, expire."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, invite_user
+
+INVITE_ID = re.compile(r"^I[A-Za-z0-9_-]{16,}$")
+USER_ID = re.compile(r"^U[A-Za-z0-9_-]{16,}$")
+TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+UNKNOWN_INVITE = "I" + "x" * 24
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """Assert an RFC 9457 problem document with this status; return its body."""
+    assert response.status_code == status, f"{response.status_code}: {response.text}"
+    media_type = response.headers.get("content-type", "").split(";")[0].strip()
+    assert media_type == "application/problem+json", response.headers.get("content-type")
+    body: dict[str, Any] = response.json()
+    assert body["type"] == "about:blank"
+    assert body["status"] == status
+    assert isinstance(body["title"], str)
+    assert body["title"].strip()
+    assert isinstance(body["detail"], str)
+    assert body["detail"].strip()
+    return body
+
+
+def parse_time(value: str) -> datetime:
+    assert TIME.match(value), value
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def issue(client: httpx.Client) -> dict[str, Any]:
+    r = client.post("/api/invite", json={})
+    assert r.status_code == 200, r.text
+    invite: dict[str, Any] = r.json()
+    return invite
+
+
+def accept(
+    server: ServerProcess, invite_id: str, name: str, password: str | None = None
+) -> httpx.Response:
+    body = {"name": name, "password": password or "password " + name}
+    return server.client().post(f"/api/invite/{invite_id}", json=body)
+
+
+def test_issuing_an_invite_answers_200_with_the_invite(owner: httpx.Client) -> None:
+    me = owner.get("/api/boot").json()["user"]
+    before = datetime.now(UTC)
+    r = owner.post("/api/invite", json={})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    invite = r.json()
+    assert set(invite) == {"id", "issuer", "issued_at"}
+    assert INVITE_ID.match(invite["id"]), invite["id"]
+    assert invite["issuer"] == me
+    issued_at = parse_time(invite["issued_at"])
+    assert before - timedelta(seconds=5) <= issued_at <= datetime.now(UTC) + timedelta(seconds=5)
+
+
+def test_issuing_an_invite_needs_no_body(owner: httpx.Client) -> None:
+    r = owner.post("/api/invite")
+    assert r.status_code == 200, r.text
+    assert INVITE_ID.match(r.json()["id"])
+
+
+def test_each_invite_gets_a_new_id(owner: httpx.Client) -> None:
+    ids = {issue(owner)["id"] for _ in range(5)}
+    assert len(ids) == 5
+
+
+def test_issuing_an_invite_without_a_session_answers_401(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    assert_problem(server.client().post("/api/invite", json={}), 401)
+
+
+def test_anyone_can_look_up_an_invite_without_logging_in(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    invite = issue(owner)
+    r = server.client().get(f"/api/invite/{invite['id']}")
+    assert r.status_code == 200, r.text
+    assert r.json() == invite
+
+
+@pytest.mark.parametrize(
+    "invite_id",
+    [UNKNOWN_INVITE, "nonsense", "I", "Ishort", "C" + "x" * 24, "I" + "!" * 24],
+    ids=["unknown", "no-prefix", "prefix-only", "too-short", "channel-prefix", "bad-alphabet"],
+)
+def test_looking_up_an_unknown_or_malformed_invite_answers_404(
+    server: ServerProcess, owner: httpx.Client, invite_id: str
+) -> None:
+    assert_problem(server.client().get(f"/api/invite/{invite_id}"), 404)
+    assert_problem(accept(server, invite_id, "Bob"), 404)
+
+
+def test_accepting_an_invite_creates_the_user_and_logs_them_in(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    invite = issue(owner)
+    bob = server.client()
+    r = bob.post(f"/api/invite/{invite['id']}", json={"name": "Bob", "password": "password Bob"})
+    assert r.status_code == 200, r.text
+    user = r.json()
+    assert set(user) == {"id", "name"}
+    assert USER_ID.match(user["id"])
+    assert user["name"] == "Bob"
+    assert bob.cookies.get("identity")
+    boot = bob.get("/api/boot").json()
+    assert boot["user"] == user
+    assert [u["name"] for u in boot["users"]] == [OWNER_NAME, "Bob"]
+    assert user in owner.get("/api/boot").json()["users"]
+
+
+def test_invited_user_can_log_in_with_their_password(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    invite_user(server, owner, "Bob")
+    r = server.client().post("/api/auth/login", json={"name": "bob", "password": "password Bob"})
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == "Bob"
+
+
+def test_invited_users_can_invite_others(server: ServerProcess, owner: httpx.Client) -> None:
+    bob = invite_user(server, owner, "Bob")
+    invite = issue(bob)
+    assert invite["issuer"] == bob.get("/api/boot").json()["user"]
+    assert accept(server, invite["id"], "Carol").status_code == 200
+
+
+def test_accepted_name_is_nfc_normalised_and_kept_as_typed(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    r = accept(server, issue(owner)["id"], "Zo\u00eb de la Cruz")
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == "Zo\u00eb de la Cruz"
+    r = accept(server, issue(owner)["id"], "Rene\u0301e")
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == "Ren\u00e9e"
+
+
+def test_used_invite_answers_404_to_lookup_and_accept(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    invite = issue(owner)
+    assert accept(server, invite["id"], "Bob").status_code == 200
+    assert_problem(server.client().get(f"/api/invite/{invite['id']}"), 404)
+    assert_problem(accept(server, invite["id"], "Carol"), 404)
+    assert [u["name"] for u in owner.get("/api/boot").json()["users"]] == [OWNER_NAME, "Bob"]
+
+
+@pytest.mark.parametrize(
+    "taken",
+    [OWNER_NAME, "alice", "ALICE", "\uff21lice"],
+    ids=["same", "lower", "upper", "fullwidth"],
+)
+def test_accepting_with_a_taken_name_answers_409_and_leaves_the_invite_usable(
+    server: ServerProcess, owner: httpx.Client, taken: str
+) -> None:
+    invite = issue(owner)
+    assert_problem(accept(server, invite["id"], taken), 409)
+    assert server.client().get(f"/api/invite/{invite['id']}").status_code == 200
+    assert accept(server, invite["id"], "Bob").status_code == 200
+
+
+def test_accepting_with_a_name_taken_up_to_accents_form_answers_409(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    assert accept(server, issue(owner)["id"], "Caf\u00e9").status_code == 200
+    for taken in ("CAF\u00c9", "cafe\u0301"):
+        assert_problem(accept(server, issue(owner)["id"], taken), 409)
+    assert accept(server, issue(owner)["id"], "Cafe").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "", "password": "password Bob"},
+        {"name": " Bob", "password": "password Bob"},
+        {"name": "Bob ", "password": "password Bob"},
+        {"name": "b" * 65, "password": "password Bob"},
+        {"name": "Bo\u0007b", "password": "password Bob"},
+        {"name": "Bo\u200eb", "password": "password Bob"},
+        {"name": "Bo\nb", "password": "password Bob"},
+        {"name": "Bob", "password": "1234567"},
+        {"name": "Bob", "password": "p" * 1025},
+        {"name": "Bob"},
+        {"password": "password Bob"},
+        {"name": ["Bob"], "password": "password Bob"},
+        {"name": "Bob", "password": 12345678},
+    ],
+    ids=[
+        "empty-name",
+        "leading-space",
+        "trailing-space",
+        "name-65",
+        "name-bell",
+        "name-lrm",
+        "name-newline",
+        "password-7",
+        "password-1025",
+        "no-password",
+        "no-name",
+        "name-list",
+        "password-number",
+    ],
+)
+def test_accepting_with_an_invalid_body_answers_400_and_leaves_the_invite_usable(
+    server: ServerProcess, owner: httpx.Client, body: dict[str, Any]
+) -> None:
+    invite = issue(owner)
+    assert_problem(server.client().post(f"/api/invite/{invite['id']}", json=body), 400)
+    assert server.client().get(f"/api/invite/{invite['id']}").status_code == 200
+    assert accept(server, invite["id"], "Bob").status_code == 200
+
+
+def test_accepting_with_names_and_passwords_at_their_limits_succeeds(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    r = accept(server, issue(owner)["id"], "b" * 64, "p" * 1024)
+    assert r.status_code == 200, r.text
+    r = accept(server, issue(owner)["id"], "B", "12345678")
+    assert r.status_code == 200, r.text
+
+
+def test_invite_expires_after_the_configured_period(start_server: Any) -> None:
+    server: ServerProcess = start_server("--invite-expiry", "1s")
+    owner = server.client()
+    assert owner.post(
+        "/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD}
+    ).is_success
+    invite = issue(owner)
+    assert server.client().get(f"/api/invite/{invite['id']}").status_code == 200
+    time.sleep(1.6)
+    assert_problem(server.client().get(f"/api/invite/{invite['id']}"), 404)
+    assert_problem(accept(server, invite["id"], "Bob"), 404)
+    assert [u["name"] for u in owner.get("/api/boot").json()["users"]] == [OWNER_NAME]
+
+
+def test_invite_is_usable_within_its_expiry_period(start_server: Any) -> None:
+    server: ServerProcess = start_server("--invite-expiry", "1m")
+    owner = server.client()
+    assert owner.post(
+        "/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD}
+    ).is_success
+    invite = issue(owner)
+    time.sleep(1.5)
+    assert accept(server, invite["id"], "Bob").status_code == 200
+
+
+def test_of_many_concurrent_accepts_of_one_invite_exactly_one_succeeds(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    invite = issue(owner)
+    attempts = 12
+    clients = [server.client() for _ in range(attempts)]
+    barrier = threading.Barrier(attempts, timeout=10)
+
+    def attempt(i: int) -> int:
+        barrier.wait()
+        body = {"name": f"User {i}", "password": "password 1234"}
+        return clients[i].post(f"/api/invite/{invite['id']}", json=body).status_code
+
+    with ThreadPoolExecutor(max_workers=attempts) as pool:
+        statuses = list(pool.map(attempt, range(attempts)))
+
+    assert statuses.count(200) == 1, statuses
+    assert statuses.count(404) == attempts - 1, statuses
+    assert len(owner.get("/api/boot").json()["users"]) == 2
+
+
+def test_of_concurrent_accepts_of_one_name_on_different_invites_exactly_one_succeeds(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    attempts = 12
+    invites = [issue(owner)["id"] for _ in range(attempts)]
+    clients = [server.client() for _ in range(attempts)]
+    barrier = threading.Barrier(attempts, timeout=10)
+    spellings = ["Bob", "BOB", "bob"]
+
+    def attempt(i: int) -> int:
+        barrier.wait()
+        body = {"name": spellings[i % len(spellings)], "password": "password 1234"}
+        return clients[i].post(f"/api/invite/{invites[i]}", json=body).status_code
+
+    with ThreadPoolExecutor(max_workers=attempts) as pool:
+        statuses = list(pool.map(attempt, range(attempts)))
+
+    assert statuses.count(200) == 1, statuses
+    assert statuses.count(409) == attempts - 1, statuses
+    assert len(owner.get("/api/boot").json()["users"]) == 2
+    # The losers' invites were not used up.
+    loser = statuses.index(409)
+    assert accept(server, invites[loser], "Carol").status_code == 200

@@ -1,0 +1,261 @@
+"""Messages: send with body rules, delete only one's own."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, invite_user
+
+MESSAGE_ID = re.compile(r"^M[A-Za-z0-9_-]{16,}$")
+TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+UNKNOWN_CHANNEL = "C" + "x" * 24
+UNKNOWN_MESSAGE = "M" + "x" * 24
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """Assert an RFC 9457 problem document with this status; return its body."""
+    assert response.status_code == status, f"{response.status_code}: {response.text}"
+    media_type = response.headers.get("content-type", "").split(";")[0].strip()
+    assert media_type == "application/problem+json", response.headers.get("content-type")
+    body: dict[str, Any] = response.json()
+    assert body["type"] == "about:blank"
+    assert body["status"] == status
+    assert isinstance(body["title"], str)
+    assert body["title"].strip()
+    assert isinstance(body["detail"], str)
+    assert body["detail"].strip()
+    return body
+
+
+def create(client: httpx.Client, name: str = "general") -> str:
+    r = client.post("/api/channels", json={"name": name})
+    assert r.status_code == 202, r.text
+    channel_id: str = r.json()["id"]
+    return channel_id
+
+
+def send(client: httpx.Client, channel_id: str, body: str = "hello") -> dict[str, Any]:
+    r = client.post(f"/api/channels/{channel_id}", json={"body": body})
+    assert r.status_code == 202, r.text
+    message: dict[str, Any] = r.json()
+    return message
+
+
+def boot_messages(client: httpx.Client) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = client.get("/api/boot").json()["messages"]
+    return messages
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, str]]:
+    """One set-up server with one channel, for checks of what bodies are accepted."""
+    s = ServerProcess(tmp_path_factory.mktemp("messages") / "parlour.db").start()
+    c = s.client()
+    r = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
+    assert r.status_code == 200, r.text
+    yield c, create(c)
+    s.close()
+
+
+def test_sending_a_message_answers_202_with_the_message(owner: httpx.Client) -> None:
+    me = owner.get("/api/boot").json()["user"]
+    channel_id = create(owner)
+    before = datetime.now(UTC)
+    r = owner.post(f"/api/channels/{channel_id}", json={"body": "hello, world"})
+    assert r.status_code == 202, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    message = r.json()
+    assert set(message) == {"id", "channel", "sender", "body", "sent_at"}
+    assert MESSAGE_ID.match(message["id"]), message["id"]
+    assert message["channel"] == channel_id
+    assert message["sender"] == me["id"]
+    assert message["body"] == "hello, world"
+    assert TIME.match(message["sent_at"]), message["sent_at"]
+    sent_at = datetime.fromisoformat(message["sent_at"].replace("Z", "+00:00"))
+    assert before - timedelta(seconds=5) <= sent_at <= datetime.now(UTC) + timedelta(seconds=5)
+
+
+def test_sent_message_appears_in_every_users_boot(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    bob = invite_user(server, owner, "Bob")
+    channel_id = create(owner)
+    message = send(bob, channel_id, "hi from Bob")
+    assert boot_messages(owner) == [message]
+    assert boot_messages(bob) == [message]
+
+
+def test_sending_without_a_session_answers_401(server: ServerProcess, owner: httpx.Client) -> None:
+    channel_id = create(owner)
+    assert_problem(server.client().post(f"/api/channels/{channel_id}", json={"body": "hi"}), 401)
+    assert boot_messages(owner) == []
+
+
+@pytest.mark.parametrize(
+    "channel_id",
+    [UNKNOWN_CHANNEL, "general", "C", "Cshort", "M" + "x" * 24],
+    ids=["unknown", "name", "prefix-only", "too-short", "message-prefix"],
+)
+def test_sending_to_an_unknown_or_malformed_channel_answers_404(
+    owner: httpx.Client, channel_id: str
+) -> None:
+    assert_problem(owner.post(f"/api/channels/{channel_id}", json={"body": "hi"}), 404)
+
+
+@pytest.mark.parametrize(
+    ("body", "stored"),
+    [
+        ("x" * 8192, "x" * 8192),
+        ("\u00e9" * 8192, "\u00e9" * 8192),
+        ("\U0001f600" * 8192, "\U0001f600" * 8192),
+        ("e\u0301" * 8192, "\u00e9" * 8192),
+        ("x", "x"),
+        ("cafe\u0301", "caf\u00e9"),
+        ("a\tb\r\nc\nd", "a\tb\r\nc\nd"),
+        ("  spaced out  ", "  spaced out  "),
+        ("\n\nhello\n\n", "\n\nhello\n\n"),
+        ("<script>alert('x')</script> &amp; \"q\"", "<script>alert('x')</script> &amp; \"q\""),
+        ("\ufb01 \uff21", "\ufb01 \uff21"),
+        ("\U0001f469\u200d\U0001f4bb", "\U0001f469\u200d\U0001f4bb"),
+    ],
+    ids=[
+        "8192-ascii",
+        "8192-two-byte",
+        "8192-astral",
+        "8192-after-nfc",
+        "one-char",
+        "nfc",
+        "tab-cr-lf",
+        "no-trimming",
+        "surrounding-newlines",
+        "no-html-escaping",
+        "nfc-not-nfkc",
+        "emoji-zwj-sequence",
+    ],
+)
+def test_bodies_within_the_rules_are_stored_exactly_after_nfc(
+    shared: tuple[httpx.Client, str], body: str, stored: str
+) -> None:
+    client, channel_id = shared
+    message = send(client, channel_id, body)
+    assert message["body"] == stored
+    assert next(m for m in boot_messages(client) if m["id"] == message["id"]) == message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "x" * 8193,
+        "\u00e9" * 8193,
+        "e\u0301" * 8192 + "x",
+        " ",
+        "   \t\r\n  ",
+        "\u3000\u00a0",
+        "\u2028",
+        "bell\u0007",
+        "nul\u0000",
+        "\u001b[31mred",
+        "del\u007f",
+        "next-line\u0085",
+        "form\u000cfeed",
+        "vertical\u000btab",
+    ],
+    ids=[
+        "empty",
+        "8193-ascii",
+        "8193-two-byte",
+        "8193-after-nfc",
+        "space",
+        "whitespace",
+        "unicode-whitespace",
+        "line-separator-only",
+        "bell",
+        "nul",
+        "escape",
+        "delete",
+        "c1-next-line",
+        "form-feed",
+        "vertical-tab",
+    ],
+)
+def test_invalid_bodies_answer_400(shared: tuple[httpx.Client, str], body: str) -> None:
+    client, channel_id = shared
+    before = boot_messages(client)
+    assert_problem(client.post(f"/api/channels/{channel_id}", json={"body": body}), 400)
+    assert boot_messages(client) == before
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{}, {"body": None}, {"body": 42}, {"body": ["hi"]}, {"body": {"text": "hi"}}, {"text": "hi"}],
+    ids=["empty", "null", "number", "list", "object", "wrong-field"],
+)
+def test_sending_with_a_missing_or_mistyped_body_answers_400(
+    shared: tuple[httpx.Client, str], payload: dict[str, Any]
+) -> None:
+    client, channel_id = shared
+    assert_problem(client.post(f"/api/channels/{channel_id}", json=payload), 400)
+
+
+def test_messages_in_boot_are_in_the_order_they_were_sent(owner: httpx.Client) -> None:
+    a = create(owner, "a")
+    b = create(owner, "b")
+    sent = [send(owner, channel, f"message {i}") for i, channel in enumerate([b, a, b, a, a, b])]
+    assert boot_messages(owner) == sent
+
+
+def test_deleting_ones_own_message_answers_202_with_its_id(owner: httpx.Client) -> None:
+    channel_id = create(owner)
+    keep = send(owner, channel_id, "keep")
+    gone = send(owner, channel_id, "gone")
+    r = owner.delete(f"/api/messages/{gone['id']}")
+    assert r.status_code == 202, r.text
+    assert r.json() == {"id": gone["id"]}
+    assert boot_messages(owner) == [keep]
+
+
+def test_deleting_a_message_twice_answers_404(owner: httpx.Client) -> None:
+    message = send(owner, create(owner))
+    assert owner.delete(f"/api/messages/{message['id']}").status_code == 202
+    assert_problem(owner.delete(f"/api/messages/{message['id']}"), 404)
+
+
+def test_deleting_another_users_message_answers_403_and_keeps_it(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    bob = invite_user(server, owner, "Bob")
+    message = send(owner, create(owner), "Alice's words")
+    assert_problem(bob.delete(f"/api/messages/{message['id']}"), 403)
+    assert boot_messages(owner) == [message]
+
+
+@pytest.mark.parametrize(
+    "message_id",
+    [UNKNOWN_MESSAGE, "hello", "M", "Mshort", "C" + "x" * 24, "M" + "." * 24],
+    ids=["unknown", "no-prefix", "prefix-only", "too-short", "channel-prefix", "bad-alphabet"],
+)
+def test_deleting_an_unknown_or_malformed_message_answers_404(
+    owner: httpx.Client, message_id: str
+) -> None:
+    assert_problem(owner.delete(f"/api/messages/{message_id}"), 404)
+
+
+def test_deleting_a_message_without_a_session_answers_401(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    message = send(owner, create(owner))
+    assert_problem(server.client().delete(f"/api/messages/{message['id']}"), 401)
+    assert boot_messages(owner) == [message]
+
+
+def test_channel_id_is_not_a_message_id(owner: httpx.Client) -> None:
+    channel_id = create(owner)
+    send(owner, channel_id)
+    assert_problem(owner.delete(f"/api/messages/{channel_id}"), 404)

@@ -1,0 +1,518 @@
+"""Sessions: login, throttling, logout, password change, cookies, restart and expiry."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, invite_user
+
+SOME_CHANNEL = "C" + "a" * 24
+SOME_MESSAGE = "M" + "a" * 24
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """Assert an RFC 9457 problem document with this status; return its body."""
+    assert response.status_code == status, f"{response.status_code}: {response.text}"
+    media_type = response.headers.get("content-type", "").split(";")[0].strip()
+    assert media_type == "application/problem+json", response.headers.get("content-type")
+    body: dict[str, Any] = response.json()
+    assert body["type"] == "about:blank"
+    assert body["status"] == status
+    assert isinstance(body["title"], str)
+    assert body["title"].strip()
+    assert isinstance(body["detail"], str)
+    assert body["detail"].strip()
+    return body
+
+
+def set_up(server: ServerProcess, name: str = OWNER_NAME) -> httpx.Client:
+    c = server.client()
+    r = c.post("/api/setup", json={"name": name, "password": OWNER_PASSWORD})
+    assert r.status_code == 200, r.text
+    return c
+
+
+def login(server: ServerProcess, name: str, password: str) -> httpx.Response:
+    return server.client().post("/api/auth/login", json={"name": name, "password": password})
+
+
+def identity_cookie(response: httpx.Response) -> tuple[str, dict[str, str]]:
+    """The value and the (lower-cased) attributes of the `identity` Set-Cookie header."""
+    headers = [h for h in response.headers.get_list("set-cookie") if h.startswith("identity=")]
+    assert len(headers) == 1, response.headers.get_list("set-cookie")
+    first, *rest = (part.strip() for part in headers[0].split(";"))
+    value = first.removeprefix("identity=")
+    attributes: dict[str, str] = {}
+    for part in rest:
+        key, _, val = part.partition("=")
+        attributes[key.strip().lower()] = val.strip()
+    return value, attributes
+
+
+def with_token(server: ServerProcess, token: str) -> httpx.Client:
+    """A client that presents `token` as its identity cookie and has no jar of its own."""
+    return server.client(headers={"cookie": f"identity={token}"})
+
+
+def token_of(client: httpx.Client) -> str:
+    token = client.cookies.get("identity")
+    assert token
+    return token
+
+
+# --- login -------------------------------------------------------------------------------
+
+
+def test_login_answers_the_user_and_sets_a_new_identity_cookie(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    r = login(server, OWNER_NAME, OWNER_PASSWORD)
+    assert r.status_code == 200, r.text
+    me = owner.get("/api/boot").json()["user"]
+    assert r.json() == me
+    token, _ = identity_cookie(r)
+    assert token
+    assert token != token_of(owner)
+    assert with_token(server, token).get("/api/boot").json()["user"] == me
+
+
+def test_login_token_is_not_in_the_response_body(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    r = login(server, OWNER_NAME, OWNER_PASSWORD)
+    token, _ = identity_cookie(r)
+    assert token not in r.text
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["alice", "ALICE", "aLiCe", "\uff21lice"],
+    ids=["lower", "upper", "mixed", "fullwidth-A"],
+)
+def test_login_matches_the_name_as_names_are_compared(
+    server: ServerProcess, owner: httpx.Client, typed: str
+) -> None:
+    r = login(server, typed, OWNER_PASSWORD)
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == OWNER_NAME
+
+
+@pytest.mark.parametrize("typed", ["CAF\u00c9", "cafe\u0301", "caf\u00e9"])
+def test_login_matches_accented_names_by_nfkc_casefold(server: ServerProcess, typed: str) -> None:
+    set_up(server, "Caf\u00e9")
+    r = login(server, typed, OWNER_PASSWORD)
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == "Caf\u00e9"
+
+
+def test_login_with_a_wrong_password_answers_401(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    c = server.client()
+    r = c.post("/api/auth/login", json={"name": OWNER_NAME, "password": "not the password"})
+    assert_problem(r, 401)
+    assert not c.cookies.get("identity")
+
+
+def test_unknown_name_and_wrong_password_give_identical_401_answers(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    unknown = login(server, "Nobody", "not the password")
+    wrong = login(server, OWNER_NAME, "not the password")
+    assert_problem(unknown, 401)
+    assert_problem(wrong, 401)
+    assert unknown.json() == wrong.json()
+    assert unknown.headers["content-type"] == wrong.headers["content-type"]
+
+
+def test_unknown_name_and_wrong_password_take_about_the_same_time(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    unknown: list[float] = []
+    wrong: list[float] = []
+    # Five wrong passwords for one name stay under the default throttle of ten failures.
+    for i in range(5):
+        t = time.perf_counter()
+        assert login(server, f"Nobody {i}", "not the password").status_code == 401
+        unknown.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        assert login(server, OWNER_NAME, "not the password").status_code == 401
+        wrong.append(time.perf_counter() - t)
+    # Skipping the argon2 check for an unknown name would make it many times faster.
+    ratio = statistics.median(unknown) / statistics.median(wrong)
+    assert 0.33 < ratio < 3.0, (unknown, wrong)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": OWNER_NAME},
+        {"password": OWNER_PASSWORD},
+        {"name": 1, "password": OWNER_PASSWORD},
+        {"name": OWNER_NAME, "password": ["x"]},
+        {"name": None, "password": None},
+    ],
+    ids=["no-password", "no-name", "name-number", "password-list", "nulls"],
+)
+def test_login_with_missing_or_mistyped_fields_answers_400(
+    server: ServerProcess, owner: httpx.Client, body: dict[str, Any]
+) -> None:
+    assert_problem(server.client().post("/api/auth/login", json=body), 400)
+
+
+# --- throttling --------------------------------------------------------------------------
+
+
+def test_login_answers_429_with_retry_after_after_too_many_failures(start_server: Any) -> None:
+    server: ServerProcess = start_server("--login-failures", "3", "--login-window", "5s")
+    set_up(server)
+    for _ in range(3):
+        assert_problem(login(server, OWNER_NAME, "not the password"), 401)
+    r = login(server, OWNER_NAME, "not the password")
+    assert_problem(r, 429)
+    retry_after = r.headers.get("retry-after", "")
+    assert retry_after.isdigit(), r.headers
+    assert 1 <= int(retry_after) <= 5
+
+
+def test_throttled_login_answers_429_even_with_the_right_password(start_server: Any) -> None:
+    server: ServerProcess = start_server("--login-failures", "3", "--login-window", "5s")
+    set_up(server)
+    for _ in range(3):
+        login(server, OWNER_NAME, "not the password")
+    r = login(server, OWNER_NAME, OWNER_PASSWORD)
+    assert_problem(r, 429)
+    assert "retry-after" in r.headers
+    assert not any(h.startswith("identity=") for h in r.headers.get_list("set-cookie"))
+
+
+def test_throttling_counts_failures_per_name_as_names_are_compared(start_server: Any) -> None:
+    server: ServerProcess = start_server("--login-failures", "3", "--login-window", "5s")
+    set_up(server)
+    for typed in ("alice", "ALICE", "Alice"):
+        assert_problem(login(server, typed, "not the password"), 401)
+    assert_problem(login(server, "aLiCe", OWNER_PASSWORD), 429)
+
+
+def test_throttling_one_name_leaves_other_names_alone(start_server: Any) -> None:
+    server: ServerProcess = start_server("--login-failures", "3", "--login-window", "5s")
+    owner = set_up(server)
+    invite_user(server, owner, "Bob")
+    for _ in range(3):
+        login(server, OWNER_NAME, "not the password")
+    assert_problem(login(server, OWNER_NAME, OWNER_PASSWORD), 429)
+    assert login(server, "Bob", "password Bob").status_code == 200
+
+
+def test_throttling_applies_to_unknown_names_too(start_server: Any) -> None:
+    # Otherwise a 429 would reveal which names exist.
+    server: ServerProcess = start_server("--login-failures", "3", "--login-window", "5s")
+    set_up(server)
+    for _ in range(3):
+        assert_problem(login(server, "Nobody", "not the password"), 401)
+    r = login(server, "Nobody", "not the password")
+    assert_problem(r, 429)
+    assert "retry-after" in r.headers
+
+
+def test_throttled_name_can_log_in_again_after_retry_after(start_server: Any) -> None:
+    server: ServerProcess = start_server("--login-failures", "3", "--login-window", "2s")
+    set_up(server)
+    for _ in range(3):
+        login(server, OWNER_NAME, "not the password")
+    r = login(server, OWNER_NAME, OWNER_PASSWORD)
+    assert_problem(r, 429)
+    retry_after = int(r.headers["retry-after"])
+    assert 1 <= retry_after <= 2
+    time.sleep(retry_after + 0.3)
+    assert login(server, OWNER_NAME, OWNER_PASSWORD).status_code == 200
+
+
+def test_failures_older_than_the_window_do_not_count(start_server: Any) -> None:
+    server: ServerProcess = start_server("--login-failures", "3", "--login-window", "2s")
+    set_up(server)
+    for _ in range(2):
+        assert_problem(login(server, OWNER_NAME, "not the password"), 401)
+    time.sleep(2.5)
+    assert_problem(login(server, OWNER_NAME, "not the password"), 401)
+    assert login(server, OWNER_NAME, OWNER_PASSWORD).status_code == 200
+
+
+def test_fewer_failures_than_the_limit_do_not_throttle(start_server: Any) -> None:
+    server: ServerProcess = start_server("--login-failures", "3", "--login-window", "5s")
+    set_up(server)
+    for _ in range(2):
+        assert_problem(login(server, OWNER_NAME, "not the password"), 401)
+    assert login(server, OWNER_NAME, OWNER_PASSWORD).status_code == 200
+
+
+def test_default_throttle_allows_ten_failures_then_blocks(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    for _ in range(10):
+        assert_problem(login(server, OWNER_NAME, "not the password"), 401)
+    r = login(server, OWNER_NAME, OWNER_PASSWORD)
+    assert_problem(r, 429)
+    assert 1 <= int(r.headers["retry-after"]) <= 300
+
+
+# --- logout ------------------------------------------------------------------------------
+
+
+def assert_cookie_cleared(response: httpx.Response) -> None:
+    value, attributes = identity_cookie(response)
+    assert value in ("", '""'), value
+    expired = attributes.get("max-age") == "0" or "expires" in attributes
+    assert expired, attributes
+    assert attributes.get("path") == "/", attributes
+
+
+def test_logout_answers_204_and_clears_the_cookie(owner: httpx.Client) -> None:
+    r = owner.post("/api/auth/logout")
+    assert r.status_code == 204, r.text
+    assert r.content == b""
+    assert_cookie_cleared(r)
+    assert "identity" not in owner.cookies
+    assert_problem(owner.get("/api/boot"), 401)
+
+
+def test_logged_out_token_no_longer_authenticates(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    token = token_of(owner)
+    assert owner.post("/api/auth/logout").status_code == 204
+    assert_problem(with_token(server, token).get("/api/boot"), 401)
+
+
+def test_logout_without_a_session_answers_204_and_clears_the_cookie(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    r = server.client().post("/api/auth/logout")
+    assert r.status_code == 204, r.text
+    assert_cookie_cleared(r)
+
+
+def test_logout_with_an_unknown_token_answers_204(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    r = with_token(server, "not-a-real-token").post("/api/auth/logout")
+    assert r.status_code == 204, r.text
+    assert_cookie_cleared(r)
+
+
+def test_logout_twice_answers_204_both_times(owner: httpx.Client) -> None:
+    assert owner.post("/api/auth/logout").status_code == 204
+    assert owner.post("/api/auth/logout").status_code == 204
+
+
+def test_logout_ends_only_this_session(server: ServerProcess, owner: httpx.Client) -> None:
+    other = server.client()
+    assert other.post(
+        "/api/auth/login", json={"name": OWNER_NAME, "password": OWNER_PASSWORD}
+    ).is_success
+    assert owner.post("/api/auth/logout").status_code == 204
+    assert other.get("/api/boot").status_code == 200
+
+
+# --- password change ---------------------------------------------------------------------
+
+
+def test_password_change_answers_200_and_only_the_new_password_logs_in(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    r = owner.post("/api/password", json={"password": OWNER_PASSWORD, "to": "a brand new one"})
+    assert r.status_code == 200, r.text
+    assert_problem(login(server, OWNER_NAME, OWNER_PASSWORD), 401)
+    assert login(server, OWNER_NAME, "a brand new one").status_code == 200
+
+
+def test_password_change_with_the_wrong_current_password_answers_403_and_changes_nothing(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    r = owner.post("/api/password", json={"password": "not the password", "to": "whatever 123"})
+    assert_problem(r, 403)
+    assert owner.get("/api/boot").status_code == 200
+    assert_problem(login(server, OWNER_NAME, "whatever 123"), 401)
+    assert login(server, OWNER_NAME, OWNER_PASSWORD).status_code == 200
+
+
+def test_password_change_revokes_every_other_session_and_keeps_this_one(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    others = [server.client() for _ in range(2)]
+    for c in others:
+        assert c.post(
+            "/api/auth/login", json={"name": OWNER_NAME, "password": OWNER_PASSWORD}
+        ).is_success
+    other_tokens = [token_of(c) for c in others]
+    r = owner.post("/api/password", json={"password": OWNER_PASSWORD, "to": "a brand new one"})
+    assert r.status_code == 200, r.text
+    assert owner.get("/api/boot").status_code == 200
+    for c, token in zip(others, other_tokens, strict=True):
+        assert_problem(c.get("/api/boot"), 401)
+        assert_problem(with_token(server, token).get("/api/boot"), 401)
+
+
+def test_password_change_leaves_other_users_sessions_alone(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    bob = invite_user(server, owner, "Bob")
+    r = owner.post("/api/password", json={"password": OWNER_PASSWORD, "to": "a brand new one"})
+    assert r.status_code == 200, r.text
+    assert bob.get("/api/boot").status_code == 200
+
+
+@pytest.mark.parametrize("new", ["1234567", "p" * 1025], ids=["7-chars", "1025-chars"])
+def test_password_change_to_an_invalid_password_answers_400(
+    server: ServerProcess, owner: httpx.Client, new: str
+) -> None:
+    r = owner.post("/api/password", json={"password": OWNER_PASSWORD, "to": new})
+    assert_problem(r, 400)
+    assert login(server, OWNER_NAME, OWNER_PASSWORD).status_code == 200
+
+
+@pytest.mark.parametrize("new", ["12345678", "p" * 1024], ids=["8-chars", "1024-chars"])
+def test_password_change_accepts_passwords_at_the_limits(
+    server: ServerProcess, owner: httpx.Client, new: str
+) -> None:
+    r = owner.post("/api/password", json={"password": OWNER_PASSWORD, "to": new})
+    assert r.status_code == 200, r.text
+    assert login(server, OWNER_NAME, new).status_code == 200
+
+
+def test_password_change_checks_the_new_password_before_the_current_one(
+    owner: httpx.Client,
+) -> None:
+    # 400 comes before 403 in SPEC's order of checks.
+    r = owner.post("/api/password", json={"password": "not the password", "to": "short"})
+    assert_problem(r, 400)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"password": OWNER_PASSWORD}, {"to": "a brand new one"}, {"password": 1, "to": 2}],
+    ids=["empty", "no-to", "no-password", "numbers"],
+)
+def test_password_change_with_missing_or_mistyped_fields_answers_400(
+    owner: httpx.Client, body: dict[str, Any]
+) -> None:
+    assert_problem(owner.post("/api/password", json=body), 400)
+
+
+def test_password_change_without_a_session_answers_401(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    r = server.client().post(
+        "/api/password", json={"password": OWNER_PASSWORD, "to": "a brand new one"}
+    )
+    assert_problem(r, 401)
+    assert login(server, OWNER_NAME, OWNER_PASSWORD).status_code == 200
+
+
+# --- cookies, 401s, restart, expiry ------------------------------------------------------
+
+
+def test_identity_cookie_is_httponly_samesite_strict_path_root_and_not_secure(
+    server: ServerProcess,
+) -> None:
+    c = server.client()
+    setup = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
+    invite = c.post("/api/invite", json={}).json()
+    accept = server.client().post(
+        f"/api/invite/{invite['id']}", json={"name": "Bob", "password": "password Bob"}
+    )
+    for r in (setup, login(server, OWNER_NAME, OWNER_PASSWORD), accept):
+        assert r.status_code == 200, r.text
+        value, attributes = identity_cookie(r)
+        assert value
+        assert "httponly" in attributes, attributes
+        assert attributes.get("samesite", "").lower() == "strict", attributes
+        assert attributes.get("path") == "/", attributes
+        assert "secure" not in attributes, attributes
+
+
+def test_identity_cookie_is_secure_behind_https(start_server: Any) -> None:
+    server: ServerProcess = start_server("--behind-https")
+    c = server.client()
+    setup = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
+    for r in (setup, login(server, OWNER_NAME, OWNER_PASSWORD)):
+        assert r.status_code == 200, r.text
+        _, attributes = identity_cookie(r)
+        assert "secure" in attributes, attributes
+        assert "httponly" in attributes, attributes
+        assert attributes.get("samesite", "").lower() == "strict", attributes
+
+
+def test_every_endpoint_that_needs_a_user_answers_401_without_a_valid_token(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    requests: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("GET", "/api/boot", None),
+        ("POST", "/api/invite", {}),
+        ("POST", "/api/password", {"password": OWNER_PASSWORD, "to": "a brand new one"}),
+        ("POST", "/api/channels", {"name": "general"}),
+        ("DELETE", f"/api/channels/{SOME_CHANNEL}", None),
+        ("POST", f"/api/channels/{SOME_CHANNEL}", {"body": "hello"}),
+        ("DELETE", f"/api/messages/{SOME_MESSAGE}", None),
+    ]
+    for c in (server.client(), with_token(server, "not-a-real-token"), with_token(server, "")):
+        for method, path, body in requests:
+            r = c.request(method, path, json=body)
+            assert r.status_code == 401, (method, path, r.status_code, r.text)
+            assert_problem(r, 401)
+        with c.stream("GET", "/api/events", params={"resume_point": "0"}) as r:
+            r.read()
+            assert_problem(r, 401)
+
+
+def test_sessions_survive_a_server_restart(server: ServerProcess, owner: httpx.Client) -> None:
+    token = token_of(owner)
+    me = owner.get("/api/boot").json()["user"]
+    server.restart()
+    r = with_token(server, token).get("/api/boot")
+    assert r.status_code == 200, r.text
+    assert r.json()["user"] == me
+
+
+def test_logged_out_token_stays_revoked_after_a_restart(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    token = token_of(owner)
+    assert owner.post("/api/auth/logout").status_code == 204
+    server.restart()
+    assert_problem(with_token(server, token).get("/api/boot"), 401)
+
+
+def test_session_expires_after_the_configured_idle_time(start_server: Any) -> None:
+    server: ServerProcess = start_server("--session-expiry", "2s")
+    c = set_up(server)
+    token = token_of(c)
+    assert c.get("/api/boot").status_code == 200
+    time.sleep(3)
+    assert_problem(with_token(server, token).get("/api/boot"), 401)
+    assert_problem(c.post("/api/channels", json={"name": "general"}), 401)
+
+
+def test_each_use_extends_the_session(start_server: Any) -> None:
+    server: ServerProcess = start_server("--session-expiry", "2s")
+    c = set_up(server)
+    started = time.monotonic()
+    while time.monotonic() - started < 4.5:
+        time.sleep(0.7)
+        r = c.get("/api/boot")
+        assert r.status_code == 200, (time.monotonic() - started, r.text)
+
+
+def test_user_can_log_in_again_after_the_session_expired(start_server: Any) -> None:
+    server: ServerProcess = start_server("--session-expiry", "1s")
+    c = set_up(server)
+    time.sleep(2)
+    assert_problem(c.get("/api/boot"), 401)
+    r = c.post("/api/auth/login", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
+    assert r.status_code == 200, r.text
+    assert c.get("/api/boot").status_code == 200

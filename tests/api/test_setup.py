@@ -1,0 +1,261 @@
+"""Setup: a new server answers 503 until its first user is created, then 409 to setup."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess
+
+USER_ID = re.compile(r"^U[A-Za-z0-9_-]{16,}$")
+SOME_INVITE = "I" + "a" * 24
+SOME_CHANNEL = "C" + "a" * 24
+SOME_MESSAGE = "M" + "a" * 24
+
+# Every endpoint that must answer 503 before setup, each with a body it would otherwise accept.
+ENDPOINTS_BEHIND_SETUP: list[tuple[str, str, dict[str, Any] | None]] = [
+    ("POST", "/api/auth/login", {"name": OWNER_NAME, "password": OWNER_PASSWORD}),
+    ("POST", "/api/auth/logout", None),
+    ("POST", "/api/password", {"password": OWNER_PASSWORD, "to": "a new password"}),
+    ("POST", "/api/invite", {}),
+    ("GET", f"/api/invite/{SOME_INVITE}", None),
+    ("POST", f"/api/invite/{SOME_INVITE}", {"name": "Bob", "password": "password Bob"}),
+    ("GET", "/api/boot", None),
+    ("POST", "/api/channels", {"name": "general"}),
+    ("DELETE", f"/api/channels/{SOME_CHANNEL}", None),
+    ("POST", f"/api/channels/{SOME_CHANNEL}", {"body": "hello"}),
+    ("DELETE", f"/api/messages/{SOME_MESSAGE}", None),
+]
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """Assert an RFC 9457 problem document with this status; return its body."""
+    assert response.status_code == status, f"{response.status_code}: {response.text}"
+    media_type = response.headers.get("content-type", "").split(";")[0].strip()
+    assert media_type == "application/problem+json", response.headers.get("content-type")
+    body: dict[str, Any] = response.json()
+    assert body["type"] == "about:blank"
+    assert body["status"] == status
+    assert isinstance(body["title"], str)
+    assert body["title"].strip()
+    assert isinstance(body["detail"], str)
+    assert body["detail"].strip()
+    return body
+
+
+@pytest.fixture(scope="module")
+def unset_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server that is never set up, shared by read-only checks of the 503 answer."""
+    s = ServerProcess(tmp_path_factory.mktemp("unset") / "parlour.db").start()
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS_BEHIND_SETUP)
+def test_every_api_endpoint_answers_503_saying_setup_is_required_before_setup(
+    unset_server: ServerProcess, method: str, path: str, body: dict[str, Any] | None
+) -> None:
+    c = unset_server.client()
+    r = c.request(method, path, json=body)
+    problem = assert_problem(r, 503)
+    assert "setup" in problem["detail"].lower()
+
+
+def test_event_stream_answers_503_before_setup(unset_server: ServerProcess) -> None:
+    c = unset_server.client()
+    with c.stream("GET", "/api/events", params={"resume_point": "0"}) as r:
+        r.read()
+        problem = assert_problem(r, 503)
+    assert "setup" in problem["detail"].lower()
+
+
+def test_openapi_document_is_served_before_setup(unset_server: ServerProcess) -> None:
+    r = unset_server.client().get("/api/openapi.json")
+    assert r.status_code == 200
+    assert "paths" in r.json()
+
+
+def test_web_client_is_served_before_setup(unset_server: ServerProcess) -> None:
+    r = unset_server.client().get("/")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+
+
+def test_setup_creates_the_first_user_and_answers_their_id_and_name(
+    server: ServerProcess,
+) -> None:
+    c = server.client()
+    r = c.post("/api/setup", json={"name": "Ada Lovelace", "password": OWNER_PASSWORD})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    user = r.json()
+    assert set(user) == {"id", "name"}
+    assert USER_ID.match(user["id"]), user["id"]
+    assert user["name"] == "Ada Lovelace"
+
+
+def test_setup_logs_the_first_user_in(server: ServerProcess) -> None:
+    c = server.client()
+    r = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
+    assert r.status_code == 200, r.text
+    assert c.cookies.get("identity")
+    boot = c.get("/api/boot")
+    assert boot.status_code == 200, boot.text
+    assert boot.json()["user"] == r.json()
+    assert boot.json()["users"] == [r.json()]
+
+
+def test_setup_user_created_event_has_sequence_one(server: ServerProcess) -> None:
+    c = server.client()
+    assert c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD}).is_success
+    assert c.get("/api/boot").json()["resume_point"] == 1
+
+
+def test_first_user_can_log_in_with_the_setup_password(server: ServerProcess) -> None:
+    assert (
+        server.client()
+        .post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
+        .is_success
+    )
+    r = server.client().post(
+        "/api/auth/login", json={"name": OWNER_NAME, "password": OWNER_PASSWORD}
+    )
+    assert r.status_code == 200, r.text
+
+
+def test_setup_stores_the_name_nfc_normalised(server: ServerProcess) -> None:
+    r = server.client().post("/api/setup", json={"name": "Jose\u0301", "password": OWNER_PASSWORD})
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == "Jos\u00e9"
+
+
+def test_endpoints_stop_answering_503_once_setup_is_completed(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    assert owner.get("/api/boot").status_code == 200
+    assert_problem(server.client().get("/api/boot"), 401)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "Bob", "password": "another password"},
+        {"name": OWNER_NAME, "password": OWNER_PASSWORD},
+        {},
+        {"name": "", "password": "x"},
+        {"name": 5, "password": None},
+    ],
+    ids=["new-user", "same-user", "empty", "invalid", "wrong-types"],
+)
+def test_setup_answers_409_once_completed_whatever_the_body(
+    owner: httpx.Client, body: dict[str, Any]
+) -> None:
+    assert_problem(owner.post("/api/setup", json=body), 409)
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"{not json", b"[]"], ids=["no-body", "malformed", "not-object"]
+)
+def test_setup_answers_409_once_completed_even_to_a_malformed_body(
+    server: ServerProcess, owner: httpx.Client, content: bytes
+) -> None:
+    headers = {"content-type": "application/json"} if content else {}
+    r = server.client().post("/api/setup", content=content, headers=headers)
+    assert_problem(r, 409)
+
+
+def test_second_setup_does_not_create_a_user(server: ServerProcess, owner: httpx.Client) -> None:
+    r = server.client().post("/api/setup", json={"name": "Mallory", "password": "password 1234"})
+    assert_problem(r, 409)
+    assert [u["name"] for u in owner.get("/api/boot").json()["users"]] == [OWNER_NAME]
+    login = server.client().post(
+        "/api/auth/login", json={"name": "Mallory", "password": "password 1234"}
+    )
+    assert_problem(login, 401)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"password": OWNER_PASSWORD},
+        {"name": OWNER_NAME},
+        {"name": 42, "password": OWNER_PASSWORD},
+        {"name": OWNER_NAME, "password": 12345678},
+        {"name": None, "password": OWNER_PASSWORD},
+        {"name": "", "password": OWNER_PASSWORD},
+        {"name": " Alice", "password": OWNER_PASSWORD},
+        {"name": "Alice\n", "password": OWNER_PASSWORD},
+        {"name": "a" * 65, "password": OWNER_PASSWORD},
+        {"name": "Al\u0000ice", "password": OWNER_PASSWORD},
+        {"name": "Al\u200bice", "password": OWNER_PASSWORD},
+        {"name": OWNER_NAME, "password": "1234567"},
+        {"name": OWNER_NAME, "password": "p" * 1025},
+    ],
+    ids=[
+        "missing-name",
+        "missing-password",
+        "name-number",
+        "password-number",
+        "name-null",
+        "empty-name",
+        "leading-space",
+        "trailing-newline",
+        "name-65",
+        "name-nul",
+        "name-zero-width-space",
+        "password-7",
+        "password-1025",
+    ],
+)
+def test_invalid_setup_answers_400(unset_server: ServerProcess, body: dict[str, Any]) -> None:
+    assert_problem(unset_server.client().post("/api/setup", json=body), 400)
+
+
+def test_setup_remains_possible_after_a_rejected_attempt(server: ServerProcess) -> None:
+    c = server.client()
+    assert_problem(c.post("/api/setup", json={"name": "", "password": OWNER_PASSWORD}), 400)
+    assert_problem(c.post("/api/setup", json={"name": OWNER_NAME, "password": "short"}), 400)
+    r = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
+    assert r.status_code == 200, r.text
+
+
+def test_setup_accepts_names_and_passwords_at_their_limits(server: ServerProcess) -> None:
+    name = "n" * 64
+    password = "p" * 1024
+    r = server.client().post("/api/setup", json={"name": name, "password": password})
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == name
+    login = server.client().post("/api/auth/login", json={"name": name, "password": password})
+    assert login.status_code == 200, login.text
+
+
+def test_setup_accepts_an_eight_character_password(server: ServerProcess) -> None:
+    r = server.client().post("/api/setup", json={"name": OWNER_NAME, "password": "12345678"})
+    assert r.status_code == 200, r.text
+
+
+def test_of_many_concurrent_setups_exactly_one_succeeds(server: ServerProcess) -> None:
+    attempts = 16
+    clients = [server.client() for _ in range(attempts)]
+    barrier = threading.Barrier(attempts, timeout=10)
+
+    def attempt(i: int) -> int:
+        barrier.wait()
+        body = {"name": f"User {i}", "password": OWNER_PASSWORD}
+        return clients[i].post("/api/setup", json=body).status_code
+
+    with ThreadPoolExecutor(max_workers=attempts) as pool:
+        statuses = list(pool.map(attempt, range(attempts)))
+
+    assert statuses.count(200) == 1, statuses
+    assert statuses.count(409) == attempts - 1, statuses
+    winner = clients[statuses.index(200)]
+    boot = winner.get("/api/boot").json()
+    assert len(boot["users"]) == 1
+    assert boot["resume_point"] == 1

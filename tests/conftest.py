@@ -1,0 +1,162 @@
+"""Fixtures that run the real `parlour serve` on 127.0.0.1 with a fresh database file.
+
+Every black-box test talks HTTP (and SSE) to a real server process: no mocks of the
+database or of HTTP. Port 0 lets tests run in parallel; the server prints the address it
+bound on its first line of standard output, which is how we learn the port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
+START_TIMEOUT_SECONDS = 20.0
+
+
+@dataclass
+class ServerProcess:
+    """One running `parlour serve`; restartable on the same database file."""
+
+    database: Path
+    args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[str] | None = None
+    url: str = ""
+    output: list[str] = field(default_factory=list)
+    _clients: list[httpx.Client] = field(default_factory=list)
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "parlour",
+            "serve",
+            "--database",
+            str(self.database),
+            "--port",
+            "0",
+            *self.args,
+        ]
+
+    def start(self) -> ServerProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PARLOUR_")}
+        env.update(self.env)
+        env["PYTHONUNBUFFERED"] = "1"
+        self.proc = subprocess.Popen(
+            self.command(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            cwd=self.database.parent,
+        )
+        found = threading.Event()
+
+        def pump() -> None:
+            assert self.proc is not None and self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.output.append(line)
+                if not found.is_set() and (m := LISTENING.search(line)):
+                    self.url = m.group(1)
+                    found.set()
+            found.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        found.wait(START_TIMEOUT_SECONDS)
+        if not self.url:
+            self.kill()
+            raise RuntimeError("parlour did not start:\n" + "".join(self.output))
+        return self
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """A new client with its own cookie jar (one 'browser')."""
+        c = httpx.Client(base_url=self.url, timeout=30.0, **kwargs)
+        self._clients.append(c)
+        return c
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """SIGTERM and wait: the graceful path."""
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout)
+        self.proc = None
+        return code
+
+    def kill(self) -> None:
+        """SIGKILL: the crash path."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.proc = None
+
+    def restart(self) -> ServerProcess:
+        self.stop()
+        self.url = ""
+        return self.start()
+
+    def close(self) -> None:
+        for c in self._clients:
+            with contextlib.suppress(Exception):
+                c.close()
+        self.kill()
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Any]:
+    """Factory: start_server(*extra_args, database=None, env=None) -> ServerProcess."""
+    servers: list[ServerProcess] = []
+
+    def start(
+        *args: str, database: Path | None = None, env: dict[str, str] | None = None
+    ) -> ServerProcess:
+        s = ServerProcess(database or tmp_path / "parlour.db", list(args), env or {})
+        servers.append(s)
+        return s.start()
+
+    yield start
+    for s in servers:
+        s.close()
+
+
+@pytest.fixture
+def server(start_server: Any) -> ServerProcess:
+    """A fresh server, setup not yet done."""
+    result: ServerProcess = start_server()
+    return result
+
+
+OWNER_NAME = "Alice"
+OWNER_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def owner(server: ServerProcess) -> httpx.Client:
+    """A client logged in as the first user (setup completed)."""
+    c = server.client()
+    r = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
+    assert r.status_code == 200, r.text
+    return c
+
+
+def invite_user(server: ServerProcess, inviter: httpx.Client, name: str) -> httpx.Client:
+    """Create a user through an invite and return a client logged in as them."""
+    invite = inviter.post("/api/invite", json={}).json()
+    c = server.client()
+    r = c.post(f"/api/invite/{invite['id']}", json={"name": name, "password": "password " + name})
+    assert r.status_code == 200, r.text
+    return c
