@@ -37,6 +37,8 @@ class ServerProcess:
     url: str = ""
     output: list[str] = field(default_factory=list)
     _clients: list[httpx.Client] = field(default_factory=list)
+    _pump: threading.Thread | None = None
+    _pipes: list[Any] = field(default_factory=list)
 
     def command(self) -> list[str]:
         return [
@@ -63,6 +65,7 @@ class ServerProcess:
             env=env,
             cwd=self.database.parent,
         )
+        self._pipes.append(self.proc.stdout)
         found = threading.Event()
 
         def pump() -> None:
@@ -74,7 +77,8 @@ class ServerProcess:
                     found.set()
             found.set()
 
-        threading.Thread(target=pump, daemon=True).start()
+        self._pump = threading.Thread(target=pump, daemon=True)
+        self._pump.start()
         found.wait(START_TIMEOUT_SECONDS)
         if not self.url:
             self.kill()
@@ -94,7 +98,7 @@ class ServerProcess:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(timeout)
-        self.proc = None
+        self._reap()
         return code
 
     def kill(self) -> None:
@@ -102,6 +106,16 @@ class ServerProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+        self._reap()
+
+    def _reap(self) -> None:
+        """Collect the rest of the output and close the pipe (no ResourceWarning)."""
+        if self.proc is None:
+            return
+        if self._pump is not None:
+            self._pump.join(10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
         self.proc = None
 
     def restart(self) -> ServerProcess:
@@ -114,6 +128,8 @@ class ServerProcess:
             with contextlib.suppress(Exception):
                 c.close()
         self.kill()
+        for pipe in self._pipes:  # also those of processes a test reaped itself
+            pipe.close()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from parlour.domain.expiry import run_expiry
 from parlour.domain.sessions import LoginThrottle
 from parlour.domain.setup import SetupState
 from parlour.http.errors import EXCEPTION_HANDLERS
-from parlour.http.headers import SecurityHeaders
+from parlour.http.headers import ResponseHeaders
 from parlour.http.routes import build_routes
 from parlour.http.state import Parlour
 from parlour.store import open_store
@@ -24,7 +24,7 @@ from parlour.store import open_store
 class Running:
     """A built app plus what must be started and stopped around it."""
 
-    asgi: SecurityHeaders
+    asgi: ResponseHeaders
     parlour: Parlour
     _expiry: asyncio.Task[None] | None = None
     _stop_expiry: asyncio.Event | None = None
@@ -69,4 +69,4 @@ def create_app(config: Config) -> Running:
     )
     app = Starlette(routes=build_routes(), exception_handlers=dict(EXCEPTION_HANDLERS))
     app.state.parlour = parlour
-    return Running(SecurityHeaders(app), parlour)
+    return Running(ResponseHeaders(app), parlour)

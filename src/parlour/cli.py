@@ -27,8 +27,11 @@ log = logging.getLogger("parlour")
 
 USAGE_ERROR = 2
 STARTUP_ERROR = 1
-# Streams end at once on shutdown; this bounds how long a hung request may delay exit.
-GRACEFUL_SHUTDOWN_SECONDS = 10
+# Streams end at once on shutdown and requests take milliseconds, so this only bounds the
+# wait for connections that cannot close: a dropped stream whose reader stopped reading
+# keeps its socket until its unsent bytes are flushed, and ASGI offers no way to abort it.
+# Writes already queued are committed by the store's close() whatever happens here.
+GRACEFUL_SHUTDOWN_SECONDS = 3
 
 DEFAULTS = Config()
 

@@ -62,7 +62,7 @@ def stderr_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
 @pytest.fixture
 def raw_serve(tmp_path: Path) -> Iterator[Any]:
     """Factory: start `python -m parlour serve ARGS` exactly as given; returns (proc, url)."""
-    procs: list[subprocess.Popen[str]] = []
+    procs: list[tuple[subprocess.Popen[str], threading.Thread]] = []
 
     def start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
         proc = subprocess.Popen(
@@ -73,7 +73,6 @@ def raw_serve(tmp_path: Path) -> Iterator[Any]:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        procs.append(proc)
         found: list[str] = []
         ready = threading.Event()
 
@@ -85,16 +84,21 @@ def raw_serve(tmp_path: Path) -> Iterator[Any]:
                     ready.set()
             ready.set()
 
-        threading.Thread(target=pump, daemon=True).start()
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        procs.append((proc, reader))
         ready.wait(20)
         assert found, "parlour did not start"
         return proc, found[0]
 
     yield start
-    for proc in procs:
+    for proc, reader in procs:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+        reader.join(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def set_up(url: str) -> httpx.Client:
@@ -277,8 +281,10 @@ def test_every_flag_can_be_given_as_an_environment_variable(start_server: Any) -
 def test_a_flag_overrides_its_environment_variable(start_server: Any) -> None:
     server: ServerProcess = start_server("--heartbeat", "9s", env={"PARLOUR_HEARTBEAT": "7s"})
     c = set_up(server.url)
-    with c:
+    try:
         assert c.get("/api/boot").json()["heartbeat"] == 9
+    finally:
+        c.close()
 
 
 def test_login_throttle_limits_come_from_the_environment_too(start_server: Any) -> None:

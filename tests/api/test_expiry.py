@@ -150,21 +150,48 @@ def test_an_invite_expires_after_the_invite_expiry(start_server: Any) -> None:
     assert r.status_code == 404, r.text
 
 
+def boot_with_token(server: ServerProcess, token: str) -> int:
+    """GET /api/boot with the token itself, whatever a cookie jar would do with the cookie."""
+    with httpx.Client(base_url=server.url) as client:
+        return client.get("/api/boot", headers={"Cookie": f"identity={token}"}).status_code
+
+
 def test_an_idle_session_expires_after_the_session_expiry(start_server: Any) -> None:
-    _, owner = start(start_server, "--session-expiry", "2s", "--expiry-interval", "1s")
-    assert owner.get("/api/boot").status_code == 200
+    server, owner = start(start_server, "--session-expiry", "2s", "--expiry-interval", "1s")
+    token = owner.cookies["identity"]
+    assert boot_with_token(server, token) == 200
     used = time.monotonic()
     time.sleep(2 + 1 + 1)
-    assert owner.get("/api/boot").status_code == 401, (
+    assert boot_with_token(server, token) == 401, (
         f"a session idle for {time.monotonic() - used:.1f} s was still accepted"
     )
 
 
 def test_each_use_extends_a_session(start_server: Any) -> None:
-    _, owner = start(start_server, "--session-expiry", "3s", "--expiry-interval", "1s")
+    server, owner = start(start_server, "--session-expiry", "3s", "--expiry-interval", "1s")
+    token = owner.cookies["identity"]
+    began = time.monotonic()
     for _ in range(4):
         time.sleep(1.5)  # well within the expiry; 6 s in all, twice the expiry
-        assert owner.get("/api/boot").status_code == 200
+        assert boot_with_token(server, token) == 200, (
+            f"a session used every 1.5 s ended {time.monotonic() - began:.1f} s after login"
+        )
+
+
+def test_a_used_session_outlives_its_first_expiry_in_a_client_that_keeps_cookies(
+    start_server: Any,
+) -> None:
+    # A browser drops a cookie when its Max-Age or Expires passes; for "each use extends
+    # it" to hold for a browser, the cookie's lifetime must follow the session's.
+    _, owner = start(start_server, "--session-expiry", "3s", "--expiry-interval", "1s")
+    began = time.monotonic()
+    for _ in range(4):
+        time.sleep(1.5)
+        r = owner.get("/api/boot")
+        assert r.status_code == 200, (
+            f"a session used every 1.5 s ended {time.monotonic() - began:.1f} s after login "
+            f"for a client that honours the cookie's lifetime"
+        )
 
 
 def database_files(server: ServerProcess) -> list[Path]:

@@ -36,7 +36,8 @@ def interrupt(server: ServerProcess, signum: signal.Signals) -> tuple[int, float
     assert server.proc is not None
     began = time.monotonic()
     server.proc.send_signal(signum)
-    code = server.proc.wait(PROMPTLY_SECONDS)
+    # Wait longer than the bound, so that a failure says how long the exit really took.
+    code = server.proc.wait(3 * PROMPTLY_SECONDS)
     server.proc = None
     return code, time.monotonic() - began
 
@@ -84,7 +85,7 @@ def test_a_signal_ends_streams_finishes_sends_and_exits_0_promptly(
             t.join(20)
         seen += stream.wait_ended(2)
     assert code == 0, "".join(server.output[-30:])
-    assert took < PROMPTLY_SECONDS
+    assert took < PROMPTLY_SECONDS, f"exited {code} after {took:.1f} s"
     server.restart()
     after = boot(server.client(cookies=cookies))
     stored = {m["id"]: m["body"] for m in after["messages"]}
@@ -106,13 +107,13 @@ def test_sigterm_exits_promptly_even_with_a_reader_that_never_reads(start_server
     stalled = StalledReader(server.url, token, resume_point(owner))
     try:
         # Enough to fill the socket buffers, so the server is stuck writing to this reader.
-        for i in range(450):
+        for i in range(800):
             send_message(owner, channel["id"], f"{i:04d} " + "z" * 7_995)
         code, took = interrupt(server, signal.SIGTERM)
     finally:
         stalled.close()
     assert code == 0, "".join(server.output[-30:])
-    assert took < PROMPTLY_SECONDS
+    assert took < PROMPTLY_SECONDS, f"exited {code} after {took:.1f} s"
 
 
 def test_sigterm_with_an_idle_stream_exits_0_and_keeps_the_data(start_server: Any) -> None:
@@ -126,7 +127,7 @@ def test_sigterm_with_an_idle_stream_exits_0_and_keeps_the_data(start_server: An
         code, took = interrupt(server, signal.SIGTERM)
         stream.wait_ended(2)
     assert code == 0, "".join(server.output[-30:])
-    assert took < PROMPTLY_SECONDS
+    assert took < PROMPTLY_SECONDS, f"exited {code} after {took:.1f} s"
     server.restart()
     after = boot(server.client(cookies=cookies))
     assert after["channels"] == [channel]

@@ -120,7 +120,14 @@ async def log_out(store: Store, broker: Broker, token: str | None) -> None:
     broker.end_sessions([sid], "logged out")
 
 
-async def authenticate(store: Store, token: str | None, expiry: timedelta) -> Session:
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    session: Session
+    renewed: bool
+    """The expiry was pushed back by this use: the client's cookie should be renewed too."""
+
+
+async def authenticate(store: Store, token: str | None, expiry: timedelta) -> Authenticated:
     """The live session for this token, its expiry pushed back if it is due.
 
     Raises NotAuthenticated for a missing, unknown, expired or revoked token.
@@ -137,8 +144,8 @@ async def authenticate(store: Store, token: str | None, expiry: timedelta) -> Se
     if session.expires_at - at < expiry - step:
         expires_at = at + expiry
         await store.update_session_expiry(session.id, expires_at)
-        session = Session(session.id, session.user, expires_at)
-    return session
+        return Authenticated(Session(session.id, session.user, expires_at), renewed=True)
+    return Authenticated(session, renewed=False)
 
 
 async def change_password(

@@ -86,6 +86,8 @@ def parse_body(body: bytes, shape: type[T]) -> T:
         raise InvalidInput(f"The request body is not valid: {e}.") from e
     except msgspec.DecodeError as e:
         raise InvalidInput(f"The request body is not valid JSON: {e}.") from e
+    except UnicodeDecodeError as e:
+        raise InvalidInput("The request body is not valid UTF-8 text.") from e
     return cast(T, result)
 
 

@@ -1,4 +1,5 @@
-"""Plain-ASGI middleware adding security headers to every response."""
+"""Plain-ASGI middleware for headers every response carries: security headers, and the
+session cookie when this request renewed it (see auth.require_session)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"content-security-policy", CONTENT_SECURITY_POLICY),
 ]
+# Scope key under which a handler leaves a renewed Set-Cookie header for the response.
+RENEWED_COOKIE = "parlour.renewed_cookie"
 
 
-class SecurityHeaders:
+class ResponseHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -29,7 +32,11 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+                headers = [*message.get("headers", []), *SECURITY_HEADERS]
+                renewed = scope.get(RENEWED_COOKIE)
+                if renewed is not None and not any(n.lower() == b"set-cookie" for n, _ in headers):
+                    headers.append(renewed)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
