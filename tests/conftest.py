@@ -69,7 +69,8 @@ class ServerProcess:
         found = threading.Event()
 
         def pump() -> None:
-            assert self.proc is not None and self.proc.stdout is not None
+            assert self.proc is not None
+            assert self.proc.stdout is not None
             for line in self.proc.stdout:
                 self.output.append(line)
                 if not found.is_set() and (m := LISTENING.search(line)):

@@ -101,8 +101,15 @@ def raw_serve(tmp_path: Path) -> Iterator[Any]:
             proc.stdout.close()
 
 
-def set_up(url: str) -> httpx.Client:
-    c = httpx.Client(base_url=url, timeout=30.0)
+def set_up_at(url: str) -> None:
+    """Complete setup on the server at `url` (one started outside `start_server`)."""
+    with httpx.Client(base_url=url, timeout=30.0) as c:
+        r = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
+        assert r.status_code == 200, r.text
+
+
+def set_up(server: ServerProcess) -> httpx.Client:
+    c = server.client()
     r = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
     assert r.status_code == 200, r.text
     return c
@@ -248,7 +255,7 @@ def test_a_leftover_migration_backup_is_refused_and_both_files_left_untouched(
     start_server: Any, tmp_path: Path
 ) -> None:
     server: ServerProcess = start_server()
-    set_up(server.url).close()
+    set_up(server)
     server.stop()
     database = tmp_path / "parlour.db"
     leftover = tmp_path / "parlour.db.backup"
@@ -280,18 +287,14 @@ def test_every_flag_can_be_given_as_an_environment_variable(start_server: Any) -
 
 def test_a_flag_overrides_its_environment_variable(start_server: Any) -> None:
     server: ServerProcess = start_server("--heartbeat", "9s", env={"PARLOUR_HEARTBEAT": "7s"})
-    c = set_up(server.url)
-    try:
-        assert c.get("/api/boot").json()["heartbeat"] == 9
-    finally:
-        c.close()
+    assert set_up(server).get("/api/boot").json()["heartbeat"] == 9
 
 
 def test_login_throttle_limits_come_from_the_environment_too(start_server: Any) -> None:
     server: ServerProcess = start_server(
         env={"PARLOUR_LOGIN_FAILURES": "2", "PARLOUR_LOGIN_WINDOW": "1m"}
     )
-    set_up(server.url).close()
+    set_up(server)
     for _ in range(2):
         r = server.client().post(
             "/api/auth/login", json={"name": OWNER_NAME, "password": "wrong!!!"}
@@ -307,7 +310,7 @@ def test_database_comes_from_parlour_database_and_a_missing_file_is_created(
 ) -> None:
     database = tmp_path / "elsewhere.db"
     proc, url = raw_serve("--port", "0", env={"PARLOUR_DATABASE": str(database)})
-    set_up(url).close()
+    set_up_at(url)
     assert database.exists()
     assert not (tmp_path / "parlour.db").exists()
     proc.send_signal(signal.SIGTERM)
@@ -318,7 +321,7 @@ def test_database_defaults_to_parlour_db_in_the_current_folder(
     raw_serve: Any, tmp_path: Path
 ) -> None:
     proc, url = raw_serve("--port", "0")
-    set_up(url).close()
+    set_up_at(url)
     assert (tmp_path / "parlour.db").exists()
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(20) == 0
@@ -328,7 +331,7 @@ def test_database_defaults_to_parlour_db_in_the_current_folder(
 
 
 def fill(server: ServerProcess) -> httpx.Client:
-    owner = set_up(server.url)
+    owner = set_up(server)
     channel = owner.post("/api/channels", json={"name": "general"}).json()
     r = owner.post(f"/api/channels/{channel['id']}", json={"body": "remember me"})
     assert r.status_code == 202, r.text
@@ -367,7 +370,7 @@ def test_backup_finds_the_database_through_parlour_database(
     start_server: Any, tmp_path: Path
 ) -> None:
     server: ServerProcess = start_server()
-    fill(server).close()
+    fill(server)
     dest_folder = tmp_path / "backups"
     dest_folder.mkdir()
     dest = dest_folder / "copy.db"
@@ -382,7 +385,7 @@ def test_backup_uses_parlour_db_in_the_current_folder_by_default(
     start_server: Any, tmp_path: Path
 ) -> None:
     server: ServerProcess = start_server()
-    fill(server).close()
+    fill(server)
     dest_folder = tmp_path / "backups"
     dest_folder.mkdir()
     dest = dest_folder / "copy.db"
@@ -404,7 +407,7 @@ def test_backup_of_a_missing_database_fails_clearly_and_creates_nothing(tmp_path
 
 def test_backup_to_a_missing_folder_fails_clearly(start_server: Any, tmp_path: Path) -> None:
     server: ServerProcess = start_server()
-    set_up(server.url).close()
+    set_up(server)
     dest = tmp_path / "no" / "such" / "folder" / "copy.db"
     result = run_parlour("backup", "--database", str(server.database), str(dest), cwd=tmp_path)
     assert result.returncode != 0

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -536,3 +539,41 @@ def test_user_can_log_in_again_after_the_session_expired(start_server: Any) -> N
     assert r.status_code == 200, r.text
     token, _ = identity_cookie(r)
     assert with_token(server, token).get("/api/boot").status_code == 200
+
+
+# --- secrets at rest ---------------------------------------------------------------------
+
+
+def stored_text(database: Path) -> list[str]:
+    """Every text value in every table of the database."""
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        values: list[str] = []
+        for table in tables:
+            for row in db.execute(f'SELECT * FROM "{table}"'):  # noqa: S608 (names from the schema)
+                values.extend(v for v in row if isinstance(v, str))
+                values.extend(v.decode(errors="replace") for v in row if isinstance(v, bytes))
+    return values
+
+
+def test_tokens_and_passwords_are_stored_only_as_hashes(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    bob = invite_user(server, owner, "Bob")
+    tokens = [token_of(owner), token_of(bob)]
+    values = stored_text(server.database)
+    for secret in [*tokens, OWNER_PASSWORD, "password Bob"]:
+        assert not any(secret in v for v in values), secret
+    assert sum(v.startswith("$argon2id$") for v in values) == 2
+
+
+def test_server_output_shows_no_passwords_or_tokens(
+    server: ServerProcess, owner: httpx.Client
+) -> None:
+    bob = invite_user(server, owner, "Bob")
+    assert login(server, OWNER_NAME, "a wrong password").status_code == 401
+    tokens = [token_of(owner), token_of(bob)]
+    server.stop()
+    output = "".join(server.output)
+    for secret in [*tokens, OWNER_PASSWORD, "password Bob", "a wrong password"]:
+        assert secret not in output, secret

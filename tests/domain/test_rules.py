@@ -15,7 +15,9 @@ from parlour.errors import InvalidInput
 from parlour.model import format_time, is_well_formed_id, new_id
 
 
-@pytest.mark.parametrize("spelling", ["Café", "CAFÉ", "cafe\u0301", "café", "ＣＡＦＥ\u0301"])
+@pytest.mark.parametrize(
+    "spelling", ["Café", "CAFÉ", "cafe\u0301", "café", "\uff23\uff21\uff26\uff25\u0301"]
+)
 def test_names_that_fold_alike_are_the_same_name(spelling: str) -> None:
     assert normalize_name(spelling, "channel")[1] == name_key("café")
 
@@ -73,7 +75,7 @@ def test_lone_surrogates_are_refused_in_bodies_and_passwords() -> None:
         validate_password("password\udfff")
 
 
-@pytest.mark.parametrize("length,ok", [(7, False), (8, True), (1024, True), (1025, False)])
+@pytest.mark.parametrize(("length", "ok"), [(7, False), (8, True), (1024, True), (1025, False)])
 def test_password_length_limits(length: int, ok: bool) -> None:
     if ok:
         assert validate_password("p" * length) == "p" * length
@@ -83,7 +85,7 @@ def test_password_length_limits(length: int, ok: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    "text,seconds",
+    ("text", "seconds"),
     [("30s", 30), ("5m", 300), ("24h", 86400), ("90d", 90 * 86400), ("45", 45), (" 2s ", 2)],
 )
 def test_durations_parse(text: str, seconds: int) -> None:
