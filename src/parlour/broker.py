@@ -8,8 +8,6 @@ is closed (it will reconnect and resume from the store) instead of slowing anyon
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections import deque
 from collections.abc import Callable, Iterable
 
 from parlour.model import Event, Seq, SessionId
@@ -29,13 +27,17 @@ class StreamClosed(Exception):
 
 
 class Subscription:
-    """One stream's queue of encoded events. Only its own stream task reads it."""
+    """One stream's queue of encoded events. Only its own stream task reads it.
+
+    Waiting is a bare future plus a timer, not `asyncio.wait_for` on an Event: that would
+    create a task per wait, per stream, per event, which dominated fan-out profiles.
+    """
 
     __slots__ = (
         "_broker",
         "_pending",
         "_pending_bytes",
-        "_wake",
+        "_waiter",
         "closed",
         "listening",
         "on_close",
@@ -45,9 +47,9 @@ class Subscription:
     def __init__(self, broker: Broker, session: SessionId) -> None:
         self._broker = broker
         self.session = session
-        self._pending: deque[tuple[Seq, bytes]] = deque()
+        self._pending: list[tuple[Seq, bytes]] = []
         self._pending_bytes = 0
-        self._wake = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None
         self.closed: str | None = None
         # Until the stream has replayed the backlog it ignores live events (it will read
         # them from the store); registered from the start so logout can still end it.
@@ -61,16 +63,22 @@ class Subscription:
         self._pending_bytes += size
         if len(self._pending) > MAX_PENDING_EVENTS or self._pending_bytes > MAX_PENDING_BYTES:
             self.close("fell too far behind")
-        self._wake.set()
+            return
+        self._wake()
 
     def close(self, reason: str) -> None:
         if self.closed is not None:
             return
         self.closed = reason
-        self._pending.clear()
-        self._wake.set()
+        self._pending = []
+        self._wake()
         if self.on_close is not None:
             self.on_close(reason)
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def take(self, idle_seconds: float) -> list[tuple[Seq, bytes]]:
         """Everything queued, waiting up to `idle_seconds`; [] if nothing came.
@@ -78,18 +86,28 @@ class Subscription:
         Raises StreamClosed once the subscription is closed.
         """
         if not self._pending and self.closed is None:
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), idle_seconds)
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_later(idle_seconds, _expire, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
         if self.closed is not None:
             raise StreamClosed(self.closed)
-        frames = list(self._pending)
-        self._pending.clear()
+        frames = self._pending
+        self._pending = []
         self._pending_bytes = 0
         return frames
 
     def unsubscribe(self) -> None:
         self._broker.remove(self)
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class Broker:

@@ -54,8 +54,8 @@ class EventStreamResponse(Response):
 
         subscription.on_close = on_close
         watcher = asyncio.create_task(_watch_disconnect(receive, subscription))
-        shutdown_waiter = asyncio.ensure_future(self.shutting_down.wait())
-        shutdown_waiter.add_done_callback(lambda _: subscription.close("server shutting down"))
+        if self.shutting_down.is_set():  # Broker.end_all ran before this stream existed
+            subscription.close("server shutting down")
         completed = False
         try:
             await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
@@ -76,7 +76,6 @@ class EventStreamResponse(Response):
             log.info("stream dropped: %s", subscription.closed)
         finally:
             watcher.cancel()
-            shutdown_waiter.cancel()
             stream.close()
         if completed:
             await send({"type": "http.response.body", "body": b"", "more_body": False})

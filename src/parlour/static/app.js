@@ -1,0 +1,107 @@
+// parlour's web client: decides which view the state demands (setup on 503, login on 401,
+// an invitation at /invite/{id}, else the chat) and connects the chat to the event stream.
+
+import { get, post } from "./api.js";
+import { Chat } from "./chat.js";
+import { showInvite, showLogin, showSetup, showUnreachable } from "./gates.js";
+import { Sync } from "./sync.js";
+import { World } from "./world.js";
+
+// After a failed boot while the chat is open, try again after this long.
+const REBOOT_RETRY_MS = 3000;
+
+const root = /** @type {HTMLElement} */ (document.getElementById("app"));
+/** @type {Chat | null} */
+let chat = null;
+// Each start() gets a number; an answer that arrives after a newer start() is dropped.
+let starts = 0;
+/** @type {() => void} */
+let cancelRetry = () => {};
+
+const sync = new Sync({
+  event: (data) => chat?.applyEvent(data),
+  status: (status) => chat?.setStatus(status),
+  reboot: () => start(),
+  loggedOut: () => leaveChat("You have been logged out."),
+  loggedIn: () => {
+    if (!chat) start();
+  },
+});
+
+async function start() {
+  const run = ++starts;
+  cancelRetry();
+  const invite = location.pathname.match(/^\/invite\/([^/]+)\/?$/);
+  if (invite) {
+    closeChat();
+    sync.stop();
+    await showInvite(root, decodeURIComponent(invite[1]), { done: joined });
+    return;
+  }
+  sync.beginBoot();
+  const reply = await get("/api/boot");
+  if (run !== starts) return;
+  if (reply.status === 200) {
+    const world = new World(reply.data);
+    if (chat && chat.world.me.id === world.me.id) {
+      chat.replaceWorld(world);
+    } else {
+      closeChat();
+      chat = new Chat(root, world, { loggedOut: leaveChat, logOut });
+      chat.mount();
+    }
+    chat.setStatus(sync.status);
+    sync.endBoot(reply.data.resume_point, reply.data.heartbeat);
+  } else if (reply.status === 401) {
+    leaveChat();
+  } else if (reply.status === 503) {
+    closeChat();
+    sync.stop();
+    showSetup(root, { done: joined, setupDone: () => leaveChat("This server is already set up. Log in.") });
+  } else if (chat) {
+    // Keep what is on screen; say so, and try again.
+    chat.setStatus("reconnecting");
+    const timer = window.setTimeout(start, REBOOT_RETRY_MS);
+    cancelRetry = () => window.clearTimeout(timer);
+  } else {
+    sync.stop();
+    cancelRetry = showUnreachable(root, reply.status === 0 ? "parlour is not answering." : reply.detail, start);
+  }
+}
+
+/** Logged in by setup, login or an accepted invitation. */
+function joined() {
+  sync.announce("logged-in");
+  if (location.pathname.startsWith("/invite/")) history.replaceState(null, "", "/");
+  start();
+}
+
+/** @param {string} [note] */
+function leaveChat(note) {
+  ++starts;
+  closeChat();
+  sync.stop();
+  showLogin(root, { done: joined, note });
+}
+
+function closeChat() {
+  chat?.destroy();
+  chat = null;
+}
+
+/** @returns {Promise<string | null>} a problem in words, or null when logged out */
+async function logOut() {
+  const reply = await post("/api/auth/logout");
+  if (reply.status === 0) return "Not logged out: can't reach the server.";
+  sync.announce("logged-out");
+  if (location.pathname !== "/") history.pushState(null, "", "/");
+  leaveChat();
+  return null;
+}
+
+window.addEventListener("popstate", () => {
+  if (chat && !location.pathname.startsWith("/invite/")) chat.route();
+  else start();
+});
+
+start();

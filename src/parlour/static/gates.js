@@ -1,0 +1,201 @@
+// The pages before the chat: setup (a new server), login, accepting an invitation, and
+// "can't reach the server". Each shows API errors next to the field they are about.
+
+import { call, get, post } from "./api.js";
+import { clearErrors, clone, field, focusFirstError, onActions, onSubmit, showError, slot } from "./dom.js";
+
+const PASSWORD_MIN = 8;
+const NAME_MAX = 64;
+
+/**
+ * Which field a 400's detail is about: the server says it in words ("A user name must…").
+ * @param {string} detail
+ */
+function fieldOf(detail) {
+  if (/password/i.test(detail)) return "password";
+  if (/name/i.test(detail)) return "name";
+  return "form";
+}
+
+/**
+ * Checks a new name and password (typed twice) before asking the server.
+ * @param {HTMLFormElement} form
+ * @returns {{name: string, password: string} | null}
+ */
+function newCredentials(form) {
+  const name = field(form, "name").trim();
+  const password = field(form, "password");
+  if (!name) showError(form, "name", "Enter a name.");
+  else if (Array.from(name).length > NAME_MAX)
+    showError(form, "name", `A name can be at most ${NAME_MAX} characters.`);
+  if (Array.from(password).length < PASSWORD_MIN)
+    showError(form, "password", `Use at least ${PASSWORD_MIN} characters.`);
+  else if (field(form, "again") !== password)
+    showError(form, "again", "The two passwords are different.");
+  if (form.querySelector("[aria-invalid]")) {
+    focusFirstError(form);
+    return null;
+  }
+  return { name, password };
+}
+
+/** @param {HTMLElement} view */
+function focusFirstField(view) {
+  /** @type {HTMLElement | null} */ (view.querySelector("input"))?.focus();
+}
+
+/**
+ * @param {HTMLElement} root
+ * @param {{done: () => void, setupDone: () => void}} on
+ */
+export function showSetup(root, on) {
+  const view = clone("setup-view");
+  const form = /** @type {HTMLFormElement} */ (view.querySelector("form"));
+  onSubmit(form, async () => {
+    clearErrors(form);
+    const credentials = newCredentials(form);
+    if (!credentials) return;
+    const reply = await post("/api/setup", credentials);
+    if (reply.status === 200) on.done();
+    else if (reply.status === 409) on.setupDone();
+    else if (reply.status === 400) showError(form, fieldOf(reply.detail), reply.detail);
+    else showError(form, "form", reply.detail);
+    focusFirstError(form);
+  });
+  root.replaceChildren(view);
+  document.title = "Welcome · parlour";
+  focusFirstField(view);
+}
+
+/**
+ * @param {HTMLElement} root
+ * @param {{done: () => void, note?: string}} on
+ */
+export function showLogin(root, on) {
+  const view = clone("login-view");
+  const form = /** @type {HTMLFormElement} */ (view.querySelector("form"));
+  if (on.note) {
+    const note = slot(view, "note");
+    note.textContent = on.note;
+    note.hidden = false;
+  }
+  onSubmit(form, async () => {
+    clearErrors(form);
+    const name = field(form, "name").trim();
+    const password = field(form, "password");
+    if (!name) showError(form, "name", "Enter your name.");
+    if (!password) showError(form, "password", "Enter your password.");
+    if (!name || !password) {
+      focusFirstError(form);
+      return;
+    }
+    const reply = await post("/api/auth/login", { name, password });
+    if (reply.status === 200) {
+      on.done();
+      return;
+    }
+    if (reply.status === 401) {
+      showError(form, "password", "That name and password do not match.");
+    } else if (reply.status === 429) {
+      const minutes = Math.max(1, Math.ceil((reply.retryAfter ?? 300) / 60));
+      showError(
+        form,
+        "form",
+        `Too many failed attempts for this name. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
+      );
+    } else if (reply.status === 400) {
+      showError(form, fieldOf(reply.detail), reply.detail);
+    } else {
+      showError(form, "form", reply.detail);
+    }
+    focusFirstError(form);
+  });
+  root.replaceChildren(view);
+  document.title = "Log in · parlour";
+  focusFirstField(view);
+}
+
+/**
+ * @param {HTMLElement} root
+ * @param {string} inviteId
+ * @param {{done: () => void}} on
+ */
+export async function showInvite(root, inviteId, on) {
+  const view = clone("invite-view");
+  const form = /** @type {HTMLFormElement} */ (view.querySelector("form"));
+  const lede = slot(view, "lede");
+  const fields = slot(view, "fields");
+  root.replaceChildren(view);
+  document.title = "Invitation · parlour";
+  const path = `/api/invite/${encodeURIComponent(inviteId)}`;
+  const reply = await get(path);
+  if (reply.status === 200) {
+    lede.replaceChildren(
+      strong(reply.data.issuer.name),
+      " invited you to join this parlour. Choose the name others will see, and a password.",
+    );
+    fields.hidden = false;
+    focusFirstField(view);
+  } else if (reply.status === 404) {
+    lede.textContent =
+      "This invitation can't be used: it is unknown, already used, or expired. " +
+      "Ask the person who sent it for a new link.";
+  } else if (reply.status === 503) {
+    lede.textContent = "This server is not set up yet, so it has no invitations.";
+  } else {
+    lede.textContent = `The invitation could not be checked: ${reply.detail} Reload to try again.`;
+  }
+  onSubmit(form, async () => {
+    clearErrors(form);
+    const credentials = newCredentials(form);
+    if (!credentials) return;
+    const answer = await call("POST", path, credentials);
+    if (answer.status === 200) {
+      on.done();
+      return;
+    }
+    if (answer.status === 409) {
+      showError(form, "name", "That name is taken. Choose another.");
+    } else if (answer.status === 404) {
+      showError(
+        form,
+        "form",
+        "This invitation was used or has expired meanwhile. Ask for a new link.",
+      );
+    } else if (answer.status === 400) {
+      showError(form, fieldOf(answer.detail), answer.detail);
+    } else {
+      showError(form, "form", answer.detail);
+    }
+    focusFirstError(form);
+  });
+}
+
+/**
+ * @param {HTMLElement} root
+ * @param {string} detail
+ * @param {() => void} retry
+ * @returns {() => void} cancels the automatic retry
+ */
+export function showUnreachable(root, detail, retry) {
+  const view = clone("unreachable-view");
+  const text = slot(view, "detail");
+  text.textContent = `${detail} Trying again in a few seconds…`;
+  const timer = window.setTimeout(retry, 5000);
+  onActions(view, {
+    retry: () => {
+      window.clearTimeout(timer);
+      retry();
+    },
+  });
+  root.replaceChildren(view);
+  document.title = "Offline · parlour";
+  return () => window.clearTimeout(timer);
+}
+
+/** @param {string} text */
+function strong(text) {
+  const el = document.createElement("strong");
+  el.textContent = text;
+  return el;
+}

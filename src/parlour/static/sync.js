@@ -1,0 +1,280 @@
+// Following /api/events from many tabs at once with one connection.
+//
+// Browsers allow six HTTP/1.1 connections per host, so eight tabs each holding a stream
+// would starve. One tab, the leader, holds the EventSource; it is elected with a Web Lock
+// (released by the browser when the tab closes, so another takes over) and passes every
+// event to the other tabs over a BroadcastChannel. Each tab keeps its own world from its own
+// boot: while it boots it buffers what it hears, then applies only events after its boot's
+// resume point. Event ids strictly increase on one stream, so "ignore ids <= the last one
+// applied" removes the duplicates a new leader's replay may bring.
+//
+// Where Web Locks are missing (plain http on a non-local address is not a secure context),
+// every tab holds its own stream: it still works, up to the browser's connection limit.
+
+const LOCK_NAME = "parlour.events";
+const CHANNEL_NAME = "parlour";
+// After a failed check of why the stream closed, wait this long, doubling up to the cap.
+const PROBE_RETRY_MS = 2000;
+const PROBE_RETRY_CAP_MS = 30000;
+const WATCHDOG_TICK_MS = 1000;
+
+/**
+ * @typedef {"connecting" | "live" | "reconnecting"} Status
+ * @typedef {{
+ *   event: (data: any) => void,
+ *   status: (status: Status) => void,
+ *   reboot: () => void,
+ *   loggedOut: () => void,
+ *   loggedIn: () => void,
+ * }} Handlers
+ */
+
+export class Sync {
+  /** @param {Handlers} handlers */
+  constructor(handlers) {
+    this.handlers = handlers;
+    this.bus = new BroadcastChannel(CHANNEL_NAME);
+    this.bus.onmessage = (e) => this.#heard(e.data);
+    /** @type {number | null} the sequence of the last event applied; null: not following */
+    this.lastSeq = null;
+    this.booting = false;
+    /** @type {{seq: number, data: any}[]} */
+    this.buffer = [];
+    this.heartbeatMs = 30000;
+    this.leading = false;
+    /** @type {Status} */
+    this.status = "connecting";
+    /** @type {EventSource | null} */
+    this.source = null;
+    this.lastHeardAt = 0;
+    /** @type {number | undefined} */
+    this.watchdog = undefined;
+    /** @type {number | undefined} */
+    this.probeTimer = undefined;
+    this.probeDelay = PROBE_RETRY_MS;
+    /** @type {AbortController | null} */
+    this.lockRequest = null;
+    /** @type {(() => void) | null} */
+    this.releaseLock = null;
+    this.#markRole();
+  }
+
+  /** Call before GET /api/boot: events heard from here on are kept until endBoot. */
+  beginBoot() {
+    this.booting = true;
+    this.buffer = [];
+    this.#closeSource();
+  }
+
+  /**
+   * Call with the boot's resume point: applies what arrived meanwhile, then follows.
+   * @param {number} resumePoint
+   * @param {number} heartbeatSeconds
+   */
+  endBoot(resumePoint, heartbeatSeconds) {
+    this.lastSeq = resumePoint;
+    this.heartbeatMs = Math.max(1, heartbeatSeconds) * 1000;
+    this.booting = false;
+    const buffered = this.buffer;
+    this.buffer = [];
+    for (const { seq, data } of buffered) this.#accept(seq, data);
+    if (this.leading) this.#open();
+    else this.#elect();
+    if (!this.leading) this.#post({ kind: "hello" });
+  }
+
+  /** Stop following (logged out): close the stream and let another tab lead later. */
+  stop() {
+    this.lastSeq = null;
+    this.booting = false;
+    this.buffer = [];
+    this.#closeSource();
+    this.lockRequest?.abort();
+    this.lockRequest = null;
+    this.releaseLock?.();
+    this.releaseLock = null;
+    this.leading = false;
+    this.#setStatus("connecting");
+    this.#markRole();
+  }
+
+  /** Tell the other tabs (they share the session cookie) that this one logged in or out. */
+  announce(/** @type {"logged-in" | "logged-out"} */ kind) {
+    this.#post({ kind });
+  }
+
+  // --- every tab ---
+
+  /** @param {number} seq @param {any} data */
+  #accept(seq, data) {
+    if (this.booting) {
+      this.buffer.push({ seq, data });
+      return;
+    }
+    if (this.lastSeq === null || !(seq > this.lastSeq)) return;
+    this.lastSeq = seq;
+    this.handlers.event(data);
+  }
+
+  /** A message from another tab. @param {any} message */
+  #heard(message) {
+    switch (message?.kind) {
+      case "event":
+        if (this.lastSeq !== null || this.booting) this.#accept(message.seq, message.data);
+        break;
+      case "status":
+        if (!this.leading) this.#setStatus(message.status);
+        break;
+      case "hello":
+        if (this.leading) this.#post({ kind: "status", status: this.status });
+        break;
+      case "reboot":
+        if (this.lastSeq !== null) this.handlers.reboot();
+        break;
+      case "logged-out":
+        this.handlers.loggedOut();
+        break;
+      case "logged-in":
+        this.handlers.loggedIn();
+        break;
+    }
+  }
+
+  /** @param {any} message */
+  #post(message) {
+    this.bus.postMessage(message);
+  }
+
+  /** @param {Status} status */
+  #setStatus(status) {
+    if (this.leading) this.#post({ kind: "status", status });
+    if (status === this.status) return;
+    this.status = status;
+    this.handlers.status(status);
+  }
+
+  #markRole() {
+    document.documentElement.dataset.stream = this.leading ? "leader" : "follower";
+  }
+
+  // --- the leader ---
+
+  #elect() {
+    if (this.lockRequest || this.leading) return;
+    if (!navigator.locks) {
+      this.#lead();
+      return;
+    }
+    const request = new AbortController();
+    this.lockRequest = request;
+    navigator.locks
+      .request(LOCK_NAME, { signal: request.signal }, () => {
+        if (request.signal.aborted) return undefined;
+        return new Promise((release) => {
+          this.releaseLock = () => release(undefined);
+          this.#lead();
+        });
+      })
+      .catch(() => {
+        // Aborted on logout: nothing to do.
+      });
+  }
+
+  #lead() {
+    this.leading = true;
+    this.#markRole();
+    if (!this.booting && this.lastSeq !== null) this.#open();
+  }
+
+  #open() {
+    this.#closeSource();
+    if (this.lastSeq === null) return;
+    const source = new EventSource(`/api/events?resume_point=${this.lastSeq}`);
+    this.source = source;
+    this.lastHeardAt = Date.now();
+    source.onopen = () => {
+      if (source !== this.source) return;
+      this.lastHeardAt = Date.now();
+      this.probeDelay = PROBE_RETRY_MS;
+      this.#setStatus("live");
+    };
+    source.onmessage = (e) => {
+      if (source !== this.source) return;
+      this.lastHeardAt = Date.now();
+      const seq = Number(e.lastEventId);
+      let data;
+      try {
+        data = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      if (!Number.isSafeInteger(seq)) return;
+      this.#post({ kind: "event", seq, data });
+      this.#accept(seq, data);
+    };
+    source.addEventListener("heartbeat", () => {
+      if (source === this.source) this.lastHeardAt = Date.now();
+    });
+    source.onerror = () => {
+      if (source !== this.source) return;
+      if (source.readyState === EventSource.CLOSED) {
+        // The browser gave up (an HTTP error); EventSource does not say which. Ask.
+        this.source = null;
+        this.#setStatus("reconnecting");
+        this.#probe();
+      } else {
+        // The browser reconnects by itself, sending Last-Event-ID.
+        this.#setStatus("reconnecting");
+      }
+    };
+    this.watchdog = window.setInterval(() => {
+      if (Date.now() - this.lastHeardAt > 2 * this.heartbeatMs) {
+        // Silence for two heartbeats: the connection is dead without knowing it.
+        this.#setStatus("reconnecting");
+        this.#open();
+      }
+    }, WATCHDOG_TICK_MS);
+  }
+
+  #closeSource() {
+    this.source?.close();
+    this.source = null;
+    window.clearInterval(this.watchdog);
+    window.clearTimeout(this.probeTimer);
+  }
+
+  /** Finds out why the stream was refused, with a plain request to the same URL. */
+  async #probe() {
+    window.clearInterval(this.watchdog);
+    const seq = this.lastSeq;
+    if (seq === null || !this.leading) return;
+    const abort = new AbortController();
+    let status = 0;
+    try {
+      const response = await fetch(`/api/events?resume_point=${seq}`, {
+        signal: abort.signal,
+        headers: { accept: "text/event-stream" },
+      });
+      status = response.status;
+    } catch {
+      status = 0;
+    } finally {
+      abort.abort();
+    }
+    if (!this.leading || this.lastSeq !== seq || this.booting) return;
+    if (status === 200) {
+      this.#open();
+    } else if (status === 401) {
+      this.announce("logged-out");
+      this.handlers.loggedOut();
+    } else if (status === 410 || status === 400 || status === 503) {
+      // 410: events after our point were forgotten. 400: the server knows no such point
+      // (a different database). 503: it needs setup. In every case: boot again.
+      this.#post({ kind: "reboot" });
+      this.handlers.reboot();
+    } else {
+      this.probeTimer = window.setTimeout(() => this.#probe(), this.probeDelay);
+      this.probeDelay = Math.min(this.probeDelay * 2, PROBE_RETRY_CAP_MS);
+    }
+  }
+}
