@@ -1,8 +1,12 @@
-"""Fixtures that run the real `parlour serve` on 127.0.0.1 with a fresh database file.
+"""Fixtures that run the real `parlour serve` on 127.0.0.1 with a fresh database.
 
 Every black-box test talks HTTP (and SSE) to a real server process: no mocks of the
 database or of HTTP. Port 0 lets tests run in parallel; the server prints the address it
 bound on its first line of standard output, which is how we learn the port.
+
+The store: a fresh SQLite file by default. With PARLOUR_TEST_STORE=postgres, every server
+gets a fresh database on the PostgreSQL cluster named by PARLOUR_TEST_POSTGRES (tools/test
+starts a throwaway one), and tests marked `sqlite_only` (they read the database file) skip.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -24,6 +29,28 @@ import pytest
 
 LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
 START_TIMEOUT_SECONDS = 20.0
+POSTGRES_ADMIN_URL = os.environ.get("PARLOUR_TEST_POSTGRES", "")
+ON_POSTGRES = os.environ.get("PARLOUR_TEST_STORE") == "postgres"
+
+
+def fresh_postgres_database() -> str:
+    """A new, empty database on the test cluster; returns its URL."""
+    import psycopg
+
+    if not POSTGRES_ADMIN_URL:
+        pytest.fail("PARLOUR_TEST_POSTGRES names no PostgreSQL cluster (see tools/test)")
+    name = "t_" + secrets.token_hex(8)
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if ON_POSTGRES:
+        skip = pytest.mark.skip(reason="reads the SQLite file; the store is PostgreSQL")
+        for item in items:
+            if "sqlite_only" in item.keywords:
+                item.add_marker(skip)
 
 
 @dataclass
@@ -39,15 +66,19 @@ class ServerProcess:
     _clients: list[httpx.Client] = field(default_factory=list)
     _pump: threading.Thread | None = None
     _pipes: list[Any] = field(default_factory=list)
+    database_url: str = ""
+    """What --database names: the file, or (on PostgreSQL) this server's own database."""
 
     def command(self) -> list[str]:
+        if not self.database_url:
+            self.database_url = fresh_postgres_database() if ON_POSTGRES else str(self.database)
         return [
             sys.executable,
             "-m",
             "parlour",
             "serve",
             "--database",
-            str(self.database),
+            self.database_url,
             "--port",
             "0",
             *self.args,

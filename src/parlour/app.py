@@ -50,7 +50,7 @@ class Running:
         await self.parlour.store.close()
 
 
-def create_app(config: Config) -> Running:
+async def create_app(config: Config) -> Running:
     """Open the store (migrating it if needed) and build the ASGI app.
 
     Must run on the event loop that will serve. Raises StartupRefused when the database
@@ -58,7 +58,12 @@ def create_app(config: Config) -> Running:
     """
     loop = asyncio.get_running_loop()
     broker = Broker()
-    store = open_store(config.database, loop, broker.publish)
+    store = await open_store(
+        config.database,
+        loop,
+        on_commit=broker.publish,
+        on_revoked=lambda sessions: broker.end_sessions(sessions, "session ended elsewhere"),
+    )
     parlour = Parlour(
         config=config,
         store=store,

@@ -21,7 +21,7 @@ from parlour import __version__
 from parlour.app import create_app
 from parlour.config import Config, format_duration, parse_duration
 from parlour.errors import StartupRefused, StorageError
-from parlour.store import backup_database
+from parlour.store import backup_database, is_postgres_url
 
 log = logging.getLogger("parlour")
 
@@ -185,8 +185,8 @@ def config_from(args: argparse.Namespace, parser: Parser) -> Config:
 
 
 def check_database_location(database: str, parser: Parser) -> None:
-    if database.startswith(("postgresql://", "postgres://")):
-        parser.error("PostgreSQL is not supported yet by this version; use a SQLite file path")
+    if is_postgres_url(database):
+        return
     path = Path(database)
     folder = path.parent
     if not folder.is_dir():
@@ -223,6 +223,8 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 def run_backup(args: argparse.Namespace, parser: Parser) -> int:
     source, dest = args.database, Path(args.dest)
+    if is_postgres_url(source):
+        parser.error("back up a PostgreSQL database with pg_dump (see docs/operations.md)")
     if not Path(source).is_file():
         print(f"parlour: no database at {source} (check --database)", file=sys.stderr)  # noqa: T201
         return STARTUP_ERROR
@@ -256,7 +258,7 @@ class ParlourServer(uvicorn.Server):
 
 
 async def serve(config: Config) -> int:
-    running = create_app(config)
+    running = await create_app(config)
     try:
         sock = _listen(config.address, config.port)
     except OSError as e:

@@ -48,7 +48,3 @@ class Config:
     behind_https: bool = False
     login_failures: int = 10
     login_window: timedelta = timedelta(minutes=5)
-
-    @property
-    def is_postgres(self) -> bool:
-        return self.database.startswith(("postgresql://", "postgres://"))

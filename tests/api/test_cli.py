@@ -17,6 +17,9 @@ import pytest
 
 from conftest import LISTENING, OWNER_NAME, OWNER_PASSWORD, ServerProcess
 
+# The command line is tested on SQLite files; PostgreSQL URLs get tests of their own.
+pytestmark = pytest.mark.sqlite_only
+
 FLAGS = [
     "--database",
     "--address",

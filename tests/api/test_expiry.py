@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from conftest import ServerProcess
 from sse_client import (
@@ -217,6 +218,7 @@ def wait_for_expiry(owner: httpx.Client, stream_start: int, message_id: str) -> 
         )
 
 
+@pytest.mark.sqlite_only
 def test_an_expired_body_is_gone_from_the_database_files_of_a_running_server(
     start_server: Any,
 ) -> None:
@@ -231,6 +233,7 @@ def test_an_expired_body_is_gone_from_the_database_files_of_a_running_server(
     assert holders == [], f"an expired message body is still in {holders}"
 
 
+@pytest.mark.sqlite_only
 def test_an_expired_body_is_gone_from_the_database_files_after_shutdown(
     start_server: Any,
 ) -> None:

@@ -154,16 +154,29 @@ class Store(Protocol):
     async def backup(self, dest: Path) -> None: ...
 
 
-def open_store(
-    database: str, loop: asyncio.AbstractEventLoop, on_commit: Callable[[list[Event]], None]
+async def open_store(
+    database: str,
+    loop: asyncio.AbstractEventLoop,
+    on_commit: Callable[[list[Event]], None],
+    on_revoked: Callable[[list[SessionId]], None],
 ) -> Store:
     """Open (migrating if needed) the store named by `--database`.
 
+    `on_commit` receives committed events in sequence order; `on_revoked` hears of sessions
+    ended by another process (PostgreSQL only: on SQLite there is no other process).
     Raises StartupRefused when the database cannot be used as it is.
     """
+    if is_postgres_url(database):
+        from parlour.store.postgres.store import PgStore
+
+        return await PgStore.open(database, on_commit, on_revoked)
     from parlour.store.sqlite.store import SqliteStore
 
     return SqliteStore.open(Path(database), loop, on_commit)
+
+
+def is_postgres_url(database: str) -> bool:
+    return database.startswith(("postgresql://", "postgres://"))
 
 
 def backup_database(database: str, dest: Path) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from parlour.errors import ChannelNotEmpty, NameTaken, NotFound
 from parlour.model import Channel, ChannelCreated, ChannelDeleted, ChannelId
 from parlour.store.sqlite.database import Tx
-from parlour.store.sqlite.times import to_ms
+from parlour.store.times import to_ms
 
 
 def insert_channel(tx: Tx, channel: Channel, name_key: str) -> ChannelCreated:

@@ -26,7 +26,7 @@ from parlour.store import EventBatch, Expired, ExpiryCutoffs
 from parlour.store.sqlite.channels import delete_empty_channel
 from parlour.store.sqlite.database import Tx
 from parlour.store.sqlite.messages import delete_one_message
-from parlour.store.sqlite.times import from_ms, to_ms
+from parlour.store.times import from_ms, to_ms
 
 # Each table's rows after the resume point, limited before they are merged, so a batch costs
 # O(limit) however long the backlog (an unlimited UNION would rescan it for every batch).

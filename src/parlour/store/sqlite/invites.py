@@ -6,7 +6,7 @@ import sqlite3
 from datetime import datetime
 
 from parlour.model import Invite, InviteId, User, UserId
-from parlour.store.sqlite.times import from_ms, to_ms
+from parlour.store.times import from_ms, to_ms
 
 
 def insert_invite(conn: sqlite3.Connection, invite: Invite, expires_at: datetime) -> None:

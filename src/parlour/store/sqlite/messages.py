@@ -7,7 +7,7 @@ from datetime import datetime
 from parlour.errors import NotAllowed, NotFound
 from parlour.model import ChannelId, Message, MessageDeleted, MessageId, MessageSent, UserId
 from parlour.store.sqlite.database import Tx
-from parlour.store.sqlite.times import to_ms
+from parlour.store.times import to_ms
 
 
 def insert_message(tx: Tx, message: Message) -> MessageSent:

@@ -9,7 +9,7 @@ from parlour.errors import NameTaken, NotFound, SetupAlreadyDone
 from parlour.model import InviteId, Session, SessionId, User, UserCreated, UserId
 from parlour.store import Credentials, NewSession
 from parlour.store.sqlite.database import Tx
-from parlour.store.sqlite.times import from_ms, to_ms
+from parlour.store.times import from_ms, to_ms
 
 
 def select_is_set_up(conn: sqlite3.Connection) -> bool:

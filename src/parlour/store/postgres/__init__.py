@@ -1,0 +1,1 @@
+"""The PostgreSQL engine: several parlour processes on one database (SPEC "Scaling out")."""
