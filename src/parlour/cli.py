@@ -21,7 +21,7 @@ from parlour import __version__
 from parlour.app import create_app
 from parlour.config import Config, format_duration, parse_duration
 from parlour.errors import StartupRefused, StorageError
-from parlour.store import backup_database, is_postgres_url
+from parlour.store import backup_database, copy_to_postgres, is_postgres_url
 
 log = logging.getLogger("parlour")
 
@@ -155,6 +155,16 @@ def build_parser() -> Parser:
         f"(env {env}; default off)",
     )
 
+    move = commands.add_parser(
+        "migrate-to-postgres",
+        help="copy a SQLite community into an empty PostgreSQL database",
+        description="Copy every user, session, invitation, channel and message, with their "
+        "ids and sequence numbers, from the SQLite database into an empty PostgreSQL "
+        "database. Stop the server first: changes made during the copy would not be copied.",
+    )
+    _database_option(move)
+    move.add_argument("url", metavar="URL", help="the PostgreSQL database (postgresql://…)")
+
     backup = commands.add_parser(
         "backup",
         help="write an online backup of the database",
@@ -202,6 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "backup":
         return run_backup(args, parser)
+    if args.command == "migrate-to-postgres":
+        return run_migrate_to_postgres(args, parser)
     config = config_from(args, parser)
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
@@ -238,6 +250,21 @@ def run_backup(args: argparse.Namespace, parser: Parser) -> int:
         print(f"parlour: {e}", file=sys.stderr)  # noqa: T201
         return STARTUP_ERROR
     print(f"parlour: backup of {source} written to {dest}")  # noqa: T201
+    return 0
+
+
+def run_migrate_to_postgres(args: argparse.Namespace, parser: Parser) -> int:
+    if not is_postgres_url(args.url):
+        parser.error(f"URL must be a postgresql:// URL, not {args.url!r}")
+    if is_postgres_url(args.database):
+        parser.error("--database must name the SQLite file to copy from")
+    try:
+        copied = copy_to_postgres(args.database, args.url)
+    except StartupRefused as e:
+        print(f"parlour: {e}", file=sys.stderr)  # noqa: T201
+        return STARTUP_ERROR
+    rows = ", ".join(f"{count} {table}" for table, count in copied.rows.items())
+    print(f"parlour: copied {rows}; the sequence continues from {copied.seq}")  # noqa: T201
     return 0
 
 

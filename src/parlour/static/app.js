@@ -22,9 +22,13 @@ const sync = new Sync({
   event: (data) => chat?.applyEvent(data),
   status: (status) => chat?.setStatus(status),
   reboot: () => start(),
-  loggedOut: () => leaveChat("You have been logged out."),
+  loggedOut: () => {
+    if (chat) leaveChat("You have been logged out.");
+  },
+  // Tabs share the cookie: whoever logged in, this tab now shows them (an invitation page
+  // keeps what is typed in it).
   loggedIn: () => {
-    if (!chat) start();
+    if (!location.pathname.startsWith("/invite/")) start();
   },
 });
 
@@ -57,7 +61,10 @@ async function start() {
   } else if (reply.status === 503) {
     closeChat();
     sync.stop();
-    showSetup(root, { done: joined, setupDone: () => leaveChat("This server is already set up. Log in.") });
+    showSetup(root, {
+      done: joined,
+      setupDone: () => leaveChat("This server is already set up. Log in."),
+    });
   } else if (chat) {
     // Keep what is on screen; say so, and try again.
     chat.setStatus("reconnecting");
@@ -65,7 +72,8 @@ async function start() {
     cancelRetry = () => window.clearTimeout(timer);
   } else {
     sync.stop();
-    cancelRetry = showUnreachable(root, reply.status === 0 ? "parlour is not answering." : reply.detail, start);
+    const detail = reply.status === 0 ? "parlour is not answering." : reply.detail;
+    cancelRetry = showUnreachable(root, detail, start);
   }
 }
 
@@ -94,7 +102,7 @@ async function logOut() {
   const reply = await post("/api/auth/logout");
   if (reply.status === 0) return "Not logged out: can't reach the server.";
   sync.announce("logged-out");
-  if (location.pathname !== "/") history.pushState(null, "", "/");
+  if (location.pathname !== "/") history.replaceState(null, "", "/");
   leaveChat();
   return null;
 }

@@ -6,6 +6,7 @@ import {
   clearErrors,
   clone,
   field,
+  find,
   focusFirstError,
   onActions,
   onSubmit,
@@ -51,12 +52,13 @@ export class Chat {
 
     const v = this.view;
     this.channelList = /** @type {HTMLUListElement} */ (slot(v, "channels"));
-    this.timeline = new Timeline(slot(v, "timeline"), slot(v, "scroller"), v.querySelector(".jump"), (m, li) =>
-      this.#deleteMessage(m, li),
-    );
+    const onDelete = (/** @type {Message} */ m, /** @type {HTMLElement} */ li) =>
+      this.#deleteMessage(m, li);
+    const jump = find(v, ".jump");
+    this.timeline = new Timeline(slot(v, "timeline"), slot(v, "scroller"), jump, onDelete);
     this.compose = /** @type {HTMLFormElement} */ (slot(v, "compose"));
     this.textarea = /** @type {HTMLTextAreaElement} */ (this.compose.elements.namedItem("body"));
-    this.newChannelForm = /** @type {HTMLFormElement} */ (v.querySelector(".new-channel"));
+    this.newChannelForm = find(v, ".new-channel");
 
     this.#wire();
     this.onVisible = () => this.#markActiveRead();
@@ -164,7 +166,7 @@ export class Chat {
   #updateRoomState() {
     const channel = this.active ? this.world.channels.get(this.active) : undefined;
     const count = channel ? this.world.timeline(channel.id).length : 0;
-    const deleteButton = /** @type {HTMLElement} */ (this.view.querySelector('[data-action="delete-channel"]'));
+    const deleteButton = find(this.view, '[data-action="delete-channel"]');
     deleteButton.hidden = !channel || count > 0;
     const empty = slot(this.view, "room-empty");
     empty.hidden = count > 0;
@@ -207,9 +209,10 @@ export class Chat {
   #refreshUnread() {
     let total = 0;
     for (const [id, li] of this.channelItems) {
-      const n = id === this.active && isVisible() ? 0 : this.world.unreadSince(id, this.reads.mark(id));
+      const reading = id === this.active && isVisible();
+      const n = reading ? 0 : this.world.unreadSince(id, this.reads.mark(id));
       total += n;
-      const badge = /** @type {HTMLElement} */ (li.querySelector(".badge"));
+      const badge = find(li, ".badge");
       badge.hidden = n === 0;
       const label = document.createElement("span");
       label.className = "visually-hidden";
@@ -218,6 +221,11 @@ export class Chat {
       li.classList.toggle("unread", n > 0);
     }
     slot(this.view, "no-channels").hidden = this.channelItems.size > 0;
+    // On a phone the list is out of sight: the way back to it says what waits there.
+    const elsewhere = slot(this.view, "elsewhere");
+    elsewhere.hidden = total === 0;
+    elsewhere.textContent = String(total);
+    elsewhere.title = `${total} unread elsewhere`;
     const channel = this.active ? this.world.channels.get(this.active) : undefined;
     document.title = `${total ? `(${total}) ` : ""}${channel ? `#${channel.name} · ` : ""}parlour`;
   }
@@ -305,7 +313,8 @@ export class Chat {
     this.channelList.addEventListener("click", (event) => {
       const a = /** @type {HTMLElement} */ (event.target).closest("a[data-channel]");
       if (!a || !(event instanceof MouseEvent)) return;
-      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+      if (event.altKey) return; // a new tab, a download: the browser's own business
       event.preventDefault();
       this.#go(/** @type {HTMLElement} */ (a).dataset.channel ?? "");
       if (matchMedia("(pointer: fine)").matches && !this.compose.hidden) this.textarea.focus();
@@ -317,7 +326,8 @@ export class Chat {
       "delete-channel": () => this.#deleteChannel(),
       "show-channels": () => {
         v.classList.add("list-open");
-        /** @type {HTMLElement | null} */ (v.querySelector(".channel[aria-current]") ?? v.querySelector(".channel"))?.focus();
+        const current = v.querySelector(".channel[aria-current]") ?? v.querySelector(".channel");
+        /** @type {HTMLElement | null} */ (current)?.focus();
       },
       jump: () => this.timeline.toBottom(),
       invite: () => this.#invite(),
@@ -334,7 +344,9 @@ export class Chat {
     onSubmit(this.newChannelForm, () => this.#createChannel());
 
     this.textarea.addEventListener("keydown", (event) => {
-      if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
+      if (event.key !== "Enter" || event.shiftKey) return;
+      // An input method editor uses Enter to pick a word: not a send (229: Safari's way).
+      if (event.isComposing || event.keyCode === 229) return;
       if (event.ctrlKey || event.altKey || event.metaKey) return;
       event.preventDefault();
       this.compose.requestSubmit();
@@ -342,7 +354,7 @@ export class Chat {
     this.textarea.addEventListener("input", () => this.#fitTextarea());
     onSubmit(this.compose, () => this.#send());
 
-    const passwordForm = /** @type {HTMLFormElement} */ (slot(v, "password-dialog").querySelector("form"));
+    const passwordForm = find(slot(v, "password-dialog"), "form");
     onSubmit(passwordForm, () => this.#changePassword(passwordForm));
   }
 
@@ -358,7 +370,12 @@ export class Chat {
     showError(this.compose, "body", "");
     if (!channelId || body.trim() === "") return;
     if (Array.from(body).length > BODY_MAX) {
-      showError(this.compose, "body", `A message can be at most ${BODY_MAX} characters; this one has ${Array.from(body).length}.`);
+      const length = Array.from(body).length;
+      showError(
+        this.compose,
+        "body",
+        `A message can be at most ${BODY_MAX} characters; this one has ${length}.`,
+      );
       return;
     }
     const reply = await post(`/api/channels/${encodeURIComponent(channelId)}`, { body });
@@ -371,22 +388,31 @@ export class Chat {
       return;
     }
     if (reply.status === 401) return this.on.loggedOut("Your session has ended. Log in again.");
-    if (reply.status === 404) showError(this.compose, "body", "This channel no longer exists; your message was not sent.");
-    else if (reply.status === 0) showError(this.compose, "body", "Not sent: can't reach the server. Your message is still here; try again.");
-    else showError(this.compose, "body", `Not sent: ${reply.detail}`);
+    showError(
+      this.compose,
+      "body",
+      reply.status === 404
+        ? "This channel no longer exists; your message was not sent."
+        : reply.status === 0
+          ? "Not sent: can't reach the server. Your message is still here; try again."
+          : `Not sent: ${reply.detail}`,
+    );
   }
 
   /** @param {Message} message @param {HTMLElement} li */
   async #deleteMessage(message, li) {
-    const button = /** @type {HTMLButtonElement} */ (li.querySelector(".msg-delete"));
-    const error = /** @type {HTMLElement} */ (li.querySelector(".msg-error"));
+    const button = find(li, ".msg-delete");
+    const error = find(li, ".msg-error");
     if (button.dataset.confirming !== "yes") {
+      const label = button.getAttribute("aria-label") ?? "";
       button.dataset.confirming = "yes";
       button.textContent = "Confirm delete";
+      button.setAttribute("aria-label", label.replace(/^Delete/, "Confirm: delete"));
       button.classList.add("danger");
       window.setTimeout(() => {
         button.dataset.confirming = "";
         button.textContent = "Delete";
+        button.setAttribute("aria-label", label);
         button.classList.remove("danger");
       }, CONFIRM_MS);
       return;
@@ -400,13 +426,15 @@ export class Chat {
     }
     if (reply.status === 401) return this.on.loggedOut("Your session has ended. Log in again.");
     error.textContent =
-      reply.status === 403 ? "You can only delete your own messages." : `Not deleted: ${reply.detail}`;
+      reply.status === 403
+        ? "You can only delete your own messages."
+        : `Not deleted: ${reply.detail}`;
   }
 
   /** @param {boolean} open */
   #toggleNewChannel(open) {
     const form = this.newChannelForm;
-    const toggle = /** @type {HTMLElement} */ (this.view.querySelector('[data-action="new-channel"]'));
+    const toggle = find(this.view, '[data-action="new-channel"]');
     form.hidden = !open;
     toggle.hidden = open;
     toggle.setAttribute("aria-expanded", String(open));
@@ -445,7 +473,9 @@ export class Chat {
       showError(
         form,
         "name",
-        existing ? `Name taken: there is already a channel called “${existing.name}”.` : "Name taken: pick another name.",
+        existing
+          ? `Name taken: there is already a channel called “${existing.name}”.`
+          : "Name taken: pick another name.",
       );
     } else {
       showError(form, "name", reply.detail);
@@ -483,12 +513,14 @@ export class Chat {
     const dialog = slot(this.view, "invite-dialog");
     const status = slot(dialog, "invite-status");
     const ready = slot(dialog, "invite-ready");
-    const again = /** @type {HTMLElement} */ (dialog.querySelector('[data-action="another-invite"]'));
+    const again = find(dialog, '[data-action="another-invite"]');
+    const copy = find(dialog, '[data-action="copy-invite"]');
     showError(dialog, "invite", "");
     slot(dialog, "copy-status").textContent = "";
     status.hidden = false;
     status.textContent = "Making a link…";
     ready.hidden = true;
+    copy.hidden = true;
     const reply = await post("/api/invite");
     status.hidden = true;
     if (reply.status === 200) {
@@ -496,8 +528,10 @@ export class Chat {
       link.value = new URL(`/invite/${encodeURIComponent(reply.data.id)}`, location.origin).href;
       ready.hidden = false;
       again.hidden = false;
+      copy.hidden = false;
       link.focus();
       link.select();
+      link.scrollLeft = 0;
     } else if (reply.status === 401) {
       this.on.loggedOut("Your session has ended. Log in again.");
     } else {
@@ -515,17 +549,19 @@ export class Chat {
     } catch {
       link.focus();
       link.select();
-      said.textContent = "Copying is not allowed here: the link is selected, press Ctrl+C (or ⌘C).";
+      said.textContent =
+        "Copying is not allowed here: the link is selected, press Ctrl+C (or ⌘C).";
     }
   }
 
   #openPassword() {
     const dialog = /** @type {HTMLDialogElement} */ (slot(this.view, "password-dialog"));
-    const form = /** @type {HTMLFormElement} */ (dialog.querySelector("form"));
+    const form = find(dialog, "form");
     form.reset();
     clearErrors(form);
+    slot(dialog, "pw-user").value = this.world.me.name;
     slot(dialog, "password-done").textContent = "";
-    /** @type {HTMLElement} */ (dialog.querySelector('[data-action="close-password"]')).textContent = "Cancel";
+    find(dialog, '[data-action="close-password"]').textContent = "Cancel";
     dialog.showModal();
     /** @type {HTMLInputElement} */ (form.elements.namedItem("current")).focus();
   }
@@ -538,8 +574,11 @@ export class Chat {
     const current = field(form, "current");
     const to = field(form, "to");
     if (!current) showError(form, "current", "Enter your current password.");
-    if (Array.from(to).length < PASSWORD_MIN) showError(form, "to", `Use at least ${PASSWORD_MIN} characters.`);
-    else if (field(form, "again") !== to) showError(form, "again", "The two new passwords are different.");
+    if (Array.from(to).length < PASSWORD_MIN) {
+      showError(form, "to", `Use at least ${PASSWORD_MIN} characters.`);
+    } else if (field(form, "again") !== to) {
+      showError(form, "again", "The two new passwords are different.");
+    }
     if (form.querySelector("[aria-invalid]")) {
       focusFirstError(form);
       return;
@@ -548,14 +587,15 @@ export class Chat {
     if (reply.status === 200) {
       form.reset();
       done.textContent = "Password changed. Your other sessions have been logged out.";
-      const close = /** @type {HTMLElement} */ (form.querySelector('[data-action="close-password"]'));
+      const close = find(form, '[data-action="close-password"]');
       close.textContent = "Close";
       close.focus();
       return;
     }
     if (reply.status === 401) return this.on.loggedOut("Your session has ended. Log in again.");
     if (reply.status === 403) showError(form, "current", "That is not your current password.");
-    else if (reply.status === 400 && /password/i.test(reply.detail)) showError(form, "to", reply.detail);
+    else if (reply.status === 400 && /password/i.test(reply.detail))
+      showError(form, "to", reply.detail);
     else showError(form, "form", reply.detail);
     focusFirstError(form);
   }

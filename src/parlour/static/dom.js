@@ -24,6 +24,18 @@ export function slot(root, name) {
 }
 
 /**
+ * The first element matching a selector inside root; a missing one is a bug in index.html.
+ * @param {ParentNode} root
+ * @param {string} selector
+ * @returns {any}
+ */
+export function find(root, selector) {
+  const found = root.querySelector(selector);
+  if (!found) throw new Error(`nothing matches ${selector}`);
+  return found;
+}
+
+/**
  * Calls handler(event, button) when a button marked data-action=name inside root is clicked.
  * @param {HTMLElement} root
  * @param {Record<string, (event: Event, target: HTMLElement) => void>} handlers

@@ -2,7 +2,16 @@
 // "can't reach the server". Each shows API errors next to the field they are about.
 
 import { call, get, post } from "./api.js";
-import { clearErrors, clone, field, focusFirstError, onActions, onSubmit, showError, slot } from "./dom.js";
+import {
+  clearErrors,
+  clone,
+  field,
+  focusFirstError,
+  onActions,
+  onSubmit,
+  showError,
+  slot,
+} from "./dom.js";
 
 const PASSWORD_MIN = 8;
 const NAME_MAX = 64;
@@ -98,11 +107,8 @@ export function showLogin(root, on) {
       showError(form, "password", "That name and password do not match.");
     } else if (reply.status === 429) {
       const minutes = Math.max(1, Math.ceil((reply.retryAfter ?? 300) / 60));
-      showError(
-        form,
-        "form",
-        `Too many failed attempts for this name. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
-      );
+      const wait = minutes === 1 ? "a minute" : `${minutes} minutes`;
+      showError(form, "form", `Too many failed attempts for this name. Try again in ${wait}.`);
     } else if (reply.status === 400) {
       showError(form, fieldOf(reply.detail), reply.detail);
     } else {

@@ -107,11 +107,6 @@ export class Timeline {
     if (next) this.#decorate(next);
   }
 
-  /** Re-renders names and avatars (e.g. when a user's record arrives late). */
-  refreshNames() {
-    if (this.world && this.channelId) this.show(this.world, this.channelId);
-  }
-
   atBottom() {
     const s = this.scroller;
     return s.scrollHeight - s.scrollTop - s.clientHeight < STICKY_PX;

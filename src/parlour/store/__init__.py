@@ -74,6 +74,14 @@ class Expired:
     sessions: list[SessionId]
 
 
+@dataclass(frozen=True, slots=True)
+class Copied:
+    """What `copy_to_postgres` moved: rows per table, and the sequence it ends at."""
+
+    rows: dict[str, int]
+    seq: int
+
+
 class Store(Protocol):
     async def close(self) -> None: ...
 
@@ -187,3 +195,10 @@ def backup_database(database: str, dest: Path) -> None:
     from parlour.store.sqlite.store import online_backup
 
     online_backup(Path(database), dest)
+
+
+def copy_to_postgres(sqlite_path: str, url: str) -> Copied:
+    """Copy a SQLite community into an empty PostgreSQL database. Raises StartupRefused."""
+    from parlour.store.postgres.copy_sqlite import copy_sqlite_to_postgres
+
+    return copy_sqlite_to_postgres(Path(sqlite_path), url)

@@ -1,0 +1,69 @@
+"""Move a community from SQLite to PostgreSQL: every row, with its ids and sequences.
+
+Ids, sequence numbers and the forgotten point are kept, so clients' resume points stay
+valid: a browser that was following the old server resumes on the new one without a gap.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import psycopg
+
+from parlour.errors import StartupRefused
+from parlour.store import Copied
+from parlour.store.postgres import migrate as pg_migrate
+from parlour.store.sqlite import migrate as sqlite_migrate
+
+# Table → columns, in an order that satisfies the foreign keys.
+TABLES = {
+    "users": ("id", "name", "name_key", "password_hash", "created_at", "seq"),
+    "sessions": ("id", "user_id", "expires_at"),
+    "invites": ("id", "issuer", "issued_at", "expires_at"),
+    "channels": ("id", "name", "name_key", "created_at", "active_at", "seq"),
+    "messages": ("id", "channel_id", "sender", "body", "sent_at", "seq"),
+    "tombstones": ("seq", "kind", "id", "channel_id", "at"),
+}
+
+
+def copy_sqlite_to_postgres(source: Path, url: str) -> Copied:
+    """Copy everything in one PostgreSQL transaction: all of it lands, or none.
+
+    Raises StartupRefused when the source cannot be used or the target is not empty.
+    """
+    if not source.is_file():
+        raise StartupRefused(f"there is no SQLite database at {source}")
+    sqlite_migrate.prepare(source)
+    pg_migrate.prepare(url)
+    src = sqlite3.connect(source)
+    try:
+        src.execute("BEGIN")  # one consistent snapshot of the source
+        with psycopg.connect(url) as dst, dst.transaction():
+            dst.execute("SELECT 1 FROM counter WHERE id = 1 FOR UPDATE")
+            row = dst.execute("SELECT EXISTS (SELECT 1 FROM users)").fetchone()
+            if row is not None and row[0]:
+                raise StartupRefused(
+                    "the PostgreSQL database already holds a community; parlour copies only "
+                    "into an empty one (create a new database and try again)"
+                )
+            counts: dict[str, int] = {}
+            for table, columns in TABLES.items():
+                names = ", ".join(columns)
+                counts[table] = 0
+                with dst.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    for values in src.execute(f"SELECT {names} FROM {table}"):  # noqa: S608
+                        copy.write_row(values)
+                        counts[table] += 1
+            seq, forgotten = src.execute(
+                "SELECT seq, forgotten_seq FROM counter WHERE id = 1"
+            ).fetchone()
+            dst.execute(
+                "UPDATE counter SET seq = %s, forgotten_seq = %s WHERE id = 1", (seq, forgotten)
+            )
+        src.execute("COMMIT")
+    except (sqlite3.Error, psycopg.Error) as e:
+        raise StartupRefused(f"copying to PostgreSQL failed, nothing was copied: {e}") from e
+    finally:
+        src.close()
+    return Copied(counts, int(seq))

@@ -1,0 +1,138 @@
+"""The PostgreSQL engine's start-up rules, and moving a SQLite community onto it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from conftest import POSTGRES_ADMIN_URL, ServerProcess, fresh_postgres_database
+from parlour.errors import StartupRefused
+from parlour.store.postgres.migrate import Migration, bundled_migrations, prepare
+from sse_client import (
+    Event,
+    boot,
+    create_channel,
+    delete_message,
+    open_stream,
+    send_message,
+    set_up,
+    world,
+)
+
+pytestmark = pytest.mark.postgres
+if not POSTGRES_ADMIN_URL:
+    pytestmark = [pytestmark, pytest.mark.skip(reason="no PostgreSQL test cluster")]
+
+
+def tables(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def test_a_new_database_gets_every_table_of_the_latest_schema() -> None:
+    url = fresh_postgres_database()
+    prepare(url)
+    assert set(tables(url)) >= {"counter", "users", "channels", "messages", "tombstones"}
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT version FROM parlour_schema").fetchone()
+    assert row == (len(bundled_migrations()),)
+
+
+def test_a_failing_migration_applies_none_of_itself() -> None:
+    url = fresh_postgres_database()
+    prepare(url)
+    before = tables(url)
+    broken = Migration(2, "broken", "CREATE TABLE topics (id text);\nSELECT * FROM nowhere;\n")
+    with pytest.raises(StartupRefused, match="nothing was changed"):
+        prepare(url, [*bundled_migrations(), broken])
+    assert tables(url) == before
+
+
+def test_a_schema_newer_than_the_program_is_refused() -> None:
+    url = fresh_postgres_database()
+    prepare(url)
+    with psycopg.connect(url) as conn:
+        conn.execute("UPDATE parlour_schema SET version = 99")
+    with pytest.raises(StartupRefused, match="newer than this program"):
+        prepare(url)
+
+
+def test_an_unreachable_server_is_reported_without_the_password() -> None:
+    url = "postgresql://parlour:hunter2secret@127.0.0.1:1/nowhere"
+    with pytest.raises(StartupRefused) as refused:
+        prepare(url)
+    assert "hunter2secret" not in str(refused.value)
+
+
+def migrate(database: Path, url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "parlour", "migrate-to-postgres", "--database", str(database), url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_sqlite_community_moves_to_postgres_with_its_ids_sequences_and_sessions(
+    start_server: Any, tmp_path: Path
+) -> None:
+    old: ServerProcess = start_server()
+    owner = old.client()
+    set_up(owner)
+    channel = create_channel(owner, "general")
+    kept = send_message(owner, channel["id"], "this one stays")
+    gone = send_message(owner, channel["id"], "this one is deleted")
+    delete_message(owner, gone["id"])
+    before = boot(owner)
+    cookies = httpx.Cookies(owner.cookies)
+    assert old.stop() == 0
+
+    url = fresh_postgres_database()
+    result = migrate(old.database, url)
+    assert result.returncode == 0, result.stderr
+    assert f"continues from {before['resume_point']}" in result.stdout
+
+    new = ServerProcess(tmp_path / "unused.db", database_url=url).start()
+    try:
+        same = new.client(cookies=cookies)  # the session moved too: no new login needed
+        after = boot(same)
+        assert world(after) == world(before)
+        assert after["resume_point"] == before["resume_point"]
+        # A client that was following the old server resumes without a gap or a repeat.
+        with open_stream(same, last_event_id=str(before["resume_point"])) as stream:
+            fresh = send_message(same, channel["id"], "hello from PostgreSQL")
+            event = stream.next_event(10)
+        assert isinstance(event, Event)
+        assert event.data["id"] == fresh["id"]
+        assert event.id == before["resume_point"] + 1
+        assert kept in after["messages"]
+        login = new.client().post(
+            "/api/auth/login", json={"name": "alice", "password": "correct horse battery"}
+        )
+        assert login.status_code == 200
+    finally:
+        new.close()
+
+
+def test_moving_into_a_database_that_holds_a_community_is_refused(
+    start_server: Any, tmp_path: Path
+) -> None:
+    old: ServerProcess = start_server()
+    set_up(old.client())
+    assert old.stop() == 0
+    url = fresh_postgres_database()
+    assert migrate(old.database, url).returncode == 0
+    again = migrate(old.database, url)
+    assert again.returncode == 1
+    assert "already holds a community" in again.stderr
+    assert "Traceback" not in again.stderr
