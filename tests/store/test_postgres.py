@@ -25,9 +25,10 @@ from sse_client import (
     world,
 )
 
-pytestmark = pytest.mark.postgres
-if not POSTGRES_ADMIN_URL:
-    pytestmark = [pytestmark, pytest.mark.skip(reason="no PostgreSQL test cluster")]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not POSTGRES_ADMIN_URL, reason="no PostgreSQL test cluster"),
+]
 
 
 def tables(url: str) -> list[str]:
