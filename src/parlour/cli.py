@@ -99,15 +99,8 @@ def _add(
     )
 
 
-def _database_option(parser: argparse.ArgumentParser) -> None:
-    _add(
-        parser,
-        "database",
-        str,
-        DEFAULTS.database,
-        "the SQLite database file, created if missing; a postgresql:// URL selects PostgreSQL",
-        "PATH-or-URL",
-    )
+def _database_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    _add(parser, "database", str, DEFAULTS.database, help_text, "PATH-or-URL")
 
 
 def build_parser() -> Parser:
@@ -121,7 +114,10 @@ def build_parser() -> Parser:
         description="Run the parlour server. Every flag can also be set by an environment "
         "variable. Durations are whole numbers with s, m, h or d (e.g. 30s, 90d).",
     )
-    _database_option(serve)
+    _database_option(
+        serve,
+        "the SQLite database file, created if missing; a postgresql:// URL selects PostgreSQL",
+    )
     _add(serve, "address", str, DEFAULTS.address, "the address to listen on", "ADDRESS")
     _add(serve, "port", _port, str(DEFAULTS.port), "the TCP port (0: any free port)", "PORT")
     for name, default, what in (
@@ -162,7 +158,7 @@ def build_parser() -> Parser:
         "ids and sequence numbers, from the SQLite database into an empty PostgreSQL "
         "database. Stop the server first: changes made during the copy would not be copied.",
     )
-    _database_option(move)
+    _database_option(move, "the SQLite database file to copy from")
     move.add_argument("url", metavar="URL", help="the PostgreSQL database (postgresql://…)")
 
     backup = commands.add_parser(
@@ -170,7 +166,7 @@ def build_parser() -> Parser:
         help="write an online backup of the database",
         description="Write a consistent copy of a (possibly running) server's database to DEST.",
     )
-    _database_option(backup)
+    _database_option(backup, "the SQLite database file of the server to back up")
     backup.add_argument("dest", metavar="DEST", help="where to write the backup (replaced)")
     return parser
 

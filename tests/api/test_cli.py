@@ -369,6 +369,36 @@ def test_backup_writes_a_usable_copy_of_a_running_servers_database(
     assert_backup_holds_the_data(start_server, dest)
 
 
+def test_clients_of_the_original_must_boot_again_on_a_restored_backup(
+    start_server: Any, tmp_path: Path
+) -> None:
+    # Regression (issue 5 review): a restored backup rewinds the sequence, so a client that
+    # resumed from a position it saw before the restore would keep events the restore undid.
+    server: ServerProcess = start_server()
+    owner = fill(server)
+    dest = tmp_path / "copy.db"
+    result = run_parlour("backup", "--database", str(server.database), str(dest), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    channel = owner.get("/api/boot").json()["channels"][0]["id"]
+    r = owner.post(f"/api/channels/{channel}", json={"body": "after the backup"})
+    assert r.status_code == 202
+    seen = owner.get("/api/boot").json()["resume_point"]
+    cookies = httpx.Cookies(owner.cookies)
+    server.stop()
+
+    restored: ServerProcess = start_server(database=dest)
+    client = restored.client(cookies=cookies)  # the session existed at backup time
+    for position in (0, seen - 1, seen):
+        r = client.get("/api/events", params={"resume_point": str(position)})
+        assert r.status_code == 410, (position, r.text)
+    snapshot = client.get("/api/boot").json()
+    assert [m["body"] for m in snapshot["messages"]] == ["remember me"]
+    with client.stream(
+        "GET", "/api/events", params={"resume_point": str(snapshot["resume_point"])}
+    ) as stream:
+        assert stream.status_code == 200
+
+
 def test_backup_finds_the_database_through_parlour_database(
     start_server: Any, tmp_path: Path
 ) -> None:

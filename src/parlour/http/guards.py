@@ -1,4 +1,8 @@
-"""The checks every API request passes, in SPEC's order: 413 → 503 → 401 → 415 → 400."""
+"""The checks every API request passes, in SPEC's order: 413 → 503 → 401 → 415 → 400.
+
+Only a POST's body means anything: GET and DELETE bodies are read (so 413 still bounds
+them) and otherwise ignored, as HTTP gives them no defined meaning.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +23,7 @@ async def admit(request: Request, shape: type[T]) -> T:
     """For endpoints open to anyone once set up (login, invites)."""
     body = await read_body(request)
     await parlour_of(request).setup.require_done()
-    check_media_type(request, body)
-    return parse_body(body, shape)
+    return _parse(request, body, shape)
 
 
 async def admit_user(request: Request, shape: type[T]) -> tuple[Session, T]:
@@ -28,5 +31,11 @@ async def admit_user(request: Request, shape: type[T]) -> tuple[Session, T]:
     body = await read_body(request)
     await parlour_of(request).setup.require_done()
     session = await require_session(request)
+    return session, _parse(request, body, shape)
+
+
+def _parse(request: Request, body: bytes, shape: type[T]) -> T:
+    if request.method != "POST":
+        return parse_body(b"", shape)
     check_media_type(request, body)
-    return session, parse_body(body, shape)
+    return parse_body(body, shape)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from parlour.errors import ParlourError, StorageError
+from parlour.errors import ParlourError, StorageError, StorageFull
 from parlour.model import Event, Seq
 
 T = TypeVar("T")
@@ -34,6 +34,15 @@ MAX_BATCH = 256
 READER_THREADS = 4
 # Readers never wait this long in practice: WAL readers do not block on the writer.
 BUSY_TIMEOUT_MS = 10_000
+
+
+def storage_error(e: sqlite3.Error) -> StorageError:
+    """The domain's view of a driver error: StorageFull when the disk is full (SQLITE_FULL),
+    so that clients can be told to retry later rather than that the server is broken."""
+    code = getattr(e, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF == sqlite3.SQLITE_FULL:
+        return StorageFull(str(e))
+    return StorageError(str(e))
 
 
 def connect(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
@@ -159,7 +168,7 @@ class Database:
                     self._rollback(conn)
                     self._fail_all(batch, e)
                     return
-                job.error = StorageError(str(e))
+                job.error = storage_error(e)
             except Exception as e:
                 log.exception("write job raised")
                 self._undo_job(conn)
@@ -191,7 +200,7 @@ class Database:
         log.error("commit failed: %s", cause)
         for job in batch:
             job.value, job.events = None, []
-            job.error = StorageError(str(cause))
+            job.error = storage_error(cause)
         self._loop.call_soon_threadsafe(self._deliver, batch)
 
     def _deliver(self, batch: list[_Job]) -> None:
@@ -234,7 +243,7 @@ class Database:
         try:
             return fn(conn)
         except sqlite3.Error as e:
-            raise StorageError(str(e)) from e
+            raise storage_error(e) from e
         finally:
             conn.execute("COMMIT")
 

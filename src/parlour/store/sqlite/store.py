@@ -138,6 +138,27 @@ class SqliteStore:
         await asyncio.get_running_loop().run_in_executor(None, online_backup, self._db.path, dest)
 
 
+# Far beyond the events a live server makes between a backup and its restore, and small
+# enough that sequences stay exact in JavaScript (2**53) for millions of restores.
+RESTORE_SEQ_JUMP = 1_000_000_000
+
+
+def mark_as_restored_copy(conn: sqlite3.Connection) -> None:
+    """Make every resume point a client holds invalid on this copy.
+
+    A restored backup rewinds the server: sequences the clients already saw are handed out
+    again for other events, and a client resuming from one would silently keep events the
+    restore undid (breaking "boot + stream = truth"). The copy's sequence jumps ahead and
+    everything before the jump counts as forgotten, so any resume point from before the
+    restore gets 410 (or 400 if it is even further ahead) and the client boots again.
+    """
+    conn.execute(
+        "UPDATE counter SET seq = seq + ?1, forgotten_seq = seq + ?1 WHERE id = 1",
+        (RESTORE_SEQ_JUMP,),
+    )
+    conn.commit()
+
+
 def online_backup(source: Path, dest: Path) -> None:
     """Copy a live database with SQLite's backup API: consistent even while it is written.
 
@@ -152,6 +173,7 @@ def online_backup(source: Path, dest: Path) -> None:
                 src.backup(out)
                 # A backup that cannot live without a -wal file beside it is no backup.
                 out.execute("PRAGMA journal_mode=DELETE")
+                mark_as_restored_copy(out)
             finally:
                 out.close()
         finally:
