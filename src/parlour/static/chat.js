@@ -125,7 +125,7 @@ export class Chat {
   }
 
   #defaultChannel() {
-    const last = localStorage.getItem(this.#lastKey());
+    const last = recall(this.#lastKey());
     if (last && this.world.channels.has(last)) return last;
     const first = this.world.channels.keys().next();
     return first.done ? null : first.value;
@@ -149,7 +149,7 @@ export class Chat {
     const title = slot(this.view, "room-title");
     if (channel) {
       title.replaceChildren(hash(), channel.name);
-      localStorage.setItem(this.#lastKey(), channel.id);
+      remember(this.#lastKey(), channel.id);
       slot(this.view, "compose-label").textContent = `Message #${channel.name}`;
       this.textarea.placeholder = `Message #${channel.name}`;
     } else {
@@ -172,12 +172,13 @@ export class Chat {
     empty.hidden = count > 0;
     const emptyTitle = slot(this.view, "room-empty-title");
     const emptyText = slot(this.view, "room-empty-text");
+    slot(this.view, "first-channel").hidden = this.world.channels.size > 0;
     if (channel) {
       emptyTitle.replaceChildren("This is the start of ", hash(), channel.name, ".");
       emptyText.textContent = "No messages yet. Say hello!";
     } else if (this.world.channels.size === 0) {
       emptyTitle.textContent = "No channels yet.";
-      emptyText.textContent = "Make the first one with “New channel”, then invite people.";
+      emptyText.textContent = "Make the first one, then invite people to talk in it.";
     } else {
       emptyTitle.textContent = "This channel does not exist.";
       emptyText.textContent = "It may have been deleted. Pick another from the list.";
@@ -322,6 +323,7 @@ export class Chat {
 
     onActions(v, {
       "new-channel": () => this.#toggleNewChannel(true),
+      "first-channel": () => this.#toggleNewChannel(true),
       "cancel-channel": () => this.#toggleNewChannel(false),
       "delete-channel": () => this.#deleteChannel(),
       "show-channels": () => {
@@ -618,6 +620,23 @@ function hash() {
   mark.setAttribute("aria-hidden", "true");
   mark.textContent = "#";
   return mark;
+}
+
+/** localStorage, where the browser allows it (some private modes throw). */
+function recall(/** @type {string} */ key) {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function remember(/** @type {string} */ key, /** @type {string} */ value) {
+  try {
+    localStorage.setItem(key, value);
+  } catch {
+    // Not remembered: "/" opens the first channel instead.
+  }
 }
 
 function isVisible() {
