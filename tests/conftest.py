@@ -206,6 +206,21 @@ def owner(server: ServerProcess) -> httpx.Client:
     return c
 
 
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """Assert an RFC 9457 problem document with this status; return its body."""
+    assert response.status_code == status, f"{response.status_code}: {response.text}"
+    media_type = response.headers.get("content-type", "").split(";")[0].strip()
+    assert media_type == "application/problem+json", response.headers.get("content-type")
+    body: dict[str, Any] = response.json()
+    assert body["type"] == "about:blank"
+    assert body["status"] == status
+    assert isinstance(body["title"], str)
+    assert body["title"].strip()
+    assert isinstance(body["detail"], str)
+    assert body["detail"].strip()
+    return body
+
+
 def invite_user(server: ServerProcess, inviter: httpx.Client, name: str) -> httpx.Client:
     """Create a user through an invite and return a client logged in as them."""
     invite = inviter.post("/api/invite", json={}).json()

@@ -12,26 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, invite_user
+from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, assert_problem, invite_user
 
 CHANNEL_ID = re.compile(r"^C[A-Za-z0-9_-]{16,}$")
 TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 UNKNOWN_CHANNEL = "C" + "x" * 24
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    """Assert an RFC 9457 problem document with this status; return its body."""
-    assert response.status_code == status, f"{response.status_code}: {response.text}"
-    media_type = response.headers.get("content-type", "").split(";")[0].strip()
-    assert media_type == "application/problem+json", response.headers.get("content-type")
-    body: dict[str, Any] = response.json()
-    assert body["type"] == "about:blank"
-    assert body["status"] == status
-    assert isinstance(body["title"], str)
-    assert body["title"].strip()
-    assert isinstance(body["detail"], str)
-    assert body["detail"].strip()
-    return body
 
 
 def create(client: httpx.Client, name: str) -> dict[str, Any]:

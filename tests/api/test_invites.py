@@ -12,27 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, invite_user
+from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, assert_problem, invite_user
 
 INVITE_ID = re.compile(r"^I[A-Za-z0-9_-]{16,}$")
 USER_ID = re.compile(r"^U[A-Za-z0-9_-]{16,}$")
 TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 UNKNOWN_INVITE = "I" + "x" * 24
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    """Assert an RFC 9457 problem document with this status; return its body."""
-    assert response.status_code == status, f"{response.status_code}: {response.text}"
-    media_type = response.headers.get("content-type", "").split(";")[0].strip()
-    assert media_type == "application/problem+json", response.headers.get("content-type")
-    body: dict[str, Any] = response.json()
-    assert body["type"] == "about:blank"
-    assert body["status"] == status
-    assert isinstance(body["title"], str)
-    assert body["title"].strip()
-    assert isinstance(body["detail"], str)
-    assert body["detail"].strip()
-    return body
 
 
 def parse_time(value: str) -> datetime:

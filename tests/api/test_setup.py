@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess
+from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, assert_problem
 
 USER_ID = re.compile(r"^U[A-Za-z0-9_-]{16,}$")
 SOME_INVITE = "I" + "a" * 24
@@ -32,21 +32,6 @@ ENDPOINTS_BEHIND_SETUP: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", f"/api/channels/{SOME_CHANNEL}", {"body": "hello"}),
     ("DELETE", f"/api/messages/{SOME_MESSAGE}", None),
 ]
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    """Assert an RFC 9457 problem document with this status; return its body."""
-    assert response.status_code == status, f"{response.status_code}: {response.text}"
-    media_type = response.headers.get("content-type", "").split(";")[0].strip()
-    assert media_type == "application/problem+json", response.headers.get("content-type")
-    body: dict[str, Any] = response.json()
-    assert body["type"] == "about:blank"
-    assert body["status"] == status
-    assert isinstance(body["title"], str)
-    assert body["title"].strip()
-    assert isinstance(body["detail"], str)
-    assert body["detail"].strip()
-    return body
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from parlour.errors import StartupRefused
-from parlour.store.sqlite.migrate import Migration, backup_path, bundled_migrations, prepare
+from parlour.store.migrations import Migration
+from parlour.store.sqlite.migrate import backup_path, bundled_migrations, prepare
 
 ADD_TOPIC = Migration(2, "add_topic", "ALTER TABLE channels ADD COLUMN topic TEXT;\n")
 FAILING = Migration(

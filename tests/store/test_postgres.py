@@ -13,7 +13,8 @@ import pytest
 
 from conftest import POSTGRES_ADMIN_URL, ServerProcess, fresh_postgres_database
 from parlour.errors import StartupRefused
-from parlour.store.postgres.migrate import Migration, bundled_migrations, prepare
+from parlour.store.migrations import Migration
+from parlour.store.postgres.migrate import bundled_migrations, prepare
 from sse_client import (
     Event,
     boot,

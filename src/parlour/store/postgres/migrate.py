@@ -8,35 +8,19 @@ pg_dump). An advisory lock makes processes that start together take turns.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from importlib import resources
 
 import psycopg
 
 from parlour.errors import StartupRefused
+from parlour.store.migrations import Migration, load_migrations
 
-MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # Any constant shared by all parlour processes; it names the lock, nothing more.
 MIGRATION_LOCK = 0x7061726C6F7572  # "parlour"
 
 
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    name: str
-    sql: str
-
-
 def bundled_migrations() -> list[Migration]:
-    found: list[Migration] = []
-    folder = resources.files("parlour.store.postgres") / "migrations"
-    for entry in folder.iterdir():
-        if m := MIGRATION_FILE.match(entry.name):
-            found.append(Migration(int(m.group(1)), m.group(2), entry.read_text("utf-8")))
-    found.sort(key=lambda mig: mig.version)
-    if [mig.version for mig in found] != list(range(1, len(found) + 1)):
-        raise RuntimeError("bundled migrations are not numbered 1, 2, 3, … without gaps")
-    return found
+    """The migrations shipped with this program, in version order."""
+    return load_migrations("parlour.store.postgres")
 
 
 def prepare(url: str, migrations: list[Migration] | None = None) -> None:

@@ -10,36 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sqlite3
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from parlour.errors import StartupRefused
+from parlour.store.migrations import Migration, load_migrations
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    name: str
-    sql: str
 
 
 def bundled_migrations() -> list[Migration]:
-    """The migrations shipped with this program, in version order (1, 2, … without gaps)."""
-    found: list[Migration] = []
-    folder = resources.files("parlour.store.sqlite") / "migrations"
-    for entry in folder.iterdir():
-        if m := MIGRATION_FILE.match(entry.name):
-            found.append(Migration(int(m.group(1)), m.group(2), entry.read_text("utf-8")))
-    found.sort(key=lambda mig: mig.version)
-    if [mig.version for mig in found] != list(range(1, len(found) + 1)):
-        raise RuntimeError("bundled migrations are not numbered 1, 2, 3, … without gaps")
-    return found
+    """The migrations shipped with this program, in version order."""
+    return load_migrations("parlour.store.sqlite")
 
 
 def backup_path(path: Path) -> Path:
