@@ -1,0 +1,109 @@
+"""What every scenario gets: the sizes to run, the workspace, the reporter, the options."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from bench.community import Workspace
+from bench.procs import Server
+from bench.report import Reporter
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each scenario is: issue 3's sizes, or tiny ones for --quick (CI)."""
+
+    send_senders: tuple[int, ...]
+    send_messages: int
+    fanout_subscribers: tuple[int, ...]
+    fanout_rate: float
+    fanout_seconds: float
+    unpaced_subscribers: int
+    unpaced_messages: int
+    unpaced_window: int
+    boot_messages: tuple[int, ...]
+    boot_repeats: int
+    resume_events: int
+    resume_repeats: int
+    idle_streams: tuple[int, ...]
+    heartbeat_seconds: int
+    # Upper bound on each scenario's wall time: a stuck server makes a line with an error,
+    # never a hang.
+    scenario_timeout_seconds: float
+
+
+FULL = Sizes(
+    send_senders=(1, 8, 32),
+    send_messages=10_000,
+    fanout_subscribers=(10, 100, 500, 1000),
+    fanout_rate=20,
+    fanout_seconds=10,
+    unpaced_subscribers=100,
+    unpaced_messages=2000,
+    unpaced_window=16,
+    boot_messages=(10_000, 100_000),
+    boot_repeats=5,
+    resume_events=100_000,
+    resume_repeats=3,
+    idle_streams=(1000, 10_000),
+    heartbeat_seconds=5,
+    scenario_timeout_seconds=900,
+)
+QUICK = Sizes(
+    send_senders=(1, 4),
+    send_messages=200,
+    fanout_subscribers=(3, 6),
+    fanout_rate=20,
+    fanout_seconds=1,
+    unpaced_subscribers=6,
+    unpaced_messages=100,
+    unpaced_window=4,
+    boot_messages=(200, 1000),
+    boot_repeats=2,
+    resume_events=1000,
+    resume_repeats=1,
+    idle_streams=(10, 50),
+    heartbeat_seconds=1,
+    scenario_timeout_seconds=45,
+)
+
+
+def with_overrides(sizes: Sizes, assignments: list[str]) -> Sizes:
+    """Sizes with NAME=VALUE assignments applied (tuples as comma-separated numbers).
+
+    Raises ValueError for an unknown name or a value that is not a number.
+    """
+    changes: dict[str, object] = {}
+    fields = {field.name: getattr(sizes, field.name) for field in dataclasses.fields(sizes)}
+    for assignment in assignments:
+        name, _, text = assignment.partition("=")
+        if name not in fields:
+            raise ValueError(f"unknown size {name!r}; known: {', '.join(fields)}")
+        current = fields[name]
+        if isinstance(current, tuple):
+            changes[name] = tuple(int(part) for part in text.split(","))
+        else:
+            changes[name] = type(current)(text)
+    # mypy cannot check **kwargs against the fields; each value took its field's type above.
+    return dataclasses.replace(sizes, **changes)  # type: ignore[arg-type]
+
+
+@dataclass
+class Context:
+    sizes: Sizes
+    workspace: Workspace
+    reporter: Reporter
+    seed_method: str
+
+    def problems(self, server: Server) -> int:
+        """How many new lines of the server's log look like errors; the first few are noted."""
+        lines = server.new_problems()
+        for line in lines[:5]:
+            self.reporter.note(f"{server.name} log: {line}")
+        return len(lines)
+
+    @property
+    def fanout_readers(self) -> int:
+        """Readers in the fan-out community (the idle scenario shares their sessions)."""
+        return max((*self.sizes.fanout_subscribers, self.sizes.unpaced_subscribers))

@@ -1,0 +1,192 @@
+"""Output: one JSON line per measurement on stdout, and a readable table on stderr.
+
+Stdout carries only JSON lines, so `tools/bench/run | jq` works; people read the table.
+The table shows issue 3's targets beside the figures, for reading only: the suite measures,
+it never fails because a figure is slow (STYLE: tools/bench/ measures, never asserts).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
+
+Record = dict[str, Any]
+
+
+def measurement(
+    scenario: str,
+    target: str,
+    params: dict[str, Any],
+    figures: dict[str, Any],
+    baseline: dict[str, Any] | None = None,
+    ratio_of: Iterable[str] = (),
+) -> Record:
+    """A measurement; with a baseline's figures, each named figure also as parlour/baseline."""
+    record: Record = {"scenario": scenario, "target": target, "params": params}
+    record["figures"] = figures
+    # Other work on the machine skews every figure; this shows when it did.
+    record["load_avg_1m"] = round(os.getloadavg()[0], 2)
+    if baseline is not None:
+        record["baseline"] = {key: baseline.get(key) for key in ratio_of}
+        record["ratios"] = {key: ratio(figures.get(key), baseline.get(key)) for key in ratio_of}
+    return record
+
+
+def ratio(value: Any, reference: Any) -> float | None:
+    if not isinstance(value, int | float) or not isinstance(reference, int | float):
+        return None
+    if reference == 0 or math.isnan(value) or math.isnan(reference):
+        return None
+    return round(value / reference, 3)
+
+
+def _clean(value: Any) -> Any:
+    """JSON has no NaN: report an undefined figure as null."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+class Reporter:
+    def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+        self.out = out
+        self.err = err
+        self.records: list[Record] = []
+
+    def emit(self, record: Record) -> None:
+        record = _clean(record)
+        self.records.append(record)
+        print(json.dumps(record, separators=(",", ":")), file=self.out, flush=True)
+
+    def note(self, text: str) -> None:
+        print(f"bench: {text}", file=self.err, flush=True)
+
+    def table(self) -> str:
+        rows = [("scenario", "target", "parameters", "figures", "vs baseline", "issue 3 target",
+                 "load")]  # fmt: skip
+        for record in self.records:
+            if record["scenario"] == "run":
+                continue
+            rows.append(_row(record))
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        lines = []
+        for n, row in enumerate(rows):
+            lines.append(
+                "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            )
+            if n == 0:
+                lines.append("  ".join("-" * width for width in widths))
+        return "\n".join(line.rstrip() for line in lines)
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    elif isinstance(value, int):
+        text = f"{value:,}"
+    else:
+        text = str(value)
+    return text + unit
+
+
+def _row(record: Record) -> tuple[str, str, str, str, str, str, str]:
+    params = " ".join(f"{k}={_fmt(v)}" for k, v in record.get("params", {}).items())
+    if "error" in record:
+        return (record["scenario"], record.get("target", "-"), params,
+                "ERROR: " + str(record["error"])[:100], "", "", "")  # fmt: skip
+    figures = record.get("figures", {})
+    kind = record["scenario"]
+    if kind == "baseline":
+        kind = record.get("params", {}).get("for", kind)
+    shown = FIGURES[kind](figures) if kind in FIGURES else ""
+    problems = figures.get("server_problems")
+    if problems:
+        shown += f" [{problems} server log problems]"
+    ratios = record.get("ratios") or {}
+    vs = ", ".join(f"{SHORT.get(k, k)} x{_fmt(v)}" for k, v in ratios.items() if v is not None)
+    goal_text, met = goal(record)
+    if goal_text:
+        goal_text += " → " + ("met" if met else "NOT met")
+    load = _fmt(record.get("load_avg_1m"))
+    return record["scenario"], record.get("target", "-"), params, shown, vs, goal_text, load
+
+
+SHORT = {"messages_per_s": "rate", "deliveries_per_s": "rate", "p50_ms": "p50", "p99_ms": "p99"}
+SHORT["kib_per_stream"] = "KiB/stream"
+
+
+def _yes(value: Any) -> str:
+    """A check that should hold: a failure stands out."""
+    return "-" if value is None else ("yes" if value else "NO")
+
+
+FIGURES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "send": lambda f: (
+        f"{_fmt(f.get('messages_per_s'))} msg/s p50 {_fmt(f.get('p50_ms'))} ms"
+        f" p99 {_fmt(f.get('p99_ms'))} ms errors {_fmt(f.get('errors_total'))}"
+    ),
+    "fanout": lambda f: (
+        f"{_fmt(f.get('deliveries_per_s'))} deliv/s p50 {_fmt(f.get('p50_ms'))}"
+        f" p99 {_fmt(f.get('p99_ms'))} max {_fmt(f.get('max_ms'))} ms"
+        f" all once in order: {_yes(f.get('complete'))}"
+    ),
+    "boot": lambda f: (
+        f"{_fmt(f.get('seconds'))} s (first {_fmt(f.get('first_seconds'))} s)"
+        f" {_fmt(f.get('bytes', 0) / 1e6)} MB"
+    ),
+    "resume": lambda f: (
+        f"{_fmt(f.get('seconds'))} s for {_fmt(f.get('events'))} events"
+        f" ({_fmt(f.get('events_per_s'))}/s) all once in order: {_yes(f.get('complete'))}"
+    ),
+    "idle": lambda f: (
+        f"RSS {_fmt(f.get('rss_kib', 0) / 1024)} MiB"
+        + (f" {_fmt(f.get('kib_per_stream'))} KiB/stream" if f.get("streams") else "")
+        + (
+            f" heartbeats {_fmt(f.get('streams_with_heartbeat'))}/{_fmt(f.get('streams_open'))}"
+            if f.get("streams")
+            else ""
+        )
+    ),
+}
+
+
+def goal(record: Record) -> tuple[str, bool | None]:
+    """Issue 3's target for this measurement, if it has one, and whether it was met."""
+    if record.get("target") != "parlour":
+        return "", None
+    scenario, p = record["scenario"], record.get("params", {})
+    f, r = record.get("figures", {}), record.get("ratios") or {}
+    if scenario == "send" and p.get("senders") == 32 and p.get("messages") == 10_000:
+        ok = (r.get("messages_per_s") or 0) >= 0.6 and (f.get("p99_ms") or math.inf) <= 50
+        return "≥0.6x baseline, p99 ≤50 ms", ok
+    if scenario == "fanout" and p.get("paced"):
+        limit = {500: 50, 1000: 250}.get(p.get("subscribers", 0))
+        if limit is None:
+            return "every delivery", bool(f.get("complete"))
+        ok = bool(f.get("complete")) and (f.get("p99_ms") or math.inf) <= limit
+        return f"every delivery, p99 ≤{limit} ms", ok
+    if scenario == "fanout" and p.get("subscribers") == 100:
+        ok = bool(f.get("complete")) and (r.get("deliveries_per_s") or 0) >= 0.5
+        return "every delivery, ≥0.5x baseline", ok
+    if scenario == "boot" and p.get("messages") == 100_000:
+        return "≤1 s", (f.get("seconds") or math.inf) <= 1
+    if scenario == "resume" and p.get("messages") == 100_000:
+        return "≤2 s", (f.get("seconds") or math.inf) <= 2
+    if scenario == "idle" and p.get("streams") == 10_000:
+        ok = (f.get("kib_per_stream") or math.inf) <= 32 and f.get("streams_with_heartbeat") == (
+            10_000
+        )
+        return "≤32 KiB/stream, heartbeats on all", ok
+    return "", None
