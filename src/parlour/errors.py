@@ -89,5 +89,10 @@ class StorageError(Exception):
     """The store could not do its job (disk full, database broken): not the user's fault."""
 
 
+class StorageFull(StorageError):
+    """The disk holding the database is full: nothing was changed, and writing resumes once
+    the operator frees space (reads go on meanwhile)."""
+
+
 class StartupRefused(Exception):
     """The database cannot be opened as it is; the message tells the operator what to do."""

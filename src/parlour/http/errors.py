@@ -20,6 +20,7 @@ from parlour.errors import (
     ParlourError,
     RateLimited,
     StorageError,
+    StorageFull,
     Unavailable,
 )
 from parlour.wire import encode
@@ -44,6 +45,7 @@ TITLES = {
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    408: "Request Timeout",
     409: "Conflict",
     410: "Gone",
     413: "Content Too Large",
@@ -51,6 +53,7 @@ TITLES = {
     429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",
+    507: "Insufficient Storage",
 }
 
 
@@ -112,6 +115,14 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
 
 async def on_storage_error(request: Request, exc: Exception) -> Response:
     log.error("storage failure on %s %s: %s", request.method, request.url.path, exc)
+    if isinstance(exc, StorageFull):
+        # 507 (RFC 4918), not 500: nothing is broken, the disk is full; and not 503, which
+        # SPEC keeps for "setup required". Reads and streams go on meanwhile.
+        return problem(
+            507,
+            "The server's disk is full, so this change could not be saved. Nothing was "
+            "changed; reading still works. Try again later.",
+        )
     return problem(
         500,
         "The server could not read or save this data (a storage failure, e.g. a full disk). "
