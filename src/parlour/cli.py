@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import socket
+import struct
 import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -16,11 +18,13 @@ from types import FrameType
 from typing import Any, NoReturn
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from parlour import __version__
 from parlour.app import create_app
 from parlour.config import Config, format_duration, parse_duration
 from parlour.errors import StartupRefused, StorageError
+from parlour.http.sse import ABORT_EXTENSION
 from parlour.store import backup_database, copy_to_postgres, is_postgres_url
 
 log = logging.getLogger("parlour")
@@ -28,10 +32,15 @@ log = logging.getLogger("parlour")
 USAGE_ERROR = 2
 STARTUP_ERROR = 1
 # Streams end at once on shutdown and requests take milliseconds, so this only bounds the
-# wait for connections that cannot close: a dropped stream whose reader stopped reading
-# keeps its socket until its unsent bytes are flushed, and ASGI offers no way to abort it.
-# Writes already queued are committed by the store's close() whatever happens here.
+# wait for connections that cannot close (a stream whose reader stopped reading, not yet
+# dropped, cannot flush its unsent bytes). Writes already queued are committed by the
+# store's close() whatever happens here.
 GRACEFUL_SHUTDOWN_SECONDS = 3
+# A client must send a whole request head within this long of connecting (or of the answer
+# to its previous request). uvicorn bounds only a connection idle between requests, so one
+# that sends nothing, or trickles its head a byte at a time (slowloris), would otherwise hold
+# its connection for ever (issue 6). Ten seconds is plenty for a head of a few kilobytes.
+REQUEST_HEAD_SECONDS = 10
 
 DEFAULTS = Config()
 
@@ -280,6 +289,64 @@ class ParlourServer(uvicorn.Server):
         self._on_exit()
 
 
+class ParlourHttpProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol, plus a deadline for request heads and a way to abort.
+
+    The deadline runs from the connection's start, and again from each complete answer,
+    until the next request's head is complete; a long answer (an event stream) is not
+    bounded by it. The app may abort its connection through the scope extension
+    ABORT_EXTENSION (see http/sse.py). uvicorn's hooks are overridden, not patched; its
+    version is pinned.
+    """
+
+    _head_deadline: asyncio.TimerHandle | None = None
+
+    # Narrower than asyncio.Protocol's BaseTransport, exactly as uvicorn's own override is.
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._await_head()
+
+    def on_headers_complete(self) -> None:
+        self._head_arrived()
+        # Before super(), which hands the scope to the app.
+        extensions = self.scope.setdefault("extensions", {})
+        extensions[ABORT_EXTENSION] = {"abort": self._abort}
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # A pipelined request already has its head; a closing connection needs none.
+        if not self.pipeline and not self.transport.is_closing():
+            self._await_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._head_arrived()
+        super().connection_lost(exc)
+
+    def _await_head(self) -> None:
+        self._head_arrived()
+        self._head_deadline = self.loop.call_later(REQUEST_HEAD_SECONDS, self._head_late)
+
+    def _head_arrived(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _abort(self) -> None:
+        """Drop the connection now, with the bytes still queued for it: a reset, because a
+        FIN would wait behind those bytes, and the kernel would keep them for minutes."""
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.transport.abort()
+
+    def _head_late(self) -> None:
+        self._head_deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
 async def serve(config: Config) -> int:
     running = await create_app(config)
     try:
@@ -292,7 +359,7 @@ async def serve(config: Config) -> int:
         uvicorn.Config(
             running.asgi,
             lifespan="off",
-            http="httptools",
+            http=ParlourHttpProtocol,
             ws="none",
             access_log=False,
             server_header=False,

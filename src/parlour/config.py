@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-DURATION = re.compile(r"^\s*(\d{1,12})\s*([smhd]?)\s*$")
+# ASCII: `\d` alone would also take other scripts' digits ("٣s" was 3 seconds; issue 6).
+DURATION = re.compile(r"^\s*(\d{1,12})\s*([smhd]?)\s*$", re.ASCII)
 UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import hashlib
 import os
 import platform
 import shutil
@@ -25,6 +26,7 @@ from typing import Any
 from bench import procs
 from bench.community import Workspace
 from bench.context import FULL, QUICK, Context, with_overrides
+from bench.postgres import Postgres
 from bench.report import Reporter
 from bench.scenarios import boot, fanout, idle, resume, send
 
@@ -38,6 +40,8 @@ SCENARIOS: dict[str, Callable[[Context], Awaitable[None]]] = {
 # `baseline` is measured inside send, fanout and idle (side by side with parlour); asking
 # for it alone runs those three.
 BASELINE_SCENARIOS = ("send", "fanout", "idle")
+START_CLUSTER = "start"
+MAX_PROCESSES = 8
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -56,9 +60,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"run only this scenario (repeatable): {', '.join([*SCENARIOS, 'baseline'])}",
     )
     parser.add_argument(
-        "--database-url",
-        help="reserved for PostgreSQL: every server gets --database URL (the caller provides "
-        "the database; nothing is copied, messages are seeded through the API)",
+        "--postgres",
+        nargs="?",
+        const=START_CLUSTER,
+        metavar="ADMIN_URL",
+        help="run parlour on PostgreSQL: a fresh database per server, on a throwaway cluster "
+        "started here (tools/postgres), or on the running cluster ADMIN_URL names (a URL "
+        "whose user may CREATE DATABASE; this run's databases are dropped at the end)",
+    )
+    parser.add_argument(
+        "--processes",
+        type=_counts,
+        default=(1,),
+        metavar="N[,N…]",
+        help="parlour processes on one database in send, fanout and idle (default 1; more "
+        "needs --postgres); several counts, e.g. 1,2, are each measured against the same "
+        "baseline measurement. Senders and streams go round robin over the processes; the "
+        "fan-out sender posts to the first",
     )
     parser.add_argument(
         "--seed",
@@ -77,6 +95,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     return parser.parse_args(argv)
+
+
+def _counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    if not counts or min(counts) < 1 or max(counts) > MAX_PROCESSES:
+        raise argparse.ArgumentTypeError(f"each count must be 1 to {MAX_PROCESSES}")
+    return tuple(dict.fromkeys(counts))
 
 
 def _git(*args: str) -> str:
@@ -99,24 +127,43 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
-def run_record(args: argparse.Namespace, names: list[str], fd_limit: int) -> dict[str, Any]:
+def _memory_kib() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def run_record(
+    args: argparse.Namespace, names: list[str], fd_limit: int, postgres: Postgres | None
+) -> dict[str, Any]:
     """The first line: when, where and what was measured."""
+    diff = _git("diff", "HEAD", "--", "src")
     return {
         "scenario": "run",
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "commit": _git("rev-parse", "HEAD"),
         "dirty": bool(_git("status", "--porcelain", "--", "src")),
+        # Which uncommitted changes to src/ were measured, when there were any.
+        "src_diff_sha256": hashlib.sha256(diff.encode()).hexdigest()[:16] if diff else None,
         "machine": {
             "host": platform.node(),
             "cpu": _cpu_model(),
             "cores": os.cpu_count(),
             "kernel": platform.release(),
             "python": platform.python_version(),
+            "memory_kib": _memory_kib(),
         },
         "quick": args.quick,
         "scenarios": names,
         "seed": args.seed,
-        "database_url": bool(args.database_url),
+        "store": "sqlite" if postgres is None else "postgresql",
+        "postgres_version": postgres.version if postgres else None,
+        "postgres_cluster": None if postgres is None else ("own" if postgres.folder else "given"),
+        "processes": list(args.processes),
         "fd_limit": fd_limit,
         "load_avg_1m": round(os.getloadavg()[0], 2),
     }
@@ -129,8 +176,29 @@ async def run_all(args: argparse.Namespace, reporter: Reporter, root: Path) -> b
         wanted = [*wanted, *BASELINE_SCENARIOS]
     names = [name for name in SCENARIOS if name in wanted]
     fd_limit = procs.raise_fd_limit()
-    reporter.emit(run_record(args, names, fd_limit))
-    ctx = Context(sizes, Workspace(root, args.database_url, reporter.note), reporter, args.seed)
+    postgres: Postgres | None = None
+    try:
+        if args.postgres == START_CLUSTER:
+            postgres = await Postgres.start(reporter.note)
+        elif args.postgres:
+            postgres = await Postgres.use(args.postgres, reporter.note)
+    except Exception as e:
+        reporter.note(f"no PostgreSQL: {type(e).__name__}: {e}")
+        reporter.emit({"scenario": "run", "error": f"no PostgreSQL: {e}"})
+        return False
+    try:
+        reporter.emit(run_record(args, names, fd_limit, postgres))
+        workspace = Workspace(root, postgres, reporter.note)
+        ctx = Context(sizes, workspace, reporter, args.seed, args.processes)
+        return await run_scenarios(ctx, names)
+    finally:
+        if postgres is not None:
+            # Every server is stopped by now (each scenario stops its own).
+            await postgres.stop(keep_log_in=root if args.keep else None)
+
+
+async def run_scenarios(ctx: Context, names: list[str]) -> bool:
+    sizes, reporter = ctx.sizes, ctx.reporter
     ok = True
     for name in names:
         started = time.monotonic()
@@ -149,6 +217,10 @@ async def run_all(args: argparse.Namespace, reporter: Reporter, root: Path) -> b
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if max(args.processes) > 1 and not args.postgres:
+        print("tools/bench/run: error: --processes above 1 needs --postgres (SQLite is one "
+              "process's database)", file=sys.stderr)  # fmt: skip
+        return 2
     try:
         with_overrides(FULL, args.set)
     except ValueError as e:

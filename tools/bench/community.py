@@ -4,8 +4,8 @@ Making a member costs an argon2id hash (about 0.2 s of CPU), so 1,000 subscriber
 minutes. A run therefore makes each community once: a parlour server on a template database
 gets an admin, a channel and its members through the API, then stops cleanly; every scenario
 then starts a fresh server on its own copy of that file (a fresh database in a fresh folder,
-default settings). With --database-url nothing can be copied: every server uses that
-database, which the caller must provide (reserved for PostgreSQL).
+default settings). Templates are always SQLite files; with PostgreSQL (--postgres) each
+server gets a fresh PostgreSQL database made from the file instead (postgres.py).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 from bench import api, procs
 from bench.http1 import Connection
+from bench.postgres import Postgres
 
 DB_NAME = "parlour.db"
 # Measured on the 2-core machine of issue 3, idle: argon2id (64 MiB, t=3, p=4) keeps both
@@ -45,7 +46,7 @@ class Community:
 
 @dataclass(frozen=True)
 class Template:
-    """A stopped server's database (or the --database-url) and who is in it."""
+    """A stopped server's SQLite file and who is in it."""
 
     database: str
     community: Community
@@ -53,14 +54,21 @@ class Template:
 
 
 class Workspace:
-    """The run's temporary folder: templates, one folder per server, their logs."""
+    """The run's temporary folder: templates, one folder per server, their logs; and the
+    PostgreSQL cluster when the servers run on PostgreSQL."""
 
-    def __init__(self, root: Path, database_url: str | None, note: Callable[[str], None]) -> None:
+    def __init__(self, root: Path, postgres: Postgres | None, note: Callable[[str], None]) -> None:
         self.root = root
         self.note = note
-        self.database_url = database_url
+        self.postgres = postgres
         self._templates: dict[tuple[int, int], Template] = {}
+        # SQLite template file → the PostgreSQL template database made from it.
+        self._pg_templates: dict[str, str] = {}
         self._count = 0
+
+    @property
+    def store(self) -> str:
+        return "sqlite" if self.postgres is None else "postgresql"
 
     def folder(self, name: str) -> Path:
         self._count += 1
@@ -68,21 +76,50 @@ class Workspace:
         path.mkdir(parents=True)
         return path
 
-    def fresh_database(self, template: Template, name: str) -> tuple[str, Path]:
-        """A copy of the template's database in a new folder: (database argument, folder)."""
-        folder = self.folder(name)
-        if self.database_url is not None:
-            return self.database_url, folder
+    def sqlite_copy(self, template: Template, folder: Path) -> str:
+        """A copy of the template's SQLite file (and its WAL) in `folder`; its path."""
         source = Path(template.database)
         shutil.copyfile(source, folder / DB_NAME)
         wal = source.with_name(source.name + "-wal")
         if wal.exists():
             shutil.copyfile(wal, folder / (DB_NAME + "-wal"))
-        return str(folder / DB_NAME), folder
+        return str(folder / DB_NAME)
 
-    async def start_parlour(self, template: Template, name: str, *extra: str) -> procs.Server:
-        database, folder = self.fresh_database(template, name)
-        return await procs.start(procs.parlour_command(database, *extra), folder, "parlour")
+    async def fresh_database(self, template: Template, name: str) -> tuple[str, Path]:
+        """A fresh copy of the template's database: (the --database argument, a new folder)."""
+        folder = self.folder(name)
+        if self.postgres is None:
+            return self.sqlite_copy(template, folder), folder
+        pg = self.postgres
+        source = template.database
+        if source not in self._pg_templates:
+            label = f"t{len(self._pg_templates) + 1}_{Path(source).parent.name}"
+            started = time.monotonic()
+            await pg.migrate_from_sqlite(Path(source), pg.name(label))
+            self._pg_templates[source] = pg.name(label)
+            self.note(f"copied {Path(source).parent.name} to PostgreSQL"
+                      f" in {time.monotonic() - started:.1f} s")  # fmt: skip
+        url = await pg.create(pg.name(folder.name), template=self._pg_templates[source])
+        (folder / "database-url").write_text(url + "\n")
+        return url, folder
+
+    async def start_parlour(
+        self, template: Template, name: str, *extra: str, processes: int = 1
+    ) -> procs.Group:
+        """`processes` parlour servers on one fresh copy of the template's database."""
+        if processes > 1 and self.postgres is None:
+            raise ValueError("several processes share a database only on PostgreSQL")
+        database, folder = await self.fresh_database(template, name)
+        names = ["parlour"] if processes == 1 else [f"parlour-{i}" for i in range(processes)]
+        group = procs.Group("parlour", [], self.store)
+        try:
+            for process in names:
+                command = procs.parlour_command(database, *extra)
+                group.servers.append(await procs.start(command, folder, process))
+        except BaseException:
+            await group.stop()
+            raise
+        return group
 
     async def template(self, senders: int, readers: int) -> Template:
         """A community with this many senders and readers (made once per run)."""
@@ -98,7 +135,7 @@ class Workspace:
             f" (one argon2id hash each, about {total / ACCEPTS_PER_SECOND:.0f} s)"
         )
         folder = self.folder(f"template-{senders}s-{readers}r")
-        database = self.database_url or str(folder / DB_NAME)
+        database = str(folder / DB_NAME)
         server = await procs.start(procs.parlour_command(database), folder, "parlour")
         started = time.monotonic()
         try:
@@ -122,6 +159,6 @@ class Workspace:
         return Template(database, community, time.monotonic() - started)
 
     def seeded_copy(self, template: Template, name: str) -> Template:
-        """A new template: a copy of `template` (for seeding; see seed.py)."""
-        database, _ = self.fresh_database(template, name)
+        """A new template: a copy of `template`'s SQLite file (for seeding; see seed.py)."""
+        database = self.sqlite_copy(template, self.folder(name))
         return Template(database, template.community, template.setup_seconds)

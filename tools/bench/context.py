@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from bench.community import Workspace
-from bench.procs import Server
+from bench.procs import CpuMeter, Group, Server
 from bench.report import Reporter
 
 
@@ -95,10 +96,18 @@ class Context:
     workspace: Workspace
     reporter: Reporter
     seed_method: str
+    # How many parlour processes share the database in send, fanout and idle: each count is
+    # measured in turn against the same baseline measurement (more than 1: PostgreSQL only).
+    processes: tuple[int, ...] = (1,)
 
-    def problems(self, server: Server) -> int:
-        """How many new lines of the server's log look like errors; the first few are noted."""
+    def problems(self, server: Server | Group) -> int:
+        """How many new lines of the server's log look like errors; the first few are noted.
+
+        For parlour on a PostgreSQL cluster this run started, the cluster's new problem lines
+        count too (they are read at the end of each parlour measurement)."""
         lines = server.new_problems()
+        if isinstance(server, Group) and self.workspace.postgres is not None:
+            lines += [f"postgresql: {line}" for line in self.workspace.postgres.new_problems()]
         for line in lines[:5]:
             self.reporter.note(f"{server.name} log: {line}")
         return len(lines)
@@ -107,3 +116,12 @@ class Context:
     def fanout_readers(self) -> int:
         """Readers in the fan-out community (the idle scenario shares their sessions)."""
         return max((*self.sizes.fanout_subscribers, self.sizes.unpaced_subscribers))
+
+    def server_params(self, group: Group) -> dict[str, Any]:
+        """What every parlour measurement says about the server: its store and processes."""
+        return {"store": group.store, "processes": len(group.servers)}
+
+    def cpu_meter(self, server: Server | Group) -> CpuMeter:
+        """A CpuMeter for the server, and for PostgreSQL when this run started the cluster."""
+        pg = self.workspace.postgres
+        return CpuMeter(server, {"postgres_cores": pg.cpu_seconds} if pg else None)

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from bench.procs import Group
 from bench.sse import FrameHandler, SseReader, open_stream
 
 T = TypeVar("T")
@@ -36,19 +37,29 @@ class Target:
         return f"/api/events?resume_point={point}"
 
 
+def targets_of(group: Group, channel: str = "Cbaseline", resume_point: int = 0) -> list[Target]:
+    """One target per process of a parlour group (all on the same database)."""
+    return [Target(s.name, s.host, s.port, channel, resume_point) for s in group.servers]
+
+
 async def open_streams(
-    target: Target,
+    targets: Target | Sequence[Target],
     cookies: Sequence[str | None],
     handlers: Sequence[FrameHandler],
     resume_point: int | None = None,
+    first: int = 0,
 ) -> list[SseReader]:
-    """One stream per handler, the i-th with cookies[i % len(cookies)]. If any fails to open,
-    the others are closed and the error is raised."""
-    path = target.events_path(resume_point)
+    """One stream per handler: the i-th is stream number k = first + i, opened on
+    targets[k % len(targets)] with cookies[k % len(cookies)]. If any fails to open, the
+    others are closed and the error is raised."""
+    spread = [targets] if isinstance(targets, Target) else list(targets)
 
     def opener(i: int) -> Callable[[], Awaitable[SseReader]]:
+        k = first + i
+        target = spread[k % len(spread)]
+        path = target.events_path(resume_point)
         return lambda: open_stream(
-            target.host, target.port, path, handlers[i], cookie=cookies[i % len(cookies)]
+            target.host, target.port, path, handlers[i], cookie=cookies[k % len(cookies)]
         )
 
     tasks = [opener(i) for i in range(len(handlers))]

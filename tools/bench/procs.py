@@ -18,8 +18,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 BENCH_DIR = Path(__file__).resolve().parent
 # `parlour serve` and the baselines print this line once they accept connections.
@@ -128,29 +130,93 @@ class Server:
         return popen.returncode
 
 
-class CpuMeter:
-    """Cores used by a server and by this load generator over a measurement (1.0 = one core
-    busy throughout). On two shared cores, a load generator near 1.0 caps what it can see."""
+class Group:
+    """The parlour processes of one measurement, all on one database (1 on SQLite; 1 or more
+    on PostgreSQL). Figures that add up (CPU, memory, log problems) are summed over them."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, name: str, servers: list[Server], store: str) -> None:
+        self.name = name
+        self.servers = servers
+        self.store = store
+
+    @property
+    def first(self) -> Server:
+        return self.servers[0]
+
+    @property
+    def host(self) -> str:
+        return self.first.host
+
+    @property
+    def port(self) -> int:
+        return self.first.port
+
+    def cpu_seconds(self) -> float:
+        return sum(server.cpu_seconds() for server in self.servers)
+
+    def rss_kib(self) -> int:
+        return sum(server.rss_kib() for server in self.servers)
+
+    def problems(self) -> list[str]:
+        return [f"{s.name}: {line}" for s in self.servers for line in s.problems()]
+
+    def new_problems(self) -> list[str]:
+        return [f"{s.name}: {line}" for s in self.servers for line in s.new_problems()]
+
+    async def stop(self) -> int | None:
+        """Stop every process; the first nonzero exit status, else 0."""
+        statuses = [await server.stop() for server in reversed(self.servers)]
+        return next((status for status in statuses if status), statuses[0] if statuses else 0)
+
+
+class Measured(Protocol):
+    def cpu_seconds(self) -> float: ...
+
+
+class CpuMeter:
+    """Cores used by a server (or group) and by this load generator over a measurement (1.0 =
+    one core busy throughout). On two shared cores, a load generator near 1.0 caps what it
+    can see. `others` adds figures for other processes (e.g. PostgreSQL's), whose CPU-time
+    function may return None when it cannot be read."""
+
+    def __init__(
+        self, server: Measured, others: dict[str, Callable[[], float | None]] | None = None
+    ) -> None:
         self.server = server
+        self.others = others or {}
         self._wall = time.monotonic()
         self._server = server.cpu_seconds()
         self._own = time.process_time()
+        self._others = {name: read() for name, read in self.others.items()}
+        each = server.servers if isinstance(server, Group) and len(server.servers) > 1 else []
+        self._each = [s.cpu_seconds() for s in each]
 
-    def figures(self) -> dict[str, float]:
+    def figures(self) -> dict[str, Any]:
         wall = time.monotonic() - self._wall
-        return {
+        figures: dict[str, Any] = {
             "server_cores": round((self.server.cpu_seconds() - self._server) / wall, 2),
             "loadgen_cores": round((time.process_time() - self._own) / wall, 2),
         }
+        if self._each and isinstance(self.server, Group):
+            figures["server_cores_each"] = [
+                round((s.cpu_seconds() - before) / wall, 2)
+                for s, before in zip(self.server.servers, self._each, strict=True)
+            ]
+        for name, read in self.others.items():
+            before, after = self._others[name], read()
+            if before is not None and after is not None:
+                figures[name] = round((after - before) / wall, 2)
+        return figures
+
+
+S = TypeVar("S", Server, Group)
 
 
 class Running:
     """The servers started inside an `async with` block, all stopped when it ends."""
 
     def __init__(self) -> None:
-        self.servers: list[Server] = []
+        self.servers: list[Server | Group] = []
 
     async def __aenter__(self) -> Running:
         return self
@@ -159,7 +225,7 @@ class Running:
         for server in reversed(self.servers):
             await server.stop()
 
-    def add(self, server: Server) -> Server:
+    def add(self, server: S) -> S:
         self.servers.append(server)
         return server
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections import deque
 from dataclasses import dataclass
@@ -11,9 +12,11 @@ from datetime import datetime, timedelta
 from parlour.broker import Broker
 from parlour.domain.names import name_key, validate_password
 from parlour.domain.passwords import hash_password, verify_password
-from parlour.errors import NotAllowed, NotAuthenticated, RateLimited
+from parlour.errors import NotAllowed, NotAuthenticated, RateLimited, StorageError
 from parlour.model import Session, SessionId, User, UserId, now
 from parlour.store import NewSession, Store
+
+log = logging.getLogger("parlour.sessions")
 
 # 256 bits from the OS CSPRNG: the token is the whole secret, so it is as strong as a key.
 TOKEN_BYTES = 32
@@ -143,7 +146,14 @@ async def authenticate(store: Store, token: str | None, expiry: timedelta) -> Au
     step = min(timedelta(minutes=1), expiry / 20)
     if session.expires_at - at < expiry - step:
         expires_at = at + expiry
-        await store.update_session_expiry(session.id, expires_at)
+        try:
+            await store.update_session_expiry(session.id, expires_at)
+        except StorageError as e:
+            # Extending is a write riding on what may be a read: when the disk is full, the
+            # read must still be served (issue 6). The session keeps the expiry it has, and a
+            # later use extends it.
+            log.warning("could not extend a session (%s); it keeps its expiry for now", e)
+            return Authenticated(session, renewed=False)
         return Authenticated(Session(session.id, session.user, expires_at), renewed=True)
     return Authenticated(session, renewed=False)
 

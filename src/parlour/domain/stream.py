@@ -47,6 +47,12 @@ class EventStream:
             raise ResumePointTooOld()
         return cls(store, broker.subscribe(session), Seq(resume_point))
 
+    @property
+    def replaying(self) -> bool:
+        """Whether the stream is still reading its backlog from the store (the last chunk
+        came from there): no queue of its own can overflow yet."""
+        return self._replaying
+
     async def next_chunk(self, idle_seconds: float) -> bytes:
         """The next frames to write; b"" after `idle_seconds` of silence.
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, TypeVar, cast
 
 import msgspec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from parlour.errors import InvalidInput
@@ -14,6 +15,10 @@ from parlour.wire import encode
 
 # SPEC "HTTP conventions": 65,536 bytes are accepted, one byte more gets 413.
 MAX_BODY_BYTES = 65_536
+# A whole body must arrive within this long (at least 3.2 kB/s for the largest): a client
+# that declares more than it sends would otherwise hold a connection and a task for ever
+# (issue 6). The answer is 408, and the connection is closed, its rest unread.
+BODY_SECONDS = 20
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -47,11 +52,25 @@ async def read_body(request: Request) -> bytes:
         raise HttpProblem(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise HttpProblem(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(BODY_SECONDS):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise HttpProblem(
+                        413, f"The request body is larger than {MAX_BODY_BYTES} bytes."
+                    )
+                chunks.append(chunk)
+    except TimeoutError:
+        raise HttpProblem(
+            408,
+            f"The request body did not arrive within {BODY_SECONDS} seconds; send it again.",
+            {"Connection": "close"},
+        ) from None
+    except ClientDisconnect:
+        # The client went away mid-body: nobody will read this answer, and it is no failure
+        # of the server's (which an unexpected exception would log as one).
+        raise HttpProblem(400, "The client disconnected before sending the whole body.") from None
     return b"".join(chunks)
 
 

@@ -35,6 +35,19 @@ SCHEMAS: dict[str, Any] = {
         messages={"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
     ),
     "Problem": _object(type=_STRING, title=_STRING, status={"type": "integer"}, detail=_STRING),
+    # One message of the event stream. Before OpenAPI 3.2 (which adds `itemSchema`), the
+    # schema of a text/event-stream describes each event, not the stream as one string
+    # (issue 6: schemathesis checks every event against it).
+    "ServerSentEvent": {
+        "type": "object",
+        "required": ["data"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^[0-9]+$"},
+            "event": _STRING,
+            "data": {"type": "string", "contentMediaType": "application/json"},
+            "retry": {"type": "integer", "minimum": 0},
+        },
+    },
 }
 _, _BODY_SCHEMAS = msgspec.json.schema_components(
     [Credentials, PasswordChange, NewChannel, NewMessage],
@@ -72,7 +85,9 @@ def operation(
     status, schema = ok
     responses: dict[str, Any] = {str(status): {"description": DESCRIPTIONS[status]}}
     if schema == "EventStream":
-        responses[str(status)]["content"] = {"text/event-stream": {"schema": _STRING}}
+        responses[str(status)]["content"] = {
+            "text/event-stream": {"schema": {"$ref": "#/components/schemas/ServerSentEvent"}}
+        }
     elif schema is not None:
         responses[str(status)]["content"] = {
             "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}

@@ -21,6 +21,18 @@ log = logging.getLogger("parlour.stream")
 
 # Browsers wait this long before reconnecting after a dropped stream.
 RETRY_MILLISECONDS = 2000
+# A live reader that stops reading is dropped when its queue overflows, but while a stream
+# replays from the store no queue fills (issue 6). So a replaying reader whose connection
+# has taken nothing for this long has stopped reading, and is dropped (it reconnects and
+# resumes).
+STALLED_REPLAY_SECONDS = 30.0
+# A replay batch can be megabytes. Written in pieces, each send waits only for the previous
+# piece to drain, so the deadline measures the reader's progress, not the batch's size.
+REPLAY_PIECE_BYTES = 64 * 1024
+# The ASGI scope extension through which `parlour serve` lets a stream abort its connection
+# (cli.ParlourHttpProtocol): closing it would wait, for ever, for a reader that stopped
+# reading to take the bytes already queued for it; aborting frees them at once (issue 6).
+ABORT_EXTENSION = "parlour.abort"
 HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache"),
@@ -63,16 +75,26 @@ class EventStreamResponse(Response):
             while True:
                 chunk = await stream.next_chunk(self.heartbeat_seconds)
                 writing = True
-                await send(_chunk(chunk or HEARTBEAT_FRAME))
+                if stream.replaying:
+                    await _write_replay(send, chunk)
+                else:
+                    await send(_chunk(chunk or HEARTBEAT_FRAME))
                 writing = False
         except StreamClosed as closed:
             log.debug("stream ended: %s", closed.reason)
             completed = True
+        except TimeoutError:
+            # A replaying reader took nothing for STALLED_REPLAY_SECONDS: drop the connection.
+            writing = False
+            subscription.close(STOPPED_READING)
+            _abort(scope)
+            log.info("stream dropped: %s", STOPPED_READING)
         except asyncio.CancelledError:
             if subscription.closed is None:
                 raise
             # We cancelled our own blocked write (see on_close): drop the connection.
             task.uncancel()
+            _abort(scope)
             log.info("stream dropped: %s", subscription.closed)
         finally:
             watcher.cancel()
@@ -82,6 +104,21 @@ class EventStreamResponse(Response):
 
 
 CLIENT_LEFT = "client disconnected"
+STOPPED_READING = "reader stopped reading"
+
+
+def _abort(scope: Scope) -> None:
+    """Drop the connection with whatever is still queued for it, where the server can."""
+    extension = scope.get("extensions", {}).get(ABORT_EXTENSION)
+    if extension is not None:
+        extension["abort"]()
+
+
+async def _write_replay(send: Send, data: bytes) -> None:
+    """Send `data` in pieces; TimeoutError if one waits STALLED_REPLAY_SECONDS to go out."""
+    for start in range(0, len(data), REPLAY_PIECE_BYTES):
+        async with asyncio.timeout(STALLED_REPLAY_SECONDS):
+            await send(_chunk(data[start : start + REPLAY_PIECE_BYTES]))
 
 
 async def _watch_disconnect(receive: Receive, subscription: Subscription) -> None:

@@ -41,6 +41,7 @@ async def run(ctx: Context) -> None:
                 "server_rss_kib": server.rss_kib(),
                 "server_problems": ctx.problems(server),
             }
-            ctx.reporter.emit(measurement("boot", "parlour", {"messages": messages}, figures))
+            params = {"messages": messages} | ctx.server_params(server)
+            ctx.reporter.emit(measurement("boot", "parlour", params, figures))
         finally:
             await server.stop()

@@ -20,7 +20,7 @@ from typing import Any
 from bench import api, procs
 from bench.context import Context
 from bench.http1 import Connection, HttpError, build_request
-from bench.load import Target, close_streams, open_streams
+from bench.load import Target, close_streams, open_streams, targets_of
 from bench.report import measurement
 from bench.stats import latency_ms, rate
 
@@ -48,10 +48,11 @@ class Round:
 class Subscriber:
     """Records, for one stream, which message arrived, with which id, at what time."""
 
-    __slots__ = ("numbers", "round", "seqs", "times", "warm")
+    __slots__ = ("numbers", "process", "round", "seqs", "times", "warm")
 
-    def __init__(self, round_: Round) -> None:
+    def __init__(self, round_: Round, process: int = 0) -> None:
         self.round = round_
+        self.process = process  # which of the group's processes serves this stream
         self.numbers: list[int] = []
         self.seqs: list[int] = []
         self.times: list[float] = []
@@ -169,7 +170,7 @@ class Sender:
 
 
 async def measure(
-    target: Target,
+    targets: list[Target],
     sender_cookie: str | None,
     reader_cookies: list[str | None],
     *,
@@ -177,14 +178,17 @@ async def measure(
     per_second: float | None,
     window: int = 1,
 ) -> dict[str, Any]:
-    """Deliver `count` messages to len(reader_cookies) streams; paced when per_second is set."""
+    """Deliver `count` messages to len(reader_cookies) streams; paced when per_second is set.
+
+    The sender posts to targets[0]; stream i reads from targets[i % len(targets)], so with
+    several processes most deliveries cross from one process to another."""
     subscribers = len(reader_cookies)
     round_ = Round(subscribers, count)
-    subs = [Subscriber(round_) for _ in range(subscribers)]
+    subs = [Subscriber(round_, i % len(targets)) for i in range(subscribers)]
     opening = time.monotonic()
-    readers = await open_streams(target, reader_cookies, [s.on_frame for s in subs])
+    readers = await open_streams(targets, reader_cookies, [s.on_frame for s in subs])
     open_seconds = time.monotonic() - opening
-    sender = Sender(target, sender_cookie)
+    sender = Sender(targets[0], sender_cookie)
     lag: float | None = None
     try:
         await sender.post(b"w0000000")
@@ -202,6 +206,14 @@ async def measure(
         close_streams(readers)
         await sender.close()
     figures = _analyse(subs, sender.sent)
+    if len(targets) > 1:
+        # Streams on the sender's process hear of a message directly; the others through
+        # PostgreSQL's NOTIFY and a read of the tables.
+        figures["latency_by_process"] = [
+            {"process": n, "same_as_sender": n == 0,
+             **latency_ms(_latencies([s for s in subs if s.process == n], sender.sent))}
+            for n in range(len(targets))
+        ]  # fmt: skip
     post = latency_ms(sender.latencies)
     figures.update(
         warm=warm and round_.warm == subscribers,
@@ -219,6 +231,15 @@ async def measure(
     if lag is not None:
         figures["send_lag_max_ms"] = round(lag * 1000, 3)
     return figures
+
+
+def _latencies(subs: list[Subscriber], sent: dict[int, float]) -> list[float]:
+    return [
+        at - sent[n]
+        for sub in subs
+        for n, at in zip(sub.numbers, sub.times, strict=True)
+        if n in sent
+    ]
 
 
 def _analyse(subs: list[Subscriber], sent: dict[int, float]) -> dict[str, Any]:
@@ -280,7 +301,10 @@ async def run(ctx: Context) -> None:
     async with procs.Running() as running:
         command = procs.baseline_command("baseline_sse.py")
         baseline = running.add(await procs.start(command, folder, "baseline-sse"))
-        parlour = running.add(await ctx.workspace.start_parlour(template, "fanout"))
+        groups = [
+            running.add(await ctx.workspace.start_parlour(template, f"fanout-{n}p", processes=n))
+            for n in ctx.processes
+        ]
         base_target = Target("baseline-sse", baseline.host, baseline.port)
         for subscribers, count, per_second, window in runs:
             params: dict[str, Any] = {"subscribers": subscribers, "messages": count}
@@ -289,7 +313,7 @@ async def run(ctx: Context) -> None:
             ctx.reporter.note(f"fanout: {params}")
             meter = procs.CpuMeter(baseline)
             base_figures = await measure(
-                base_target, None, [None] * subscribers, count=count, per_second=per_second,
+                [base_target], None, [None] * subscribers, count=count, per_second=per_second,
                 window=window,
             )  # fmt: skip
             base_figures |= meter.figures()
@@ -297,19 +321,20 @@ async def run(ctx: Context) -> None:
             ctx.reporter.emit(
                 measurement("baseline", "baseline-sse", {"for": "fanout", **params}, base_figures)
             )
-            # Streams open at the newest event, so no earlier round's messages are replayed.
-            resume_point = await api.newest_event(parlour.host, parlour.port, community.admin)
-            target = Target("parlour", parlour.host, parlour.port, community.channel,
-                            resume_point)  # fmt: skip
-            meter = procs.CpuMeter(parlour)
-            figures = await measure(
-                target, community.senders[0].cookie,
-                [m.cookie for m in community.readers[:subscribers]],
-                count=count, per_second=per_second, window=window,
-            )  # fmt: skip
-            figures |= meter.figures()
-            figures["server_problems"] = ctx.problems(parlour)
-            ctx.reporter.emit(
-                measurement("fanout", "parlour", params, figures, base_figures,
-                            ("deliveries_per_s", "p50_ms", "p99_ms"))
-            )  # fmt: skip
+            for group in groups:
+                # Streams open at the newest event, so no earlier round's messages are
+                # replayed.
+                resume_point = await api.newest_event(group.host, group.port, community.admin)
+                meter = ctx.cpu_meter(group)
+                figures = await measure(
+                    targets_of(group, community.channel, resume_point),
+                    community.senders[0].cookie,
+                    [m.cookie for m in community.readers[:subscribers]],
+                    count=count, per_second=per_second, window=window,
+                )  # fmt: skip
+                figures |= meter.figures()
+                figures["server_problems"] = ctx.problems(group)
+                ctx.reporter.emit(
+                    measurement("fanout", "parlour", params | ctx.server_params(group), figures,
+                                base_figures, ("deliveries_per_s", "p50_ms", "p99_ms"))
+                )  # fmt: skip

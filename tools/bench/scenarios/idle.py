@@ -16,8 +16,8 @@ from typing import Any
 
 from bench import api, procs
 from bench.context import Context
-from bench.load import Target, close_streams, open_streams
-from bench.procs import Server
+from bench.load import Target, close_streams, open_streams, targets_of
+from bench.procs import Group, Server
 from bench.report import measurement
 from bench.sse import SseReader, ignore_frame
 
@@ -25,22 +25,26 @@ SETTLE_SECONDS = 1.0
 
 
 async def measure(
-    ctx: Context, server: Server, target: Target, cookies: list[str | None]
+    ctx: Context, server: Server | Group, targets: list[Target], cookies: list[str | None]
 ) -> list[dict[str, Any]]:
-    """Figures at each level of ctx.sizes.idle_streams, the first for no stream at all."""
+    """Figures at each level of ctx.sizes.idle_streams, the first for no stream at all.
+
+    Stream k uses session k mod the sessions, on process k mod the processes; with several
+    processes, memory is their sum."""
     heartbeat = ctx.sizes.heartbeat_seconds
     readers: list[SseReader] = []
     try:
-        close_streams(await open_streams(target, cookies[:1], [ignore_frame]))
+        for n in range(len(targets)):
+            close_streams(await open_streams(targets, cookies, [ignore_frame], first=n))
         await asyncio.sleep(SETTLE_SECONDS)
         base = server.rss_kib()
         results: list[dict[str, Any]] = [{"streams": 0, "rss_kib": base}]
         for level in ctx.sizes.idle_streams:
             opening = time.monotonic()
             more = level - len(readers)
-            turn = len(readers) % len(cookies)  # stream k uses session k mod the sessions
-            rotated = cookies[turn:] + cookies[:turn]
-            readers += await open_streams(target, rotated, [ignore_frame] * more)
+            readers += await open_streams(
+                targets, cookies, [ignore_frame] * more, first=len(readers)
+            )
             open_seconds = time.monotonic() - opening
             # Two heartbeat intervals after the last stream opened, every stream has had one.
             await asyncio.sleep(2 * heartbeat + SETTLE_SECONDS)
@@ -70,27 +74,36 @@ async def run(ctx: Context) -> None:
     command = procs.baseline_command("baseline_sse.py", "--heartbeat", str(heartbeat))
     async with procs.Running() as running:
         baseline = running.add(await procs.start(command, folder, "baseline-sse"))
-        parlour = running.add(
-            await ctx.workspace.start_parlour(template, "idle", "--heartbeat", f"{heartbeat}s")
-        )
         ctx.reporter.note(f"idle: baseline, {ctx.sizes.idle_streams} streams")
         base_levels = await measure(
-            ctx, baseline, Target("baseline-sse", baseline.host, baseline.port), [None]
+            ctx, baseline, [Target("baseline-sse", baseline.host, baseline.port)], [None]
         )
-        newest = await api.newest_event(parlour.host, parlour.port, community.admin)
-        target = Target("parlour", parlour.host, parlour.port, community.channel, newest)
-        ctx.reporter.note(f"idle: parlour, {ctx.sizes.idle_streams} streams")
-        levels = await measure(ctx, parlour, target, [m.cookie for m in community.readers])
-        problems = ctx.problems(parlour)
-        for base_figures, figures in zip(base_levels, levels, strict=True):
-            params = {"streams": figures["streams"], "heartbeat_seconds": heartbeat}
+        for base_figures in base_levels:
+            params = {"streams": base_figures["streams"], "heartbeat_seconds": heartbeat}
             base_figures["server_problems"] = ctx.problems(baseline)
             ctx.reporter.emit(
                 measurement("baseline", "baseline-sse", {"for": "idle", **params}, base_figures)
             )
-            figures["server_problems"] = problems
-            problems = 0
-            compared = base_figures if figures["streams"] else None
-            ctx.reporter.emit(
-                measurement("idle", "parlour", params, figures, compared, ("kib_per_stream",))
-            )
+        await baseline.stop()
+        for n in ctx.processes:
+            # One group at a time: the memory measured is that of the processes measured.
+            async with procs.Running() as group_running:
+                group = group_running.add(
+                    await ctx.workspace.start_parlour(
+                        template, f"idle-{n}p", "--heartbeat", f"{heartbeat}s", processes=n
+                    )
+                )
+                newest = await api.newest_event(group.host, group.port, community.admin)
+                targets = targets_of(group, community.channel, newest)
+                ctx.reporter.note(f"idle: parlour, {n} processes, {ctx.sizes.idle_streams} streams")
+                levels = await measure(ctx, group, targets, [m.cookie for m in community.readers])
+                problems = ctx.problems(group)
+                for base_figures, figures in zip(base_levels, levels, strict=True):
+                    params = {"streams": figures["streams"], "heartbeat_seconds": heartbeat}
+                    figures["server_problems"] = problems
+                    problems = 0
+                    compared = base_figures if figures["streams"] else None
+                    ctx.reporter.emit(
+                        measurement("idle", "parlour", params | ctx.server_params(group),
+                                    figures, compared, ("kib_per_stream",))
+                    )  # fmt: skip

@@ -14,7 +14,7 @@ async def seeded(ctx: Context, messages: int) -> tuple[Template, float, str]:
     if messages not in _seeded:
         base = await ctx.workspace.template(1, 0)
         copy = ctx.workspace.seeded_copy(base, f"seeded-{messages}")
-        method = "api" if ctx.workspace.database_url or ctx.seed_method == "api" else "sqlite"
+        method = ctx.seed_method  # on PostgreSQL too: the seeded file is then copied over
         ctx.reporter.note(f"seeding {messages:,} messages ({method})")
         if method == "sqlite":
             seconds = seed.seed_sqlite(copy, messages)

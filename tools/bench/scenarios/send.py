@@ -16,24 +16,26 @@ from typing import Any
 from bench import procs
 from bench.context import Context
 from bench.http1 import Connection, HttpError, build_request
-from bench.load import Target
+from bench.load import Target, targets_of
 from bench.report import measurement
 from bench.stats import latency_ms, rate
 
 WARMUP_PER_SENDER = 3
 
 
-async def measure(target: Target, cookies: list[str | None], total: int) -> dict[str, Any]:
-    """Send `total` messages through len(cookies) senders; the figures."""
+async def measure(targets: list[Target], cookies: list[str | None], total: int) -> dict[str, Any]:
+    """Send `total` messages through len(cookies) senders, sender i to targets[i % len]
+    (the processes of one group, round robin); the figures."""
     senders = len(cookies)
-    host = f"{target.host}:{target.port}"
-    conns = [await Connection.open(target.host, target.port) for _ in range(senders)]
+    mine = [targets[i % len(targets)] for i in range(senders)]
+    conns = [await Connection.open(t.host, t.port) for t in mine]
     latencies: list[float] = []
     errors: Counter[str] = Counter()
 
     def request(i: int, n: int) -> bytes:
         body = b'{"body":"send %d from sender %d"}' % (n, i)
-        return build_request("POST", target.post_path, host, body=body, cookie=cookies[i])
+        host = f"{mine[i].host}:{mine[i].port}"
+        return build_request("POST", mine[i].post_path, host, body=body, cookie=cookies[i])
 
     async def sender(i: int, count: int, record: bool) -> None:
         conn = conns[i]
@@ -42,7 +44,7 @@ async def measure(target: Target, cookies: list[str | None], total: int) -> dict
                 response = await conn.send(request(i, n))
             except (HttpError, TimeoutError) as e:
                 errors[type(e).__name__] += 1
-                conn = conns[i] = await Connection.open(target.host, target.port)
+                conn = conns[i] = await Connection.open(mine[i].host, mine[i].port)
                 continue
             if response.status != 202:
                 errors[str(response.status)] += 1
@@ -77,25 +79,29 @@ async def run(ctx: Context) -> None:
     command = procs.baseline_command("baseline_post.py", "--database", str(folder / "base.db"))
     async with procs.Running() as running:
         baseline = running.add(await procs.start(command, folder, "baseline-post"))
-        parlour = running.add(await ctx.workspace.start_parlour(template, "send"))
+        groups = [
+            running.add(await ctx.workspace.start_parlour(template, f"send-{n}p", processes=n))
+            for n in ctx.processes
+        ]
         base_target = Target("baseline-post", baseline.host, baseline.port)
-        target = Target("parlour", parlour.host, parlour.port, community.channel)
         for senders in sizes.send_senders:
             params = {"senders": senders, "messages": sizes.send_messages}
             ctx.reporter.note(f"send: {senders} senders, {sizes.send_messages} messages")
             meter = procs.CpuMeter(baseline)
-            base_figures = await measure(base_target, [None] * senders, sizes.send_messages)
+            base_figures = await measure([base_target], [None] * senders, sizes.send_messages)
             base_figures |= meter.figures()
             base_figures["server_problems"] = ctx.problems(baseline)
             ctx.reporter.emit(
                 measurement("baseline", "baseline-post", {"for": "send", **params}, base_figures)
             )
             cookies: list[str | None] = [m.cookie for m in community.senders[:senders]]
-            meter = procs.CpuMeter(parlour)
-            figures = await measure(target, cookies, sizes.send_messages)
-            figures |= meter.figures()
-            figures["server_problems"] = ctx.problems(parlour)
-            ctx.reporter.emit(
-                measurement("send", "parlour", params, figures, base_figures,
-                            ("messages_per_s", "p50_ms", "p99_ms"))
-            )  # fmt: skip
+            for group in groups:
+                meter = ctx.cpu_meter(group)
+                figures = await measure(targets_of(group, community.channel), cookies,
+                                        sizes.send_messages)  # fmt: skip
+                figures |= meter.figures()
+                figures["server_problems"] = ctx.problems(group)
+                ctx.reporter.emit(
+                    measurement("send", "parlour", params | ctx.server_params(group), figures,
+                                base_figures, ("messages_per_s", "p50_ms", "p99_ms"))
+                )  # fmt: skip
