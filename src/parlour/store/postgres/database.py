@@ -25,7 +25,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
-from parlour.errors import ParlourError, StorageError
+from parlour.errors import ParlourError, StorageError, StorageFull
 from parlour.model import Event, Seq, SessionId
 
 T = TypeVar("T")
@@ -44,12 +44,14 @@ Conn = AsyncConnection[TupleRow]
 class PgTx:
     """What a write job sees: the connection and a way to stamp events with sequences."""
 
-    __slots__ = ("conn", "events", "revoked")
+    __slots__ = ("conn", "events", "notified", "revoked")
 
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
         self.events: list[Event] = []
         self.revoked: list[SessionId] = []
+        # Set by a statement that NOTIFYs by itself (saving a round trip under the lock).
+        self.notified = False
 
     async def next_seq(self) -> Seq:
         """The next sequence; the first call locks the counter row until commit."""
@@ -102,7 +104,7 @@ class PgDatabase:
             async with self._pool.connection() as conn, conn.transaction():
                 tx = PgTx(conn)
                 value = await fn(tx)
-                if tx.events:
+                if tx.events and not tx.notified:
                     await conn.execute(
                         "SELECT pg_notify(%s, %s)", (EVENTS_CHANNEL, str(tx.events[-1].seq))
                     )
@@ -110,6 +112,9 @@ class PgDatabase:
                     await conn.execute("SELECT pg_notify(%s, %s)", (REVOKED_CHANNEL, session))
         except ParlourError:
             raise
+        except psycopg.errors.DiskFull as e:
+            log.error("write failed: %s", e)
+            raise StorageFull(str(e)) from e
         except psycopg.Error as e:
             log.error("write failed: %s", e)
             raise StorageError(str(e)) from e

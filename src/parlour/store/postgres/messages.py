@@ -5,26 +5,47 @@ from __future__ import annotations
 from datetime import datetime
 
 from parlour.errors import NotAllowed, NotFound
-from parlour.model import ChannelId, Message, MessageDeleted, MessageId, MessageSent, UserId
-from parlour.store.postgres.database import PgTx
+from parlour.model import ChannelId, Message, MessageDeleted, MessageId, MessageSent, Seq, UserId
+from parlour.store.postgres.database import EVENTS_CHANNEL, PgTx
 from parlour.store.times import to_ms
+
+# One statement, so the counter row (which serialises every writer of every process) is held
+# for one round trip and the commit, not four: measured at ~2 ms a message when each
+# statement went separately. The counter is taken first, as every other writer takes it
+# (the channel's update waits on it), so two writers never lock the two rows in opposite
+# orders. The NOTIFY rides along in RETURNING; on a missing channel nothing is inserted and
+# the transaction is rolled back.
+SEND = """
+WITH counter AS (
+    UPDATE counter SET seq = seq + 1 WHERE id = 1 RETURNING seq
+), channel AS (
+    UPDATE channels SET active_at = GREATEST(active_at, %(sent_at)s)
+    WHERE id = %(channel)s AND EXISTS (SELECT 1 FROM counter) RETURNING id
+)
+INSERT INTO messages (id, channel_id, sender, body, sent_at, seq)
+SELECT %(id)s, channel.id, %(sender)s, %(body)s, %(sent_at)s, counter.seq
+FROM counter, channel
+RETURNING seq, pg_notify(%(notify)s, seq::text)
+"""
 
 
 async def insert_message(tx: PgTx, message: Message) -> MessageSent:
-    seq = await tx.next_seq()
-    sent_at = to_ms(message.sent_at)
     cur = await tx.conn.execute(
-        "UPDATE channels SET active_at = GREATEST(active_at, %s) WHERE id = %s",
-        (sent_at, message.channel),
+        SEND,
+        {
+            "sent_at": to_ms(message.sent_at),
+            "channel": message.channel,
+            "id": message.id,
+            "sender": message.sender,
+            "body": message.body,
+            "notify": EVENTS_CHANNEL,
+        },
     )
-    if cur.rowcount == 0:
+    row = await cur.fetchone()
+    if row is None:
         raise NotFound("No such channel: it may have been deleted.")
-    await tx.conn.execute(
-        "INSERT INTO messages (id, channel_id, sender, body, sent_at, seq)"
-        " VALUES (%s, %s, %s, %s, %s, %s)",
-        (message.id, message.channel, message.sender, message.body, sent_at, seq),
-    )
-    event = MessageSent(seq=seq, at=message.sent_at, message=message)
+    tx.notified = True
+    event = MessageSent(seq=Seq(int(row[0])), at=message.sent_at, message=message)
     tx.emit(event)
     return event
 
