@@ -147,7 +147,3 @@ class Broker:
     def end_all(self, reason: str) -> None:
         for subscription in list(self._subscriptions):
             subscription.close(reason)
-
-    @property
-    def stream_count(self) -> int:
-        return len(self._subscriptions)

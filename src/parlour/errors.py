@@ -49,12 +49,6 @@ class NotReady(ParlourError):
     title = "Not ready"
 
 
-class Unavailable(ParlourError):
-    """The server cannot complete a change right now (e.g. the disk is full); retry later."""
-
-    title = "Unavailable"
-
-
 class SetupRequired(NotReady):
     def __init__(self) -> None:
         super().__init__(

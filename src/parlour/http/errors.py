@@ -21,7 +21,6 @@ from parlour.errors import (
     RateLimited,
     StorageError,
     StorageFull,
-    Unavailable,
 )
 from parlour.wire import encode
 
@@ -36,7 +35,6 @@ STATUS_BY_CATEGORY: dict[type[ParlourError], int] = {
     Gone: 410,
     RateLimited: 429,
     NotReady: 503,
-    Unavailable: 503,
 }
 
 TITLES = {

@@ -159,8 +159,6 @@ class Store(Protocol):
         """Make deleted content leave every file of the database (e.g. the WAL)."""
         ...
 
-    async def backup(self, dest: Path) -> None: ...
-
 
 async def open_store(
     database: str,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 
 from parlour.model import (
     Channel,
@@ -135,6 +134,3 @@ class PgStore:
     async def checkpoint(self) -> None:
         """Let PostgreSQL reclaim the rows of expired messages now rather than eventually."""
         await self._db.run("VACUUM messages, tombstones")
-
-    async def backup(self, dest: Path) -> None:
-        raise NotImplementedError("back up PostgreSQL with pg_dump (see docs/operations.md)")

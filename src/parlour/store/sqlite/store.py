@@ -134,9 +134,6 @@ class SqliteStore:
     async def checkpoint(self) -> None:
         await self._db.checkpoint()
 
-    async def backup(self, dest: Path) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, online_backup, self._db.path, dest)
-
 
 # Far beyond the events a live server makes between a backup and its restore, and small
 # enough that sequences stay exact in JavaScript (2**53) for millions of restores.
