@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
@@ -17,7 +18,7 @@ from parlour.http.errors import EXCEPTION_HANDLERS
 from parlour.http.headers import ResponseHeaders
 from parlour.http.routes import build_routes
 from parlour.http.state import Parlour
-from parlour.store import open_store
+from parlour.store import Hooks, open_store
 
 
 @dataclass(slots=True)
@@ -26,6 +27,10 @@ class Running:
 
     asgi: ResponseHeaders
     parlour: Parlour
+    fatal: str | None = None
+    """Why the process must exit non-zero (the store can no longer write), once it must."""
+    on_fatal: Callable[[], None] | None = None
+    """Set by whoever runs the server: ask it to stop (see `fail`)."""
     _expiry: asyncio.Task[None] | None = None
     _stop_expiry: asyncio.Event | None = None
 
@@ -33,8 +38,16 @@ class Running:
         p = self.parlour
         self._stop_expiry = asyncio.Event()
         self._expiry = asyncio.create_task(
-            run_expiry(p.store, p.broker, p.config, self._stop_expiry), name="parlour-expiry"
+            run_expiry(p.store, p.config, self._stop_expiry), name="parlour-expiry"
         )
+
+    def fail(self, reason: str) -> None:
+        """The store cannot go on: stop serving, so that the process exits non-zero and its
+        supervisor starts it afresh (docs/operations.md)."""
+        self.fatal = reason
+        self.begin_shutdown()
+        if self.on_fatal is not None:
+            self.on_fatal()
 
     def begin_shutdown(self) -> None:
         """Stop taking part: end every stream (uvicorn then waits for requests in flight)."""
@@ -58,11 +71,20 @@ async def create_app(config: Config) -> Running:
     """
     loop = asyncio.get_running_loop()
     broker = Broker()
+    running: Running | None = None
+
+    def on_fatal(reason: str) -> None:
+        if running is not None:
+            running.fail(reason)
+
     store = await open_store(
         config.database,
         loop,
-        on_commit=broker.publish,
-        on_revoked=lambda sessions: broker.end_sessions(sessions, "session ended elsewhere"),
+        Hooks(
+            on_commit=broker.publish,
+            on_revoked=lambda sessions: broker.end_sessions(sessions, "session revoked"),
+            on_fatal=on_fatal,
+        ),
     )
     parlour = Parlour(
         config=config,
@@ -74,4 +96,5 @@ async def create_app(config: Config) -> Running:
     )
     app = Starlette(routes=build_routes(), exception_handlers=dict(EXCEPTION_HANDLERS))
     app.state.parlour = parlour
-    return Running(ResponseHeaders(app), parlour)
+    running = Running(ResponseHeaders(app), parlour)
+    return running

@@ -65,6 +65,41 @@ class NameTaken(Conflict):
     pass
 
 
+class UserNameTaken(NameTaken):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"The name {name!r} is taken; choose another.")
+
+
+class ChannelNameTaken(NameTaken):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"A channel named {name!r} exists already; choose another name.")
+
+
+class UserNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("No such user.")
+
+
+class ChannelNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("No such channel: it may have been deleted.")
+
+
+class MessageNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("No such message: it may have been deleted already.")
+
+
+class InviteNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("No such invitation: it may have been used already, or expired.")
+
+
+class NotTheSender(NotAllowed):
+    def __init__(self) -> None:
+        super().__init__("Only the sender of a message can delete it.")
+
+
 class ChannelNotEmpty(Conflict):
     def __init__(self) -> None:
         super().__init__(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from parlour.domain.names import normalize_name
-from parlour.errors import NotFound
+from parlour.errors import ChannelNotFound
 from parlour.model import Channel, ChannelId, is_well_formed_id, new_id, now
 from parlour.store import Store
 
 
 async def create_channel(store: Store, name: str) -> Channel:
-    """Raises InvalidInput, NameTaken (same NFKC case-folded name exists)."""
+    """Raises InvalidInput, ChannelNameTaken (same NFKC case-folded name exists)."""
     shown, key = normalize_name(name, "channel")
     channel = Channel(ChannelId(new_id("C")), shown, now())
     await store.insert_channel(channel, key)
@@ -17,8 +17,8 @@ async def create_channel(store: Store, name: str) -> Channel:
 
 
 async def delete_channel(store: Store, channel_id: str) -> ChannelId:
-    """Raises NotFound, ChannelNotEmpty."""
+    """Raises ChannelNotFound, ChannelNotEmpty."""
     if not is_well_formed_id(channel_id, "C"):
-        raise NotFound("No such channel.")
+        raise ChannelNotFound()
     event = await store.delete_channel(ChannelId(channel_id), now())
     return event.id

@@ -7,7 +7,6 @@ import contextlib
 import logging
 from datetime import timedelta
 
-from parlour.broker import Broker
 from parlour.config import Config
 from parlour.model import now
 from parlour.store import ExpiryCutoffs, Store
@@ -15,11 +14,11 @@ from parlour.store import ExpiryCutoffs, Store
 log = logging.getLogger("parlour.expiry")
 
 
-async def expire_once(store: Store, broker: Broker, config: Config) -> int:
+async def expire_once(store: Store, config: Config) -> int:
     """One sweep; returns the number of events it made.
 
     The store commits before it publishes the deletion events (its on_commit), so no client
-    hears of a deletion that a crash could undo. Streams of expired sessions end here.
+    hears of a deletion that a crash could undo; it ends the streams of expired sessions.
     """
     at = now()
     expired = await store.delete_expired(
@@ -30,7 +29,6 @@ async def expire_once(store: Store, broker: Broker, config: Config) -> int:
             tombstones_before=at - config.message_expiry,
         )
     )
-    broker.end_sessions(expired.sessions, "session expired")
     if expired.events:
         # Deleted bodies were zeroed in place (secure_delete); the WAL still holds copies of
         # their pages until it is checkpointed and truncated.
@@ -38,12 +36,12 @@ async def expire_once(store: Store, broker: Broker, config: Config) -> int:
     return len(expired.events)
 
 
-async def run_expiry(store: Store, broker: Broker, config: Config, stop: asyncio.Event) -> None:
+async def run_expiry(store: Store, config: Config, stop: asyncio.Event) -> None:
     """Sweep every `expiry_interval` until `stop` is set; a failed sweep is logged and retried."""
     interval = config.expiry_interval / timedelta(seconds=1)
     while not stop.is_set():
         try:
-            count = await expire_once(store, broker, config)
+            count = await expire_once(store, config)
             if count:
                 log.info("expiry removed %d item(s)", count)
         except Exception:

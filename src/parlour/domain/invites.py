@@ -7,11 +7,9 @@ from datetime import timedelta
 from parlour.domain.names import normalize_name, validate_password
 from parlour.domain.passwords import hash_password
 from parlour.domain.sessions import Login, start_session
-from parlour.errors import NotFound
+from parlour.errors import InviteNotFound
 from parlour.model import Invite, InviteId, Session, User, UserId, is_well_formed_id, new_id, now
 from parlour.store import Store
-
-NO_SUCH_INVITE = "No such invitation: it may have been used already, or expired."
 
 
 async def issue_invite(store: Store, session: Session, expiry: timedelta) -> Invite:
@@ -22,12 +20,12 @@ async def issue_invite(store: Store, session: Session, expiry: timedelta) -> Inv
 
 
 async def get_invite(store: Store, invite_id: str) -> Invite:
-    """Raises NotFound for an unknown, used, expired or malformed invite id."""
+    """Raises InviteNotFound for an unknown, used, expired or malformed invite id."""
     invite = None
     if is_well_formed_id(invite_id, "I"):
         invite = await store.select_invite(InviteId(invite_id), now())
     if invite is None:
-        raise NotFound(NO_SUCH_INVITE)
+        raise InviteNotFound()
     return invite
 
 
@@ -36,14 +34,14 @@ async def accept_invite(
 ) -> Login:
     """Create a user from an invite and log them in.
 
-    Raises InvalidInput (name, password), NotFound (invite), NameTaken. Only success uses up
+    Raises InvalidInput (name, password), InviteNotFound, UserNameTaken. Only success uses up
     the invite; of concurrent accepts exactly one succeeds (the invite row is deleted in the
     transaction that creates the user).
     """
     shown, key = normalize_name(name, "user")
     validate_password(password)
     if not is_well_formed_id(invite_id, "I"):
-        raise NotFound(NO_SUCH_INVITE)
+        raise InviteNotFound()
     # A cheap check first, so a dead invite does not cost an argon2 hash.
     await get_invite(store, invite_id)
     password_hash = await hash_password(password)

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 from parlour.domain.names import validate_body
-from parlour.errors import NotFound
+from parlour.errors import ChannelNotFound, MessageNotFound
 from parlour.model import ChannelId, Message, MessageId, Session, is_well_formed_id, new_id, now
 from parlour.store import Store
 
 
 async def send_message(store: Store, session: Session, channel_id: str, body: str) -> Message:
-    """Raises InvalidInput (body), NotFound (channel)."""
+    """Raises InvalidInput (body), ChannelNotFound."""
     text = validate_body(body)
     if not is_well_formed_id(channel_id, "C"):
-        raise NotFound("No such channel.")
+        raise ChannelNotFound()
     message = Message(MessageId(new_id("M")), ChannelId(channel_id), session.user.id, text, now())
     await store.insert_message(message)
     return message
 
 
 async def delete_message(store: Store, session: Session, message_id: str) -> MessageId:
-    """Raises NotFound, NotAllowed (only the sender may delete)."""
+    """Raises MessageNotFound, NotTheSender (only the sender may delete)."""
     if not is_well_formed_id(message_id, "M"):
-        raise NotFound("No such message.")
+        raise MessageNotFound()
     event = await store.delete_message(MessageId(message_id), session.user.id, now())
     return event.id

@@ -9,7 +9,6 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from parlour.broker import Broker
 from parlour.domain.names import name_key, validate_password
 from parlour.domain.passwords import hash_password, verify_password
 from parlour.errors import NotAllowed, NotAuthenticated, RateLimited, StorageError
@@ -115,12 +114,11 @@ async def log_in(
     return Login(credentials.user, token, session.expires_at)
 
 
-async def log_out(store: Store, broker: Broker, token: str | None) -> None:
+async def log_out(store: Store, token: str | None) -> None:
+    """Revoke the token's session; the store ends its streams (in every process)."""
     if not token:
         return
-    sid = session_id(token)
-    await store.delete_session(sid)
-    broker.end_sessions([sid], "logged out")
+    await store.delete_session(session_id(token))
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,14 +156,13 @@ async def authenticate(store: Store, token: str | None, expiry: timedelta) -> Au
     return Authenticated(session, renewed=False)
 
 
-async def change_password(
-    store: Store, broker: Broker, session: Session, current: str, new: str
-) -> None:
-    """Raises InvalidInput (new password), NotAllowed (wrong current password)."""
+async def change_password(store: Store, session: Session, current: str, new: str) -> None:
+    """Raises InvalidInput (new password), NotAllowed (wrong current password).
+
+    Every other session of the user is revoked; the store ends their streams."""
     validate_password(new)
     password_hash = await store.select_password_hash(session.user.id)
     if not await verify_password(password_hash, current):
         raise NotAllowed("The current password is wrong.")
     new_hash = await hash_password(new)
-    revoked = await store.update_password(session.user.id, new_hash, keep=session.id)
-    broker.end_sessions(revoked, "password changed")
+    await store.update_password(session.user.id, new_hash, keep=session.id)

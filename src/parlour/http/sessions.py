@@ -26,7 +26,7 @@ async def post_logout(request: Request) -> Response:
     """204 and a cleared cookie, with or without a valid session (SPEC "Sessions")."""
     p = parlour_of(request)
     await admit(request, NoFields)
-    await log_out(p.store, p.broker, token_of(request))
+    await log_out(p.store, token_of(request))
     response = Response(status_code=204)
     clear_cookie(request, response)
     return response
@@ -35,5 +35,5 @@ async def post_logout(request: Request) -> Response:
 async def post_password(request: Request) -> Response:
     p = parlour_of(request)
     session, data = await admit_user(request, PasswordChange)
-    await change_password(p.store, p.broker, session, data.password, data.to)
+    await change_password(p.store, session, data.password, data.to)
     return respond(200, user_json(session.user))

@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 
 from parlour.errors import StartupRefused
-from parlour.store import Copied
 from parlour.store.postgres import migrate as pg_migrate
+from parlour.store.records import Copied
 from parlour.store.sqlite import migrate as sqlite_migrate
 
 # Table → columns, in an order that satisfies the foreign keys.

@@ -1,8 +1,16 @@
-"""PgStore: the Store protocol on PostgreSQL, for several parlour processes on one database."""
+"""Store: what the domain asks of a database, one coroutine per transaction, any engine.
+
+Each method runs one transaction function (users, channels, messages, invites, events,
+expiry) on the Database. Methods that change what clients see stamp their events with
+sequence numbers inside that transaction and, once committed, hand them (in sequence order)
+to the `on_commit` callback given to `open_store`; they return the same events to the caller.
+Revoked sessions (logout, password change, expiry) reach `on_revoked` the same way, in every
+process. Driver errors become StorageError at this boundary.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from parlour.model import (
@@ -10,7 +18,6 @@ from parlour.model import (
     ChannelCreated,
     ChannelDeleted,
     ChannelId,
-    Event,
     Invite,
     InviteId,
     Message,
@@ -25,29 +32,20 @@ from parlour.model import (
     UserCreated,
     UserId,
 )
-from parlour.store import Credentials, EventBatch, Expired, ExpiryCutoffs, NewSession
-from parlour.store.postgres import channels, events, invites, messages, users
-from parlour.store.postgres.database import PgDatabase
-from parlour.store.postgres.migrate import prepare
+from parlour.store import channels, events, expiry, invites, messages, users
+from parlour.store.database import Database
+from parlour.store.records import Credentials, EventBatch, Expired, ExpiryCutoffs, NewSession
 
 
-class PgStore:
-    def __init__(self, db: PgDatabase) -> None:
+class Store:
+    def __init__(self, db: Database, on_close: Callable[[], Awaitable[None]] | None = None) -> None:
         self._db = db
-
-    @classmethod
-    async def open(
-        cls,
-        url: str,
-        on_commit: Callable[[list[Event]], None],
-        on_revoked: Callable[[list[SessionId]], None],
-    ) -> PgStore:
-        prepare(url)
-        db = PgDatabase(url, on_commit, on_revoked)
-        await db.open()
-        return cls(db)
+        self._on_close = on_close
 
     async def close(self) -> None:
+        """Finish queued writes and close every connection (and the engine's extras)."""
+        if self._on_close is not None:
+            await self._on_close()
         await self._db.close()
 
     async def select_is_set_up(self) -> bool:
@@ -56,6 +54,7 @@ class PgStore:
     async def insert_first_user(
         self, user: User, name_key: str, password_hash: str, session: NewSession, at: datetime
     ) -> UserCreated:
+        """Raises SetupAlreadyDone if any user exists."""
         return await self._db.write(
             lambda tx: users.insert_first_user(tx, user, name_key, password_hash, session, at)
         )
@@ -69,6 +68,7 @@ class PgStore:
         session: NewSession,
         at: datetime,
     ) -> UserCreated:
+        """Uses up the invite. Raises InviteNotFound, UserNameTaken."""
         return await self._db.write(
             lambda tx: users.insert_invited_user(
                 tx, invite_id, user, name_key, password_hash, session, at
@@ -76,61 +76,67 @@ class PgStore:
         )
 
     async def select_credentials(self, name_key: str) -> Credentials | None:
-        return await self._db.read(lambda conn: users.select_credentials(conn, name_key))
+        return await self._db.read(lambda r: users.select_credentials(r, name_key))
 
     async def select_password_hash(self, user_id: UserId) -> str:
-        return await self._db.read(lambda conn: users.select_password_hash(conn, user_id))
+        return await self._db.read(lambda r: users.select_password_hash(r, user_id))
 
     async def insert_session(self, session: NewSession) -> None:
-        await self._db.write(lambda tx: users.insert_session(tx.conn, session))
+        await self._db.write(lambda tx: users.insert_session(tx, session))
 
     async def select_session(self, session_id: SessionId, now: datetime) -> Session | None:
-        return await self._db.read(lambda conn: users.select_session(conn, session_id, now))
+        """The session if it exists and has not expired at `now`."""
+        return await self._db.read(lambda r: users.select_session(r, session_id, now))
 
     async def update_session_expiry(self, session_id: SessionId, expires_at: datetime) -> None:
-        await self._db.write(
-            lambda tx: users.update_session_expiry(tx.conn, session_id, expires_at)
-        )
+        await self._db.write(lambda tx: users.update_session_expiry(tx, session_id, expires_at))
 
     async def delete_session(self, session_id: SessionId) -> None:
+        """Revoke the session; its streams end (in every process)."""
         await self._db.write(lambda tx: users.delete_session(tx, session_id))
 
     async def update_password(
         self, user_id: UserId, password_hash: str, keep: SessionId
     ) -> list[SessionId]:
+        """Store the new hash and revoke every other session; returns the revoked ones."""
         return await self._db.write(
             lambda tx: users.update_password(tx, user_id, password_hash, keep)
         )
 
     async def insert_invite(self, invite: Invite, expires_at: datetime) -> None:
-        await self._db.write(lambda tx: invites.insert_invite(tx.conn, invite, expires_at))
+        await self._db.write(lambda tx: invites.insert_invite(tx, invite, expires_at))
 
     async def select_invite(self, invite_id: InviteId, now: datetime) -> Invite | None:
-        return await self._db.read(lambda conn: invites.select_invite(conn, invite_id, now))
+        return await self._db.read(lambda r: invites.select_invite(r, invite_id, now))
 
     async def insert_channel(self, channel: Channel, name_key: str) -> ChannelCreated:
+        """Raises ChannelNameTaken."""
         return await self._db.write(lambda tx: channels.insert_channel(tx, channel, name_key))
 
     async def delete_channel(self, channel_id: ChannelId, at: datetime) -> ChannelDeleted:
+        """Raises ChannelNotFound, ChannelNotEmpty."""
         return await self._db.write(lambda tx: channels.delete_channel(tx, channel_id, at))
 
     async def insert_message(self, message: Message) -> MessageSent:
+        """Raises ChannelNotFound."""
         return await self._db.write(lambda tx: messages.insert_message(tx, message))
 
     async def delete_message(
         self, message_id: MessageId, by: UserId, at: datetime
     ) -> MessageDeleted:
+        """Raises MessageNotFound, NotTheSender."""
         return await self._db.write(lambda tx: messages.delete_message(tx, message_id, by, at))
 
     async def select_snapshot(self) -> Snapshot:
         return await self._db.read(events.select_snapshot)
 
     async def select_events(self, after: Seq, limit: int) -> EventBatch:
-        return await self._db.read(lambda conn: events.select_events(conn, after, limit))
+        """Retained events with seq > after, in order, at most `limit` of them."""
+        return await self._db.read(lambda r: events.select_events(r, after, limit))
 
     async def delete_expired(self, cutoffs: ExpiryCutoffs) -> Expired:
-        return await self._db.write(lambda tx: events.delete_expired(tx, cutoffs))
+        return await self._db.write(lambda tx: expiry.delete_expired(tx, cutoffs))
 
     async def checkpoint(self) -> None:
-        """Let PostgreSQL reclaim the rows of expired messages now rather than eventually."""
-        await self._db.run("VACUUM messages, tombstones")
+        """Make deleted content leave every file of the database (e.g. the WAL)."""
+        await self._db.housekeep()

@@ -1,27 +1,29 @@
-"""SQL for messages."""
+"""Messages: the transaction functions, for every engine."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from parlour.errors import NotAllowed, NotFound
+from parlour.errors import ChannelNotFound, MessageNotFound, NotTheSender
 from parlour.model import ChannelId, Message, MessageDeleted, MessageId, MessageSent, UserId
-from parlour.store.sqlite.database import Tx
+from parlour.store.engine import Tx
 from parlour.store.times import to_ms
 
 
 def insert_message(tx: Tx, message: Message) -> MessageSent:
+    """Raises ChannelNotFound."""
     sent_at = to_ms(message.sent_at)
     # Marks the channel active (channel expiry counts from its newest message) and tells us,
     # in the same statement, whether the channel exists.
-    touched = tx.conn.execute(
-        "UPDATE channels SET active_at = max(active_at, ?) WHERE id = ?",
-        (sent_at, message.channel),
-    ).rowcount
+    touched = tx.run(
+        "UPDATE channels SET active_at = CASE WHEN active_at > :at THEN active_at ELSE :at END"
+        " WHERE id = :channel",
+        {"at": sent_at, "channel": message.channel},
+    )
     if touched == 0:
-        raise NotFound("No such channel: it may have been deleted.")
+        raise ChannelNotFound()
     seq = tx.next_seq()
-    tx.conn.execute(
+    tx.run(
         "INSERT INTO messages (id, channel_id, sender, body, sent_at, seq)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         (message.id, message.channel, message.sender, message.body, sent_at, seq),
@@ -32,22 +34,22 @@ def insert_message(tx: Tx, message: Message) -> MessageSent:
 
 
 def delete_message(tx: Tx, message_id: MessageId, by: UserId, at: datetime) -> MessageDeleted:
-    row = tx.conn.execute(
-        "SELECT sender, channel_id FROM messages WHERE id = ?", (message_id,)
-    ).fetchone()
+    """Raises MessageNotFound, or NotTheSender when `by` did not send it."""
+    row = tx.row("SELECT sender, channel_id FROM messages WHERE id = ?", (message_id,))
     if row is None:
-        raise NotFound("No such message: it may have been deleted already.")
+        raise MessageNotFound()
     if row[0] != by:
-        raise NotAllowed("Only the sender of a message can delete it.")
+        raise NotTheSender()
     return delete_one_message(tx, message_id, ChannelId(row[1]), at)
 
 
 def delete_one_message(
     tx: Tx, message_id: MessageId, channel_id: ChannelId, at: datetime
 ) -> MessageDeleted:
-    tx.conn.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+    """Delete a message known to exist, leaving its tombstone."""
+    tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
     seq = tx.next_seq()
-    tx.conn.execute(
+    tx.run(
         "INSERT INTO tombstones (seq, kind, id, channel_id, at) VALUES (?, 'message', ?, ?, ?)",
         (seq, message_id, channel_id, to_ms(at)),
     )

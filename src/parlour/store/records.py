@@ -1,0 +1,66 @@
+"""The values the store hands to the domain and takes from it, beyond model.py's entities."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from parlour.model import Event, Seq, SessionId, User, UserId
+
+
+@dataclass(frozen=True, slots=True)
+class Hooks:
+    """Whom the store tells what, on the event loop, once it is committed."""
+
+    on_commit: Callable[[list[Event]], None]
+    """Committed events, in sequence order (from every process, on PostgreSQL)."""
+    on_revoked: Callable[[list[SessionId]], None]
+    """Revoked sessions (logout, password change, expiry), from every process."""
+    on_fatal: Callable[[str], None]
+    """The store can no longer write: the process must exit (non-zero) and be restarted."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    id: SessionId
+    user_id: UserId
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    user: User
+    password_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventBatch:
+    """Events after a resume point, read in one transaction with the positions they sit in."""
+
+    events: list[Event]
+    newest: Seq
+    forgotten: Seq
+    """Resume points below this were purged (their tombstones are gone): 410 Gone."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryCutoffs:
+    now: datetime
+    messages_sent_before: datetime
+    channels_idle_since: datetime
+    tombstones_before: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Expired:
+    events: list[Event]
+    sessions: list[SessionId]
+
+
+@dataclass(frozen=True, slots=True)
+class Copied:
+    """What `copy_to_postgres` moved: rows per table, and the sequence it ends at."""
+
+    rows: dict[str, int]
+    seq: int
