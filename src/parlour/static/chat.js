@@ -58,7 +58,7 @@ export class Chat {
     this.timeline = new Timeline(slot(v, "timeline"), slot(v, "scroller"), jump, onDelete);
     this.compose = /** @type {HTMLFormElement} */ (slot(v, "compose"));
     this.textarea = /** @type {HTMLTextAreaElement} */ (this.compose.elements.namedItem("body"));
-    this.newChannelForm = find(v, ".new-channel");
+    this.newChannelForm = /** @type {HTMLFormElement} */ (find(v, ".new-channel"));
 
     this.#wire();
     this.onVisible = () => this.#markActiveRead();

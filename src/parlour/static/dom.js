@@ -122,7 +122,7 @@ export function onSubmit(form, handler) {
 /** A stable, calm hue for a person, from their id. @param {string} id */
 export function hueOf(id) {
   let h = 0;
-  for (const ch of id) h = (h * 31 + ch.codePointAt(0)) % 360;
+  for (const ch of id) h = (h * 31 + (ch.codePointAt(0) ?? 0)) % 360;
   return h;
 }
 
