@@ -1,6 +1,6 @@
 // The account actions in the sidebar's footer: "Invite someone" (a dialog that makes a
 // one-use link and copies it), "Change password" (a dialog: the current password, and the
-// new one twice), and "Log out".
+// new one twice, checked against the server's length limits: limits.js), and "Log out".
 // They are here together because each acts on the person logged in, not on a channel.
 
 import { post } from "./api.js";
@@ -14,8 +14,7 @@ import {
   showError,
   slot,
 } from "./dom.js";
-
-const PASSWORD_MIN = 8;
+import { passwordLength, serverLimits, showLimits } from "./limits.js";
 
 /**
  * @typedef {{
@@ -36,6 +35,7 @@ export class Account {
     this.inviteDialog = slot(view, "invite-dialog", HTMLDialogElement);
     this.passwordDialog = slot(view, "password-dialog", HTMLDialogElement);
     this.passwordForm = find(this.passwordDialog, "form", HTMLFormElement);
+    showLimits(this.passwordForm);
     onActions(view, {
       invite: () => this.#invite(),
       "another-invite": () => this.#makeInvite(),
@@ -124,9 +124,12 @@ export class Account {
     done.textContent = "";
     const current = field(form, "current");
     const to = field(form, "to");
+    const { newPasswordMin, newPasswordMax } = await serverLimits();
     if (!current) showError(form, "current", "Enter your current password.");
-    if (Array.from(to).length < PASSWORD_MIN) {
-      showError(form, "to", `Use at least ${PASSWORD_MIN} characters.`);
+    if (passwordLength(to) < newPasswordMin) {
+      showError(form, "to", `Use at least ${newPasswordMin} characters.`);
+    } else if (passwordLength(to) > newPasswordMax) {
+      showError(form, "to", `Use at most ${newPasswordMax} characters.`);
     } else if (field(form, "again") !== to) {
       showError(form, "again", "The two new passwords are different.");
     }

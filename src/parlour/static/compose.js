@@ -1,12 +1,11 @@
 // The compose box under the active channel. Enter sends and Shift+Enter adds a line (but an
 // input method's Enter picks a word, and sends nothing); the box grows with its text; a
 // message the server refuses, or that can't reach it, stays in the box with the reason under
-// it, so nothing typed is lost.
+// it, so nothing typed is lost. The length check uses the server's limit (limits.js).
 
 import { post } from "./api.js";
 import { onSubmit, showError, slot } from "./dom.js";
-
-const BODY_MAX = 8192;
+import { serverLimits, textLength } from "./limits.js";
 
 /**
  * @typedef {import("./world.js").Channel} Channel
@@ -75,12 +74,13 @@ export class Compose {
     const body = this.textarea.value;
     showError(this.form, "body", "");
     if (!channelId || body.trim() === "") return;
-    const length = Array.from(body).length;
-    if (length > BODY_MAX) {
+    const { bodyMax } = await serverLimits();
+    const length = textLength(body);
+    if (length > bodyMax) {
       showError(
         this.form,
         "body",
-        `A message can be at most ${BODY_MAX} characters; this one has ${length}.`,
+        `A message can be at most ${bodyMax} characters; this one has ${length}.`,
       );
       return;
     }

@@ -1,9 +1,12 @@
-// "New channel": the small form that opens under the channel list. It explains a taken name
+// "New channel": the small form that opens under the channel list. It checks what it can
+// before asking (a name, within the server's length limit: limits.js), explains a taken name
 // by naming the channel that has it (names match as the server compares them), and shows any
-// other refusal in the server's own words next to the field.
+// other refusal in the server's own words next to the field: which characters a name may
+// hold is the server's rule alone.
 
 import { post } from "./api.js";
 import { clearErrors, field, find, focusFirstError, onSubmit, showError } from "./dom.js";
+import { serverLimits, textLength } from "./limits.js";
 
 /** @typedef {import("./world.js").Channel} Channel */
 
@@ -58,8 +61,11 @@ export class NewChannel {
     const form = this.form;
     clearErrors(form);
     const name = field(form, "name").trim();
-    if (!name) {
-      showError(form, "name", "Enter a name for the channel.");
+    const { channelNameMax } = await serverLimits();
+    if (!name) showError(form, "name", "Enter a name for the channel.");
+    else if (textLength(name) > channelNameMax)
+      showError(form, "name", `A channel name can be at most ${channelNameMax} characters.`);
+    if (form.querySelector("[aria-invalid]")) {
       focusFirstError(form);
       return;
     }
