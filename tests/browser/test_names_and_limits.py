@@ -1,7 +1,9 @@
 """The client and the server's rules on names, passwords and messages.
 
 Issue 10: the client keeps no copy of a server rule it can be told. It reads the length
-limits from the OpenAPI document (GET /api/openapi.json) once, beside the boot.
+limits from the OpenAPI document (GET /api/openapi.json) once, beside the boot, and leaves
+what a name may contain to the server, whose 400 detail it shows next to the field
+(defect 5: names with emoji sequences or a zero-width non-joiner are valid names).
 
 To show that the limits come from the document, and not from a copy that happens to agree,
 some tests let the real server answer and then change the numbers in its document on the way
@@ -17,12 +19,14 @@ import pytest
 from browser_fixtures import (  # noqa: F401 - the *_fixture names are pytest fixtures
     PASSWORD,
     Pages,
+    api_client,
     bodies,
     browser_fixture,
     compose,
     create_channel,
     me,
     pages_fixture,
+    room_title,
     send,
     set_up,
 )
@@ -33,6 +37,17 @@ from conftest import ServerProcess
 pytestmark = pytest.mark.timeout(30)
 
 OPENAPI = re.compile(r"/api/openapi\.json$")
+
+# SPEC revision 2 (defect 5): the zero-width joiner and non-joiner and the tag characters
+# U+E0020 to U+E007F are allowed in names; every other format character stays refused.
+TECHNOLOGIST = "👩\u200d💻 Ada"  # woman technologist: U+200D joins two emoji
+CHANNEL_NAMES = [
+    "🧗\u200d♂\ufe0f climbing",  # man climbing: a joiner, then a variation selector
+    "🏳\ufe0f\u200d🌈 pride",  # rainbow flag
+    "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f alba",  # Scotland: tags
+    # Persian "half-space", written with a zero-width non-joiner (Arabic letters on purpose)
+    "نیم\u200cفاصله",  # noqa: RUF001
+]
 
 
 def serve_limits(page: Page, change: dict[tuple[str, str, str], int | None]) -> None:
@@ -50,6 +65,39 @@ def serve_limits(page: Page, change: dict[tuple[str, str, str], int | None]) -> 
         route.fulfill(json=document)
 
     page.route(OPENAPI, handle)
+
+
+def test_names_with_emoji_sequences_and_a_zero_width_non_joiner_are_accepted(
+    server: ServerProcess, pages: Pages
+) -> None:
+    page = pages.page()
+    set_up(page, server, name=TECHNOLOGIST)
+    for name in CHANNEL_NAMES:
+        create_channel(page, name)
+    expect(page.locator(".channel-list .channel-name")).to_have_text(CHANNEL_NAMES)
+    send(page, "سلام")
+    expect(bodies(page)).to_have_text(["سلام"])
+    page.reload()
+    expect(me(page)).to_have_text(TECHNOLOGIST)
+    expect(room_title(page)).to_have_text(f"#{CHANNEL_NAMES[-1]}")
+
+
+def test_a_name_the_server_refuses_is_explained_in_its_words_next_to_the_field(
+    server: ServerProcess, pages: Pages
+) -> None:
+    page = pages.page()
+    set_up(page, server)
+    refused = "zero\u200bwidth"  # U+200B ZERO WIDTH SPACE: a format character still refused
+    reply = api_client(server, "Alice").post("/api/channels", json={"name": refused})
+    assert reply.status_code == 400, reply.text
+    page.get_by_role("button", name="New channel").click()
+    name = page.get_by_label("Channel name")
+    name.fill(refused)
+    page.get_by_role("button", name="Create", exact=True).click()
+    expect(page.locator("#new-channel-error")).to_have_text(reply.json()["detail"])
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(name).to_be_focused()
+    expect(page.locator(".channel-list .channel")).to_have_count(0)
 
 
 def test_the_forms_check_the_limits_the_server_publishes(
