@@ -4,6 +4,7 @@
 import { get, post } from "./api.js";
 import { Chat } from "./chat.js";
 import { showInvite, showLogin, showSetup, showUnreachable } from "./gates.js";
+import { serverLimits } from "./limits.js";
 import { Sync } from "./sync.js";
 import { World } from "./world.js";
 
@@ -35,6 +36,9 @@ const sync = new Sync({
 async function start() {
   const run = ++starts;
   cancelRetry();
+  // The server's limits, for the forms' checks: asked beside the boot (once: then it answers
+  // from memory), and awaited only by a check that needs them.
+  serverLimits();
   const invite = location.pathname.match(/^\/invite\/([^/]+)\/?$/);
   if (invite) {
     closeChat();

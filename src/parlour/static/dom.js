@@ -7,32 +7,48 @@
  * @returns {HTMLElement}
  */
 export function clone(id) {
-  const template = /** @type {HTMLTemplateElement} */ (document.getElementById(id));
-  return /** @type {HTMLElement} */ (template.content.firstElementChild?.cloneNode(true));
+  const template = find(document, `template#${id}`, HTMLTemplateElement);
+  const copy = template.content.firstElementChild?.cloneNode(true);
+  return ofKind(copy instanceof Element ? copy : null, HTMLElement, `template ${id}`);
 }
 
 /**
- * The element marked data-slot=name inside root.
+ * The element marked data-slot=name inside root. A missing one, or one of another kind than
+ * the caller expects, is a bug in index.html: it throws at once rather than later, elsewhere.
+ * @template {Element} [T=HTMLElement]
  * @param {ParentNode} root
  * @param {string} name
- * @returns {any}
+ * @param {new (...args: any[]) => T} [kind] the element's interface (HTMLElement if not given)
+ * @returns {T}
  */
-export function slot(root, name) {
-  const found = root.querySelector(`[data-slot="${name}"]`);
-  if (!found) throw new Error(`no slot ${name}`);
-  return found;
+export function slot(root, name, kind) {
+  return ofKind(root.querySelector(`[data-slot="${name}"]`), kind, `slot ${name}`);
 }
 
 /**
- * The first element matching a selector inside root; a missing one is a bug in index.html.
+ * The first element matching a selector inside root; checked as slot() checks.
+ * @template {Element} [T=HTMLElement]
  * @param {ParentNode} root
  * @param {string} selector
- * @returns {any}
+ * @param {new (...args: any[]) => T} [kind] the element's interface (HTMLElement if not given)
+ * @returns {T}
  */
-export function find(root, selector) {
-  const found = root.querySelector(selector);
-  if (!found) throw new Error(`nothing matches ${selector}`);
-  return found;
+export function find(root, selector, kind) {
+  return ofKind(root.querySelector(selector), kind, selector);
+}
+
+/**
+ * @template {Element} T
+ * @param {Element | null} found
+ * @param {(new (...args: any[]) => T) | undefined} kind
+ * @param {string} what
+ * @returns {T}
+ */
+function ofKind(found, kind, what) {
+  const want = kind ?? HTMLElement;
+  if (!found) throw new Error(`nothing matches ${what}`);
+  if (!(found instanceof want)) throw new Error(`${what} is not a ${want.name}`);
+  return /** @type {T} */ (found);
 }
 
 /**
@@ -122,7 +138,7 @@ export function onSubmit(form, handler) {
 /** A stable, calm hue for a person, from their id. @param {string} id */
 export function hueOf(id) {
   let h = 0;
-  for (const ch of id) h = (h * 31 + ch.codePointAt(0)) % 360;
+  for (const ch of id) h = (h * 31 + (ch.codePointAt(0) ?? 0)) % 360;
   return h;
 }
 
@@ -134,4 +150,13 @@ export function hueOf(id) {
 export function paintAvatar(el, user) {
   el.textContent = Array.from(user.name.trim())[0]?.toUpperCase() ?? "?";
   el.dataset.hue = String(Math.floor(hueOf(user.id) / 30));
+}
+
+/** The "#" before a channel's name: drawn, but not read out (the name is enough). */
+export function hashMark() {
+  const mark = document.createElement("span");
+  mark.className = "hash";
+  mark.setAttribute("aria-hidden", "true");
+  mark.textContent = "#";
+  return mark;
 }

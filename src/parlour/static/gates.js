@@ -6,15 +6,14 @@ import {
   clearErrors,
   clone,
   field,
+  find,
   focusFirstError,
   onActions,
   onSubmit,
   showError,
   slot,
 } from "./dom.js";
-
-const PASSWORD_MIN = 8;
-const NAME_MAX = 64;
+import { passwordLength, serverLimits, showLimits, textLength } from "./limits.js";
 
 /**
  * Which field a 400's detail is about: the server says it in words ("A user name must…").
@@ -27,18 +26,23 @@ function fieldOf(detail) {
 }
 
 /**
- * Checks a new name and password (typed twice) before asking the server.
+ * Checks a new name and password (typed twice) before asking the server: whether they are
+ * there, and their lengths, against the server's limits (limits.js). What a name may
+ * contain is left to the server, whose 400 detail then shows next to the field.
  * @param {HTMLFormElement} form
- * @returns {{name: string, password: string} | null}
+ * @returns {Promise<{name: string, password: string} | null>}
  */
-function newCredentials(form) {
+async function newCredentials(form) {
   const name = field(form, "name").trim();
   const password = field(form, "password");
+  const { nameMax, passwordMin, passwordMax } = await serverLimits();
   if (!name) showError(form, "name", "Enter a name.");
-  else if (Array.from(name).length > NAME_MAX)
-    showError(form, "name", `A name can be at most ${NAME_MAX} characters.`);
-  if (Array.from(password).length < PASSWORD_MIN)
-    showError(form, "password", `Use at least ${PASSWORD_MIN} characters.`);
+  else if (textLength(name) > nameMax)
+    showError(form, "name", `A name can be at most ${nameMax} characters.`);
+  if (passwordLength(password) < passwordMin)
+    showError(form, "password", `Use at least ${passwordMin} characters.`);
+  else if (passwordLength(password) > passwordMax)
+    showError(form, "password", `Use at most ${passwordMax} characters.`);
   else if (field(form, "again") !== password)
     showError(form, "again", "The two passwords are different.");
   if (form.querySelector("[aria-invalid]")) {
@@ -50,7 +54,7 @@ function newCredentials(form) {
 
 /** @param {HTMLElement} view */
 function focusFirstField(view) {
-  /** @type {HTMLElement | null} */ (view.querySelector("input"))?.focus();
+  view.querySelector("input")?.focus();
 }
 
 /**
@@ -59,10 +63,11 @@ function focusFirstField(view) {
  */
 export function showSetup(root, on) {
   const view = clone("setup-view");
-  const form = /** @type {HTMLFormElement} */ (view.querySelector("form"));
+  const form = find(view, "form", HTMLFormElement);
+  showLimits(view);
   onSubmit(form, async () => {
     clearErrors(form);
-    const credentials = newCredentials(form);
+    const credentials = await newCredentials(form);
     if (!credentials) return;
     const reply = await post("/api/setup", credentials);
     if (reply.status === 200) on.done();
@@ -82,7 +87,7 @@ export function showSetup(root, on) {
  */
 export function showLogin(root, on) {
   const view = clone("login-view");
-  const form = /** @type {HTMLFormElement} */ (view.querySelector("form"));
+  const form = find(view, "form", HTMLFormElement);
   if (on.note) {
     const note = slot(view, "note");
     note.textContent = on.note;
@@ -128,7 +133,8 @@ export function showLogin(root, on) {
  */
 export async function showInvite(root, inviteId, on) {
   const view = clone("invite-view");
-  const form = /** @type {HTMLFormElement} */ (view.querySelector("form"));
+  const form = find(view, "form", HTMLFormElement);
+  showLimits(view);
   const lede = slot(view, "lede");
   const fields = slot(view, "fields");
   root.replaceChildren(view);
@@ -153,7 +159,7 @@ export async function showInvite(root, inviteId, on) {
   }
   onSubmit(form, async () => {
     clearErrors(form);
-    const credentials = newCredentials(form);
+    const credentials = await newCredentials(form);
     if (!credentials) return;
     const answer = await call("POST", path, credentials);
     if (answer.status === 200) {

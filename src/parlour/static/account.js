@@ -1,0 +1,162 @@
+// The account actions in the sidebar's footer: "Invite someone" (a dialog that makes a
+// one-use link and copies it), "Change password" (a dialog: the current password, and the
+// new one twice, checked against the server's length limits: limits.js), and "Log out".
+// They are here together because each acts on the person logged in, not on a channel.
+
+import { post } from "./api.js";
+import {
+  clearErrors,
+  field,
+  find,
+  focusFirstError,
+  onActions,
+  onSubmit,
+  showError,
+  slot,
+} from "./dom.js";
+import { passwordLength, serverLimits, showLimits } from "./limits.js";
+
+/**
+ * @typedef {{
+ *   me: () => import("./world.js").User,
+ *   sessionEnded: () => void,
+ *   logOut: () => Promise<string | null>,
+ * }} AccountHandlers
+ */
+
+export class Account {
+  /**
+   * @param {HTMLElement} view the chat view (holds the footer's buttons and both dialogs)
+   * @param {AccountHandlers} on logOut: a problem in words, or null once logged out
+   */
+  constructor(view, on) {
+    this.view = view;
+    this.on = on;
+    this.inviteDialog = slot(view, "invite-dialog", HTMLDialogElement);
+    this.passwordDialog = slot(view, "password-dialog", HTMLDialogElement);
+    this.passwordForm = find(this.passwordDialog, "form", HTMLFormElement);
+    showLimits(this.passwordForm);
+    onActions(view, {
+      invite: () => this.#invite(),
+      "another-invite": () => this.#makeInvite(),
+      "copy-invite": () => this.#copyInvite(),
+      password: () => this.#openPassword(),
+      "close-password": () => this.passwordDialog.close(),
+      logout: () => this.#logOut(),
+    });
+    onSubmit(this.passwordForm, () => this.#changePassword());
+  }
+
+  /** Closes the dialogs (the chat is going away). */
+  close() {
+    this.inviteDialog.close();
+    this.passwordDialog.close();
+  }
+
+  #invite() {
+    this.inviteDialog.showModal();
+    this.#makeInvite();
+  }
+
+  async #makeInvite() {
+    const dialog = this.inviteDialog;
+    const status = slot(dialog, "invite-status");
+    const ready = slot(dialog, "invite-ready");
+    const again = find(dialog, '[data-action="another-invite"]');
+    const copy = find(dialog, '[data-action="copy-invite"]');
+    showError(dialog, "invite", "");
+    slot(dialog, "copy-status").textContent = "";
+    status.hidden = false;
+    status.textContent = "Making a link…";
+    ready.hidden = true;
+    copy.hidden = true;
+    const reply = await post("/api/invite");
+    status.hidden = true;
+    if (reply.status === 200) {
+      const link = slot(dialog, "invite-link", HTMLInputElement);
+      link.value = new URL(`/invite/${encodeURIComponent(reply.data.id)}`, location.origin).href;
+      ready.hidden = false;
+      again.hidden = false;
+      copy.hidden = false;
+      link.focus();
+      link.select();
+      link.scrollLeft = 0;
+    } else if (reply.status === 401) {
+      this.on.sessionEnded();
+    } else {
+      showError(dialog, "invite", `No link made: ${reply.detail}`);
+    }
+  }
+
+  async #copyInvite() {
+    const dialog = this.inviteDialog;
+    const link = slot(dialog, "invite-link", HTMLInputElement);
+    const said = slot(dialog, "copy-status");
+    try {
+      await navigator.clipboard.writeText(link.value);
+      said.textContent = "Copied. Paste it into a message to the person you invite.";
+    } catch {
+      link.focus();
+      link.select();
+      said.textContent =
+        "Copying is not allowed here: the link is selected, press Ctrl+C (or ⌘C).";
+    }
+  }
+
+  #openPassword() {
+    const dialog = this.passwordDialog;
+    const form = this.passwordForm;
+    form.reset();
+    clearErrors(form);
+    // For password managers: which account the new password belongs to.
+    slot(dialog, "pw-user", HTMLInputElement).value = this.on.me().name;
+    slot(dialog, "password-done").textContent = "";
+    find(dialog, '[data-action="close-password"]').textContent = "Cancel";
+    dialog.showModal();
+    const current = form.elements.namedItem("current");
+    if (current instanceof HTMLInputElement) current.focus();
+  }
+
+  async #changePassword() {
+    const form = this.passwordForm;
+    clearErrors(form);
+    const done = slot(form, "password-done");
+    done.textContent = "";
+    const current = field(form, "current");
+    const to = field(form, "to");
+    const { newPasswordMin, newPasswordMax } = await serverLimits();
+    if (!current) showError(form, "current", "Enter your current password.");
+    if (passwordLength(to) < newPasswordMin) {
+      showError(form, "to", `Use at least ${newPasswordMin} characters.`);
+    } else if (passwordLength(to) > newPasswordMax) {
+      showError(form, "to", `Use at most ${newPasswordMax} characters.`);
+    } else if (field(form, "again") !== to) {
+      showError(form, "again", "The two new passwords are different.");
+    }
+    if (form.querySelector("[aria-invalid]")) {
+      focusFirstError(form);
+      return;
+    }
+    const reply = await post("/api/password", { password: current, to });
+    if (reply.status === 200) {
+      form.reset();
+      done.textContent = "Password changed. Your other sessions have been logged out.";
+      const close = find(form, '[data-action="close-password"]');
+      close.textContent = "Close";
+      close.focus();
+      return;
+    }
+    if (reply.status === 401) return this.on.sessionEnded();
+    if (reply.status === 403) showError(form, "current", "That is not your current password.");
+    else if (reply.status === 400 && /password/i.test(reply.detail))
+      showError(form, "to", reply.detail);
+    else showError(form, "form", reply.detail);
+    focusFirstError(form);
+  }
+
+  async #logOut() {
+    showError(this.view, "logout", "");
+    const problem = await this.on.logOut();
+    if (problem) showError(this.view, "logout", problem);
+  }
+}

@@ -1,0 +1,161 @@
+// The active channel's view: its title, its messages (the Timeline), what an empty channel
+// or an unknown one says instead, and the room's own tools: "Delete channel" (shown only
+// for an empty channel, as the server allows) and "Delete" on one's own messages, which asks
+// for a confirming second press so that a slip of the finger deletes nothing.
+
+import { del } from "./api.js";
+import { find, hashMark, onActions, showError, slot } from "./dom.js";
+import { Timeline } from "./timeline.js";
+
+// How long a "Delete" button waits for its confirming second press.
+const CONFIRM_MS = 4000;
+
+/**
+ * @typedef {import("./world.js").World} World
+ * @typedef {import("./world.js").Channel} Channel
+ * @typedef {import("./world.js").Message} Message
+ */
+
+/**
+ * @typedef {{
+ *   messageDeleted: (message: Message) => void,
+ *   channelDeleted: (channelId: string) => void,
+ *   sessionEnded: () => void,
+ * }} RoomHandlers
+ */
+
+export class Room {
+  /**
+   * @param {HTMLElement} view the chat view (the room is its <main>)
+   * @param {RoomHandlers} on what the server confirmed (or the session's end)
+   */
+  constructor(view, on) {
+    this.el = find(view, "main.room");
+    this.on = on;
+    /** @type {World | null} */
+    this.world = null;
+    /** @type {Channel | undefined} */
+    this.channel = undefined;
+    const jump = find(this.el, ".jump");
+    this.timeline = new Timeline(
+      slot(this.el, "timeline", HTMLOListElement),
+      slot(this.el, "scroller"),
+      jump,
+      (message, li) => this.#deleteMessage(message, li),
+    );
+    this.deleteButton = find(this.el, '[data-action="delete-channel"]');
+    onActions(this.el, {
+      "delete-channel": () => this.#deleteChannel(),
+      jump: () => this.timeline.toBottom(),
+    });
+  }
+
+  /**
+   * Shows a channel from scratch; undefined shows why there is none (no channels at all, or
+   * an address naming one that does not exist).
+   * @param {World} world
+   * @param {Channel | undefined} channel
+   */
+  show(world, channel) {
+    this.world = world;
+    this.channel = channel;
+    showError(this.el, "channel", "");
+    const title = slot(this.el, "room-title");
+    if (channel) title.replaceChildren(hashMark(), channel.name);
+    else title.textContent = world.channels.size ? "No such channel" : "Welcome";
+    this.timeline.show(world, channel ? channel.id : null);
+    this.update();
+  }
+
+  /** The parts of the room that depend on whether it holds messages, or channels exist. */
+  update() {
+    const { world, channel } = this;
+    if (!world) return;
+    const count = channel ? world.timeline(channel.id).length : 0;
+    this.deleteButton.hidden = !channel || count > 0;
+    slot(this.el, "room-empty").hidden = count > 0;
+    const emptyTitle = slot(this.el, "room-empty-title");
+    const emptyText = slot(this.el, "room-empty-text");
+    slot(this.el, "first-channel").hidden = world.channels.size > 0;
+    if (channel) {
+      emptyTitle.replaceChildren("This is the start of ", hashMark(), channel.name, ".");
+      emptyText.textContent = "No messages yet. Say hello!";
+    } else if (world.channels.size === 0) {
+      emptyTitle.textContent = "No channels yet.";
+      emptyText.textContent = "Make the first one, then invite people to talk in it.";
+    } else {
+      emptyTitle.textContent = "This channel does not exist.";
+      emptyText.textContent = "It may have been deleted. Pick another from the list.";
+    }
+  }
+
+  /**
+   * A message arrived in the shown channel, or one shown early was confirmed.
+   * @param {Message} message
+   * @param {boolean} confirmed
+   */
+  add(message, confirmed) {
+    this.timeline.add(message, confirmed);
+    this.update();
+  }
+
+  /** @param {string} messageId */
+  remove(messageId) {
+    this.timeline.remove(messageId);
+    this.update();
+  }
+
+  toBottom() {
+    this.timeline.toBottom();
+  }
+
+  /** @param {Message} message @param {HTMLElement} li */
+  async #deleteMessage(message, li) {
+    const button = find(li, ".msg-delete");
+    const error = find(li, ".msg-error");
+    if (button.dataset.confirming !== "yes") {
+      const label = button.getAttribute("aria-label") ?? "";
+      button.dataset.confirming = "yes";
+      button.textContent = "Confirm delete";
+      button.setAttribute("aria-label", label.replace(/^Delete/, "Confirm: delete"));
+      button.classList.add("danger");
+      window.setTimeout(() => {
+        button.dataset.confirming = "";
+        button.textContent = "Delete";
+        button.setAttribute("aria-label", label);
+        button.classList.remove("danger");
+      }, CONFIRM_MS);
+      return;
+    }
+    error.textContent = "";
+    const reply = await del(`/api/messages/${encodeURIComponent(message.id)}`);
+    if (reply.status === 202 || reply.status === 404) {
+      this.on.messageDeleted(message);
+      return;
+    }
+    if (reply.status === 401) return this.on.sessionEnded();
+    error.textContent =
+      reply.status === 403
+        ? "You can only delete your own messages."
+        : `Not deleted: ${reply.detail}`;
+  }
+
+  async #deleteChannel() {
+    const id = this.channel?.id;
+    if (!id || !this.world?.channels.has(id)) return;
+    showError(this.el, "channel", "");
+    const reply = await del(`/api/channels/${encodeURIComponent(id)}`);
+    if (reply.status === 202 || reply.status === 404) {
+      this.on.channelDeleted(id);
+      return;
+    }
+    if (reply.status === 401) return this.on.sessionEnded();
+    showError(
+      this.el,
+      "channel",
+      reply.status === 409
+        ? "Not deleted: someone has just written here. Only empty channels can be deleted."
+        : `Not deleted: ${reply.detail}`,
+    );
+  }
+}
