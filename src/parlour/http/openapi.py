@@ -67,7 +67,7 @@ DESCRIPTIONS = {
     410: "Resume point too old: boot again",
     413: "Body larger than 65,536 bytes",
     415: "Body is not application/json",
-    429: "Too many failed logins",
+    429: "Too many failed logins for this name, or the server is busy checking passwords",
     503: "Setup required",
 }
 
