@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from parlour.broker import Broker
 from parlour.config import Config
 from parlour.domain.expiry import run_expiry
+from parlour.domain.passwords import Passwords
 from parlour.domain.sessions import LoginThrottle
 from parlour.domain.setup import SetupState
 from parlour.http.errors import EXCEPTION_HANDLERS
@@ -92,6 +93,7 @@ async def create_app(config: Config) -> Running:
         broker=broker,
         setup=SetupState(store),
         throttle=LoginThrottle(config.login_failures, config.login_window),
+        passwords=Passwords.for_this_machine(),
         shutting_down=asyncio.Event(),
     )
     app = Starlette(routes=build_routes(), exception_handlers=dict(EXCEPTION_HANDLERS))

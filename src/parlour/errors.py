@@ -45,6 +45,25 @@ class RateLimited(ParlourError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class TooManyFailedLogins(RateLimited):
+    """The login throttle (docs/api/sessions.md): too many attempts for one name."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            "Too many failed logins for this name; try again later.", retry_after_seconds
+        )
+
+
+class ServerBusy(RateLimited):
+    """Every turn to check a password is taken (domain/passwords.py): not a failed login."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The server is busy checking other passwords; try again in a moment.",
+            retry_after_seconds=1,
+        )
+
+
 class NotReady(ParlourError):
     title = "Not ready"
 

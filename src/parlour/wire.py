@@ -1,24 +1,115 @@
-"""The JSON shapes of SPEC's vocabulary and events: the one place they are spelled out."""
+"""The JSON shapes of parlour's answers and events: each defined once, here (docs/api/index.md).
+
+Each shape is a msgspec Struct. Encoding one gives the bytes a client receives, and
+`msgspec.json.schema_components` gives the JSON Schema that `GET /api/openapi.json`
+publishes (http/openapi.py), so the two cannot disagree. Fields are written in the order
+they are declared. Adding a field to an answer is two lines here: one in its Struct and one
+in the function that fills it from the model; every event that carries the shape (a
+`message sent` carries the whole message) follows.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
+from msgspec import Meta
 
-from parlour.model import (
-    Channel,
-    ChannelCreated,
-    ChannelDeleted,
-    Event,
-    Invite,
-    Message,
-    MessageDeleted,
-    MessageSent,
-    User,
-    UserCreated,
-    format_time,
-)
+from parlour import model
+from parlour.model import format_time
+
+Id = Annotated[str, Meta(min_length=17, description="An opaque id: never parse it.")]
+Time = Annotated[
+    str,
+    Meta(
+        description="RFC 3339 in UTC with milliseconds and a Z suffix.",
+        extra_json_schema={"format": "date-time"},
+    ),
+]
+
+
+# gc=False: these are short-lived trees without cycles, so the cyclic garbage collector need
+# not track them (cheaper to build on the fan-out's hot path).
+class Shape(msgspec.Struct, gc=False):
+    """Base of every JSON shape: a Struct that encodes as an object."""
+
+
+class User(Shape):
+    """A user, as every answer and event shows one."""
+
+    id: Id
+    name: str
+
+
+class Channel(Shape):
+    """A channel."""
+
+    id: Id
+    name: str
+    created_at: Time
+
+
+class Message(Shape):
+    """A message; the body is returned exactly as stored (after NFC), never escaped."""
+
+    id: Id
+    channel: Id
+    sender: Id
+    body: str
+    sent_at: Time
+
+
+class Invite(Shape):
+    """An invitation and who issued it."""
+
+    id: Id
+    issuer: User
+    issued_at: Time
+
+
+class Deleted(Shape):
+    """What a deletion answers: the id of what is gone (its event follows on the stream)."""
+
+    id: Id
+
+
+class Boot(Shape):
+    """A consistent snapshot: the effect of every event up to `resume_point`, and no other."""
+
+    user: User
+    resume_point: Annotated[int, Meta(ge=0)]
+    heartbeat: Annotated[int, Meta(ge=1, description="Seconds between heartbeats.")]
+    users: list[User]
+    channels: list[Channel]
+    messages: list[Message]
+
+
+class Problem(Shape):
+    """An RFC 9457 problem document: every error answer is one (docs/api/errors.md)."""
+
+    type: Literal["about:blank"]
+    title: str
+    status: int
+    detail: str
+
+
+class DeletedMessage(Shape):
+    """What a `message deleted` event says besides its head."""
+
+    id: Id
+    channel: Id
+
+
+class EventHead(Shape):
+    """What every event starts with; the fields of what it is about follow (docs/api/events.md)."""
+
+    type: str
+    event: str
+    at: Time
+
+
+ANSWERS: tuple[type[Shape], ...] = (User, Channel, Message, Invite, Deleted, Boot, Problem)
+"""The shapes http/openapi.py publishes as components/schemas, under their class names."""
 
 _encoder = msgspec.json.Encoder()
 
@@ -27,56 +118,74 @@ def encode(value: Any) -> bytes:
     return _encoder.encode(value)
 
 
-def user_json(user: User) -> dict[str, Any]:
-    return {"id": user.id, "name": user.name}
+def user_json(user: model.User) -> User:
+    return User(user.id, user.name)
 
 
-def channel_json(channel: Channel) -> dict[str, Any]:
-    return {"id": channel.id, "name": channel.name, "created_at": format_time(channel.created_at)}
+def channel_json(channel: model.Channel) -> Channel:
+    return Channel(channel.id, channel.name, format_time(channel.created_at))
 
 
-def message_json(message: Message) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "channel": message.channel,
-        "sender": message.sender,
-        "body": message.body,
-        "sent_at": format_time(message.sent_at),
-    }
+def message_json(message: model.Message) -> Message:
+    return Message(
+        message.id, message.channel, message.sender, message.body, format_time(message.sent_at)
+    )
 
 
-def invite_json(invite: Invite) -> dict[str, Any]:
-    return {
-        "id": invite.id,
-        "issuer": user_json(invite.issuer),
-        "issued_at": format_time(invite.issued_at),
-    }
+def invite_json(invite: model.Invite) -> Invite:
+    return Invite(invite.id, user_json(invite.issuer), format_time(invite.issued_at))
 
 
-def event_json(event: Event) -> dict[str, Any]:
-    head: dict[str, Any] = {"type": event.type, "event": event.event, "at": format_time(event.at)}
+def deleted_json(gone: str) -> Deleted:
+    return Deleted(gone)
+
+
+def boot_json(user: model.User, snapshot: model.Snapshot, heartbeat_seconds: int) -> Boot:
+    return Boot(
+        user_json(user),
+        snapshot.resume_point,
+        heartbeat_seconds,
+        [user_json(u) for u in snapshot.users],
+        [channel_json(c) for c in snapshot.channels],
+        [message_json(m) for m in snapshot.messages],
+    )
+
+
+def problem_json(status: int, title: str, detail: str) -> Problem:
+    return Problem("about:blank", title, status, detail)
+
+
+def event_json(event: model.Event) -> bytes:
+    """One event as JSON: its head, then the fields of the user, channel or message it is about.
+
+    The two objects are encoded, then joined into one (`{head…}` + `{about…}` →
+    `{head…,about…}`): the shape of what an event is about is the one defined above, never
+    restated per event, and it costs no copy into an intermediate dict.
+    """
+    about: Shape
     match event:
-        case UserCreated(user=user):
-            head.update(user_json(user))
-        case ChannelCreated(channel=channel):
-            head.update(channel_json(channel))
-        case ChannelDeleted(id=channel_id):
-            head["id"] = channel_id
-        case MessageSent(message=message):
-            head.update(message_json(message))
-        case MessageDeleted(id=message_id, channel=channel_id):
-            head["id"] = message_id
-            head["channel"] = channel_id
-    return head
+        case model.UserCreated(user=user):
+            about = user_json(user)
+        case model.ChannelCreated(channel=channel):
+            about = channel_json(channel)
+        case model.ChannelDeleted(id=channel_id):
+            about = Deleted(channel_id)
+        case model.MessageSent(message=message):
+            about = message_json(message)
+        case model.MessageDeleted(id=message_id, channel=channel_id):
+            about = DeletedMessage(message_id, channel_id)
+    head = _encoder.encode(EventHead(event.type, event.event, format_time(event.at)))
+    # Every shape has at least one field, so `about` is never `{}` and the comma is right.
+    return head[:-1] + b"," + _encoder.encode(about)[1:]
 
 
-def event_frame(event: Event) -> bytes:
+def event_frame(event: model.Event) -> bytes:
     """One SSE message: `id:` then one `data:` line of JSON.
 
     msgspec escapes every control character in strings (CR and LF included), so
     the JSON is always one line and a message body can never break the framing.
     """
-    return b"id: %d\ndata: %s\n\n" % (event.seq, _encoder.encode(event_json(event)))
+    return b"id: %d\ndata: %s\n\n" % (event.seq, event_json(event))
 
 
 HEARTBEAT_FRAME = b"event: heartbeat\ndata: {}\n\n"

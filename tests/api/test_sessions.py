@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -248,6 +250,102 @@ def test_default_throttle_allows_ten_failures_then_blocks(
     r = login(server, OWNER_NAME, OWNER_PASSWORD)
     assert_problem(r, 429)
     assert 1 <= int(r.headers["retry-after"]) <= 300
+
+
+# --- concurrent guesses and floods (regressions, issue 10) -------------------------------
+
+
+@dataclass
+class Answer:
+    status: int
+    detail: str
+    retry_after: str | None
+    answered_at: float
+
+
+async def _login_async(client: httpx.AsyncClient, name: str, password: str) -> Answer:
+    r = await client.post("/api/auth/login", json={"name": name, "password": password})
+    detail = r.json().get("detail", "") if r.status_code >= 400 else ""
+    return Answer(r.status_code, detail, r.headers.get("retry-after"), time.monotonic())
+
+
+def concurrent_logins(server: ServerProcess, name: str, count: int) -> list[Answer]:
+    """`count` wrong-password logins for `name`, all sent at once, each on its own connection."""
+
+    async def run() -> list[Answer]:
+        limits = httpx.Limits(max_connections=count, max_keepalive_connections=0)
+        async with httpx.AsyncClient(base_url=server.url, timeout=120, limits=limits) as c:
+            return await asyncio.gather(
+                *(_login_async(c, name, f"wrong guess {i}") for i in range(count))
+            )
+
+    return asyncio.run(run())
+
+
+def test_concurrent_wrong_logins_for_one_name_get_at_most_the_limit_of_401s(
+    start_server: Any,
+) -> None:
+    # Regression (issue 10): the throttle checked before the (slow) password check and
+    # counted the failure after it, so 500 guesses sent at once all got 401 and none 429.
+    # An attempt now counts from the moment it starts.
+    server: ServerProcess = start_server("--login-failures", "5", "--login-window", "300s")
+    set_up(server)
+    answers = concurrent_logins(server, OWNER_NAME, 40)
+    statuses = sorted(a.status for a in answers)
+    assert set(statuses) <= {401, 429}, statuses
+    assert 1 <= statuses.count(401) <= 5, statuses
+    for a in answers:
+        if a.status == 429:
+            assert a.retry_after is not None
+            assert a.retry_after.isdigit()
+    r = login(server, OWNER_NAME, "yet another guess")
+    assert_problem(r, 429)
+
+
+def test_a_flood_of_logins_is_refused_beyond_the_queue_and_others_still_log_in(
+    start_server: Any,
+) -> None:
+    # Regression (issue 10): every login's argon2 check queued on one executor, unbounded, so
+    # a flood of wrong passwords made another user's login wait behind all of them (38.7 s).
+    # Now only a bounded number of checks run or wait; the flood's excess is refused at once
+    # (429, "busy", Retry-After), and a login sent during the flood waits behind at most the
+    # bounded queue, not behind the flood. Measured by counting, not by timing: the flood's
+    # password checks that end while Bob's login is being answered must be few.
+    flood = 150
+    server: ServerProcess = start_server("--login-failures", "100000")
+    owner = set_up(server)
+    invite_user(server, owner, "Bob")
+
+    async def run() -> tuple[list[Answer], float, Answer]:
+        limits = httpx.Limits(max_connections=flood + 1, max_keepalive_connections=0)
+        async with httpx.AsyncClient(base_url=server.url, timeout=120, limits=limits) as c:
+            guesses = [
+                asyncio.ensure_future(_login_async(c, OWNER_NAME, f"wrong guess {i}"))
+                for i in range(flood)
+            ]
+            # Bob logs in once the flood has begun to be answered: the queue is full by then.
+            await asyncio.wait(guesses, return_when=asyncio.FIRST_COMPLETED)
+            for _ in range(60):
+                sent_at = time.monotonic()
+                bob = await _login_async(c, "Bob", "password Bob")
+                if bob.status != 429:
+                    break
+                await asyncio.sleep(float(bob.retry_after or 1))
+            return await asyncio.gather(*guesses), sent_at, bob
+
+    answers, bob_sent_at, bob = asyncio.run(run())
+    assert bob.status == 200, bob
+    statuses = sorted(a.status for a in answers)
+    checked_meanwhile = [
+        a for a in answers if a.status == 401 and bob_sent_at <= a.answered_at <= bob.answered_at
+    ]
+    assert len(checked_meanwhile) < flood // 2, (len(checked_meanwhile), statuses)
+    assert set(statuses) <= {401, 429}, statuses
+    busy = [a for a in answers if a.status == 429]
+    assert busy, "no login of the flood was refused"
+    for a in busy:
+        assert a.retry_after == "1", a
+        assert "busy" in a.detail, a
 
 
 # --- logout ------------------------------------------------------------------------------

@@ -244,3 +244,60 @@ def test_of_many_concurrent_setups_exactly_one_succeeds(server: ServerProcess) -
     boot = winner.get("/api/boot").json()
     assert len(boot["users"]) == 1
     assert boot["resume_point"] == 1
+
+
+# Regression (issue 10): names people really have were refused "for control characters": emoji
+# sequences joined by U+200D, Persian with a zero-width non-joiner U+200C, and a subdivision flag
+# spelled with tag characters. Each must work as a user name (setup, invitation) and as a
+# channel name, come back exactly, and log in.
+TECHNOLOGIST = "\U0001f469\u200d\U0001f4bb"
+ORDINARY_NAMES = [
+    "\U0001f9d7\u200d\u2642\ufe0f",  # climber: ZWJ and a variation selector
+    "\U0001f3f3\ufe0f\u200d\U0001f308",  # rainbow flag
+    "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian "mikhaham", with a ZWNJ
+    "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",  # flag of Scotland
+]
+
+
+def test_names_with_joiners_and_tag_characters_work_for_users_and_channels(
+    server: ServerProcess,
+) -> None:
+    owner = server.client()
+    r = owner.post("/api/setup", json={"name": TECHNOLOGIST, "password": OWNER_PASSWORD})
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == TECHNOLOGIST
+    for name in ORDINARY_NAMES:
+        invite = owner.post("/api/invite", json={}).json()
+        accepted = server.client().post(
+            f"/api/invite/{invite['id']}", json={"name": name, "password": OWNER_PASSWORD}
+        )
+        assert accepted.status_code == 200, (name, accepted.text)
+        assert accepted.json()["name"] == name
+        channel = owner.post("/api/channels", json={"name": name})
+        assert channel.status_code == 202, (name, channel.text)
+        assert channel.json()["name"] == name
+    for name in [TECHNOLOGIST, *ORDINARY_NAMES]:
+        login = server.client().post(
+            "/api/auth/login", json={"name": name, "password": OWNER_PASSWORD}
+        )
+        assert login.status_code == 200, (name, login.text)
+    boot = owner.get("/api/boot").json()
+    assert [u["name"] for u in boot["users"]] == [TECHNOLOGIST, *ORDINARY_NAMES]
+    assert [c["name"] for c in boot["channels"]] == ORDINARY_NAMES
+
+
+@pytest.mark.parametrize(
+    ("name", "named"),
+    [
+        ("Al\u200bice", "U+200B (ZERO WIDTH SPACE)"),
+        ("\ufeffAlice", "U+FEFF (ZERO WIDTH NO-BREAK SPACE)"),
+        ("Alice\u202e", "U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+        ("Al\u2067ice\u2069", "U+2067 (RIGHT-TO-LEFT ISOLATE)"),
+    ],
+    ids=["zero-width-space", "bom", "rtl-override", "rtl-isolate"],
+)
+def test_other_invisible_format_characters_are_refused_naming_the_character(
+    unset_server: ServerProcess, name: str, named: str
+) -> None:
+    r = unset_server.client().post("/api/setup", json={"name": name, "password": OWNER_PASSWORD})
+    assert named in assert_problem(r, 400)["detail"]

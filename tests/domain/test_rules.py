@@ -36,6 +36,61 @@ def test_invalid_names_are_refused(bad: str) -> None:
         normalize_name(bad, "user")
 
 
+# Names people really have (issue 10): emoji sequences joined by U+200D (with U+FE0F
+# variation selectors), Persian with a zero-width non-joiner U+200C, and a subdivision flag
+# spelled with tag characters U+E0067 U+E0062 U+E0073 U+E0063 U+E0074 U+E007F.
+ORDINARY_NAMES = {
+    "technologist": "\U0001f469\u200d\U0001f4bb",
+    "climber": "\U0001f9d7\u200d\u2642\ufe0f",
+    "rainbow-flag": "\U0001f3f3\ufe0f\u200d\U0001f308",
+    "persian-zwnj": "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+    "scotland-flag": "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
+    "in-a-sentence": "Ada \U0001f469\u200d\U0001f4bb Lovelace",
+}
+
+
+@pytest.mark.parametrize("name", ORDINARY_NAMES.values(), ids=list(ORDINARY_NAMES))
+def test_names_with_joiners_non_joiners_and_tag_characters_are_accepted(name: str) -> None:
+    assert normalize_name(name, "user") == (name, name_key(name))
+
+
+@pytest.mark.parametrize(
+    ("bad", "named"),
+    [
+        ("zero\u200bwidth", "U+200B (ZERO WIDTH SPACE)"),
+        ("\ufeffbom", "U+FEFF (ZERO WIDTH NO-BREAK SPACE)"),
+        ("evil\u202etxt.exe", "U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+        ("isolate\u2066x\u2069", "U+2066 (LEFT-TO-RIGHT ISOLATE)"),
+        ("soft\u00adhyphen", "U+00AD (SOFT HYPHEN)"),
+        ("tag\U000e0001", "U+E0001 (LANGUAGE TAG)"),
+        ("bell\x07", "U+0007"),
+        ("a\nb", "U+000A"),
+        ("line\u2028sep", "U+2028 (LINE SEPARATOR)"),
+    ],
+    ids=["zwsp", "bom", "rlo", "isolate", "soft-hyphen", "language-tag", "bell", "lf", "ls"],
+)
+def test_other_format_and_control_characters_are_refused_by_name(bad: str, named: str) -> None:
+    with pytest.raises(InvalidInput, match=re.escape(named)):
+        normalize_name(bad, "user")
+
+
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ("x" * 65, "1 to 64 characters long (this one has 65)"),
+        ("", "1 to 64 characters long (this one is empty)"),
+        (" lead", "must not start with white space: it starts with U+0020 (SPACE)"),
+        ("trail\u3000", "must not end with white space: it ends with U+3000 (IDEOGRAPHIC SPACE)"),
+        ("\ttab", "must not contain a control character: it holds U+0009"),
+        ("a\rb", "must not contain a line break: it holds U+000D"),
+    ],
+    ids=["65", "empty", "leading-space", "trailing-ideographic-space", "tab", "cr"],
+)
+def test_a_refused_name_is_told_precisely_what_is_wrong(bad: str, says: str) -> None:
+    with pytest.raises(InvalidInput, match=re.escape(says)):
+        normalize_name(bad, "channel")
+
+
 def test_a_name_of_64_characters_is_accepted_and_counted_after_nfc() -> None:
     assert normalize_name("é" * 64, "user")[0] == "é" * 64
     assert normalize_name("e\u0301" * 64, "user")[0] == "é" * 64

@@ -52,9 +52,15 @@ def has_surrogate(text: str) -> bool:
     return any(0xD800 <= ord(c) <= 0xDFFF for c in text)
 
 
+def is_name_format_character(c: str) -> bool:
+    """SPEC revision 2 (issue 10): the Cf characters that ordinary names need, allowed."""
+    return c in "\u200c\u200d" or 0xE0020 <= ord(c) <= 0xE007F
+
+
 def name_is_valid(raw: str) -> bool:
     """SPEC: after NFC, 1-64 characters, no white space at either end, no control
-    characters (Cc, Cf) and no line breaks; and it must be text (no lone surrogates)."""
+    characters (Cc, Cf other than U+200C, U+200D and the tags U+E0020-U+E007F) and no line
+    breaks; and it must be text (no lone surrogates)."""
     if has_surrogate(raw):
         return False
     name = unicodedata.normalize("NFC", raw)
@@ -62,7 +68,10 @@ def name_is_valid(raw: str) -> bool:
         1 <= len(name) <= 64
         and not name[0].isspace()
         and not name[-1].isspace()
-        and not any(unicodedata.category(c) in ("Cc", "Cf") for c in name)
+        and not any(unicodedata.category(c) == "Cc" for c in name)
+        and not any(
+            unicodedata.category(c) == "Cf" and not is_name_format_character(c) for c in name
+        )
         and not any(c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029" for c in name)
     )
 
@@ -84,7 +93,9 @@ def body_is_valid(raw: str) -> bool:
 # format characters, lone surrogates, combining marks, non-BMP, and SSE field look-alikes.
 TRICKY = [
     "\n", "\r", "\r\n", "\n\n", "\x00", "\t", "\x0b", "\x0c", "\x1b", "\x7f", "\x85",
-    "\u2028", "\u2029", "\ufeff", "\u200b", "\u202e", "e\u0301", "\u0301", "\ud800",
+    "\u2028", "\u2029", "\ufeff", "\u200b", "\u202e", "\u2066", "\u200c", "\u200d",
+    "\U0001f469\u200d\U0001f4bb", "\U0001f3f4\U000e0067\U000e0062\U000e007f", "\U000e0001",
+    "\U000e0020", "\U000e007f", "\U000e0080", "\ufe0f", "e\u0301", "\u0301", "\ud800",
     "\udfff", "\U0001f600", "\U0010ffff", " ", "\u3000", "\xa0", "data: x", "id: 9",
     "event: heartbeat", ":", "é", "ß", "İ", "ﬁ", "\uff21", "\\", '"', "</script>",
 ]  # fmt: skip
@@ -106,6 +117,10 @@ bodies = st.one_of(
 @example("Café")
 @example(" lead")
 @example("a\u2028b")
+@example("\U0001f9d7\u200d\u2642\ufe0f")  # regression (issue 10): joiners and tags are
+@example("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645")  # part of ordinary names
+@example("\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f")
+@example("zero\u200bwidth")
 def test_a_name_is_accepted_exactly_when_specs_rules_hold(raw: str) -> None:
     try:
         shown, key = normalize_name(raw, "user")
@@ -158,6 +173,8 @@ HTTP = settings(
 @given(raw=names)
 @example(raw="cafe\u0301")
 @example(raw="x" * 65)
+@example(raw="\U0001f3f3\ufe0f\u200d\U0001f308")  # regression (issue 10)
+@example(raw="evil\u202etxt")
 def test_a_channel_is_created_exactly_when_its_name_is_valid_and_is_one_name(
     site: Site, raw: str
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from parlour.domain.names import normalize_name, validate_password
-from parlour.domain.passwords import hash_password
+from parlour.domain.passwords import Passwords
 from parlour.domain.sessions import Login, start_session
 from parlour.errors import InviteNotFound
 from parlour.model import Invite, InviteId, Session, User, UserId, is_well_formed_id, new_id, now
@@ -30,13 +30,18 @@ async def get_invite(store: Store, invite_id: str) -> Invite:
 
 
 async def accept_invite(
-    store: Store, invite_id: str, name: str, password: str, session_expiry: timedelta
+    store: Store,
+    passwords: Passwords,
+    invite_id: str,
+    name: str,
+    password: str,
+    session_expiry: timedelta,
 ) -> Login:
     """Create a user from an invite and log them in.
 
-    Raises InvalidInput (name, password), InviteNotFound, UserNameTaken. Only success uses up
-    the invite; of concurrent accepts exactly one succeeds (the invite row is deleted in the
-    transaction that creates the user).
+    Raises InvalidInput (name, password), InviteNotFound, UserNameTaken, ServerBusy. Only
+    success uses up the invite; of concurrent accepts exactly one succeeds (the invite row is
+    deleted in the transaction that creates the user).
     """
     shown, key = normalize_name(name, "user")
     validate_password(password)
@@ -44,7 +49,7 @@ async def accept_invite(
         raise InviteNotFound()
     # A cheap check first, so a dead invite does not cost an argon2 hash.
     await get_invite(store, invite_id)
-    password_hash = await hash_password(password)
+    password_hash = await passwords.hash(password)
     at = now()
     user = User(UserId(new_id("U")), shown)
     token, session = start_session(user.id, session_expiry, at)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import secrets
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from parlour.domain.names import name_key, validate_password
-from parlour.domain.passwords import hash_password, verify_password
-from parlour.errors import NotAllowed, NotAuthenticated, RateLimited, StorageError
+from parlour.domain.passwords import Passwords
+from parlour.errors import NotAllowed, NotAuthenticated, StorageError, TooManyFailedLogins
 from parlour.model import Session, SessionId, User, UserId, now
 from parlour.store import NewSession, Store
 
@@ -49,36 +52,58 @@ def start_session(user_id: UserId, expiry: timedelta, at: datetime) -> tuple[str
 
 
 class LoginThrottle:
-    """Counts failed logins per name (SPEC "Sessions"); in memory, per process.
+    """Counts login attempts per name (docs/api/sessions.md, "The model"); in memory.
 
-    After `limit` failures within `window`, logins for that name are refused until `window`
-    after the most recent failure.
+    An attempt counts from the moment it starts: guesses sent at the same moment count as
+    they arrive, not as their (slow) password checks finish. Once `limit` attempts for a name
+    are in flight or failed within `window`, the next is refused until `window` after the
+    most recent failure. A completed failure stays counted; a success clears the name's
+    failures; an attempt that ends otherwise (the server busy, a storage error) is not
+    counted. `_admit` is the one place where the limit is checked and an attempt counted.
     """
 
     def __init__(self, limit: int, window: timedelta) -> None:
         self.limit = limit
         self.window = window
         self._failures: dict[str, deque[datetime]] = {}
+        self._in_flight: dict[str, int] = {}
 
-    def check(self, key: str, at: datetime) -> None:
+    @contextmanager
+    def attempt(self, key: str, at: datetime) -> Iterator[LoginAttempt]:
+        """One attempt for `key`, counted from now; raises TooManyFailedLogins instead.
+
+        The caller marks it `failed` or `succeeded`; unmarked, it is forgotten on exit.
+        """
+        self._admit(key, at)
+        attempt = LoginAttempt()
+        try:
+            yield attempt
+        finally:
+            self._in_flight[key] -= 1
+            if not self._in_flight[key]:
+                del self._in_flight[key]
+            if attempt.failed_at is not None:
+                self._record_failure(key, attempt.failed_at)
+            elif attempt.has_succeeded:
+                self._failures.pop(key, None)
+
+    def _admit(self, key: str, at: datetime) -> None:
         failures = self._recent(key, at)
-        if failures is not None and len(failures) >= self.limit:
-            wait = failures[-1] + self.window - at
-            raise RateLimited(
-                "Too many failed logins for this name; try again later.",
-                retry_after_seconds=max(1, int(-(-wait.total_seconds() // 1))),
-            )
+        in_flight = self._in_flight.get(key, 0)
+        if len(failures or ()) + in_flight >= self.limit:
+            # Attempts in flight will most likely fail now, so count the wait from now.
+            last = at if in_flight or not failures else failures[-1]
+            wait = (last + self.window - at).total_seconds()
+            raise TooManyFailedLogins(retry_after_seconds=max(1, math.ceil(wait)))
+        self._in_flight[key] = in_flight + 1
 
-    def record_failure(self, key: str, at: datetime) -> None:
+    def _record_failure(self, key: str, at: datetime) -> None:
         failures = self._recent(key, at)
         if failures is None:
             if len(self._failures) > 10_000:
                 self._forget_old(at)
             failures = self._failures[key] = deque(maxlen=self.limit)
         failures.append(at)
-
-    def clear(self, key: str) -> None:
-        self._failures.pop(key, None)
 
     def _recent(self, key: str, at: datetime) -> deque[datetime] | None:
         failures = self._failures.get(key)
@@ -96,19 +121,42 @@ class LoginThrottle:
             self._recent(key, at)
 
 
+@dataclass(slots=True)
+class LoginAttempt:
+    """How one login attempt ended, as LoginThrottle counts it."""
+
+    failed_at: datetime | None = None
+    has_succeeded: bool = False
+
+    def failed(self, at: datetime) -> None:
+        self.failed_at = at
+
+    def succeeded(self) -> None:
+        self.has_succeeded = True
+
+
 async def log_in(
-    store: Store, throttle: LoginThrottle, name: str, password: str, expiry: timedelta
+    store: Store,
+    throttle: LoginThrottle,
+    passwords: Passwords,
+    name: str,
+    password: str,
+    expiry: timedelta,
 ) -> Login:
-    """Raises RateLimited (before any password check) or NotAuthenticated."""
+    """Raises TooManyFailedLogins (before any password check), ServerBusy, NotAuthenticated.
+
+    An unknown name costs the same password check as a wrong password, and gets the same
+    answer.
+    """
     at = now()
     key = name_key(name)
-    throttle.check(key, at)
-    credentials = await store.select_credentials(key)
-    ok = await verify_password(credentials.password_hash if credentials else None, password)
-    if not ok or credentials is None:
-        throttle.record_failure(key, now())
-        raise NotAuthenticated(BAD_CREDENTIALS)
-    throttle.clear(key)
+    with throttle.attempt(key, at) as attempt:
+        credentials = await store.select_credentials(key)
+        ok = await passwords.verify(credentials.password_hash if credentials else None, password)
+        if not ok or credentials is None:
+            attempt.failed(now())
+            raise NotAuthenticated(BAD_CREDENTIALS)
+        attempt.succeeded()
     token, session = start_session(credentials.user.id, expiry, at)
     await store.insert_session(session)
     return Login(credentials.user, token, session.expires_at)
@@ -156,13 +204,15 @@ async def authenticate(store: Store, token: str | None, expiry: timedelta) -> Au
     return Authenticated(session, renewed=False)
 
 
-async def change_password(store: Store, session: Session, current: str, new: str) -> None:
-    """Raises InvalidInput (new password), NotAllowed (wrong current password).
+async def change_password(
+    store: Store, passwords: Passwords, session: Session, current: str, new: str
+) -> None:
+    """Raises InvalidInput (new password), NotAllowed (wrong current password), ServerBusy.
 
     Every other session of the user is revoked; the store ends their streams."""
     validate_password(new)
     password_hash = await store.select_password_hash(session.user.id)
-    if not await verify_password(password_hash, current):
+    if not await passwords.verify(password_hash, current):
         raise NotAllowed("The current password is wrong.")
-    new_hash = await hash_password(new)
+    new_hash = await passwords.hash(new)
     await store.update_password(session.user.id, new_hash, keep=session.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from parlour.domain.names import normalize_name, validate_password
-from parlour.domain.passwords import hash_password
+from parlour.domain.passwords import Passwords
 from parlour.domain.sessions import Login, start_session
 from parlour.errors import SetupAlreadyDone, SetupRequired
 from parlour.model import User, UserId, new_id, now
@@ -36,9 +36,15 @@ class SetupState:
 
 
 async def set_up(
-    store: Store, state: SetupState, name: str, password: str, session_expiry: timedelta
+    store: Store,
+    state: SetupState,
+    passwords: Passwords,
+    name: str,
+    password: str,
+    session_expiry: timedelta,
 ) -> Login:
-    """Create the first user and log them in. Raises SetupAlreadyDone, InvalidInput.
+    """Create the first user and log them in. Raises SetupAlreadyDone, InvalidInput,
+    ServerBusy.
 
     Of concurrent setups exactly one succeeds: the store checks "no user yet" inside the
     same write transaction that inserts the user.
@@ -46,7 +52,7 @@ async def set_up(
     await state.require_not_done()
     shown, key = normalize_name(name, "user")
     validate_password(password)
-    password_hash = await hash_password(password)
+    password_hash = await passwords.hash(password)
     at = now()
     user = User(UserId(new_id("U")), shown)
     token, session = start_session(user.id, session_expiry, at)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, TypeVar, cast
+from typing import Annotated, Any, TypeVar, cast
 
 import msgspec
+from msgspec import Meta
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from parlour.domain.names import (
+    BODY_MAX_CHARS,
+    NAME_MAX_CHARS,
+    PASSWORD_MAX_CHARS,
+    PASSWORD_MIN_CHARS,
+)
 from parlour.errors import InvalidInput
 from parlour.http.errors import HttpProblem
 from parlour.wire import encode
@@ -23,22 +30,33 @@ BODY_SECONDS = 20
 T = TypeVar("T", bound=msgspec.Struct)
 
 
+# The limits of docs/api/index.md ("Names and bodies"), published in the OpenAPI document for
+# clients to read instead of copying them. Only published (extra_json_schema), never enforced
+# while decoding: the domain counts code points after NFC and says what is wrong in its words.
+Name = Annotated[str, Meta(extra_json_schema={"maxLength": NAME_MAX_CHARS})]
+Password = Annotated[
+    str,
+    Meta(extra_json_schema={"minLength": PASSWORD_MIN_CHARS, "maxLength": PASSWORD_MAX_CHARS}),
+]
+Body = Annotated[str, Meta(extra_json_schema={"maxLength": BODY_MAX_CHARS})]
+
+
 class Credentials(msgspec.Struct):
-    name: str
-    password: str
+    name: Name
+    password: Password
 
 
 class PasswordChange(msgspec.Struct):
     password: str
-    to: str
+    to: Password
 
 
 class NewChannel(msgspec.Struct):
-    name: str
+    name: Name
 
 
 class NewMessage(msgspec.Struct):
-    body: str
+    body: Body
 
 
 class NoFields(msgspec.Struct):

@@ -9,7 +9,7 @@ from parlour.domain.channels import create_channel, delete_channel
 from parlour.http.body import NewChannel, NoFields, respond
 from parlour.http.guards import admit_user
 from parlour.http.state import parlour_of
-from parlour.wire import channel_json
+from parlour.wire import channel_json, deleted_json
 
 
 async def post_channels(request: Request) -> Response:
@@ -21,4 +21,4 @@ async def post_channels(request: Request) -> Response:
 async def delete_channel_by_id(request: Request) -> Response:
     await admit_user(request, NoFields)
     channel_id = await delete_channel(parlour_of(request).store, request.path_params["channel_id"])
-    return respond(202, {"id": channel_id})
+    return respond(202, deleted_json(channel_id))

@@ -22,7 +22,7 @@ from parlour.errors import (
     StorageError,
     StorageFull,
 )
-from parlour.wire import encode
+from parlour.wire import encode, problem_json
 
 log = logging.getLogger("parlour.http")
 
@@ -74,14 +74,8 @@ def status_of(error: ParlourError) -> int:
 
 
 def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
-    body = {
-        "type": "about:blank",
-        "title": TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-    }
     return Response(
-        encode(body),
+        encode(problem_json(status, TITLES.get(status, "Error"), detail)),
         status_code=status,
         media_type="application/problem+json",
         headers=headers,

@@ -33,6 +33,7 @@ async def post_invite_by_id(request: Request) -> Response:
     data = await admit(request, Credentials)
     login = await accept_invite(
         p.store,
+        p.passwords,
         request.path_params["invite_id"],
         data.name,
         data.password,

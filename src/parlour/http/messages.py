@@ -9,7 +9,7 @@ from parlour.domain.messages import delete_message, send_message
 from parlour.http.body import NewMessage, NoFields, respond
 from parlour.http.guards import admit_user
 from parlour.http.state import parlour_of
-from parlour.wire import message_json
+from parlour.wire import deleted_json, message_json
 
 
 async def post_message(request: Request) -> Response:
@@ -25,4 +25,4 @@ async def delete_message_by_id(request: Request) -> Response:
     message_id = await delete_message(
         parlour_of(request).store, session, request.path_params["message_id"]
     )
-    return respond(202, {"id": message_id})
+    return respond(202, deleted_json(message_id))

@@ -10,50 +10,29 @@ from starlette.responses import Response
 
 from parlour import __version__
 from parlour.http.body import Credentials, NewChannel, NewMessage, PasswordChange, respond
+from parlour.wire import ANSWERS
 
 _STRING = {"type": "string"}
-_TIME = {"type": "string", "format": "date-time"}
-_ID = {"type": "string", "minLength": 17}
 
-
-def _object(**props: Any) -> dict[str, Any]:
-    return {"type": "object", "required": list(props), "properties": props}
-
-
-SCHEMAS: dict[str, Any] = {
-    "User": _object(id=_ID, name=_STRING),
-    "Channel": _object(id=_ID, name=_STRING, created_at=_TIME),
-    "Message": _object(id=_ID, channel=_ID, sender=_ID, body=_STRING, sent_at=_TIME),
-    "Invite": _object(id=_ID, issuer={"$ref": "#/components/schemas/User"}, issued_at=_TIME),
-    "Deleted": _object(id=_ID),
-    "Boot": _object(
-        user={"$ref": "#/components/schemas/User"},
-        resume_point={"type": "integer", "minimum": 0},
-        heartbeat={"type": "integer", "minimum": 1},
-        users={"type": "array", "items": {"$ref": "#/components/schemas/User"}},
-        channels={"type": "array", "items": {"$ref": "#/components/schemas/Channel"}},
-        messages={"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
-    ),
-    "Problem": _object(type=_STRING, title=_STRING, status={"type": "integer"}, detail=_STRING),
-    # One message of the event stream. Before OpenAPI 3.2 (which adds `itemSchema`), the
-    # schema of a text/event-stream describes each event, not the stream as one string
-    # (issue 6: schemathesis checks every event against it).
-    "ServerSentEvent": {
-        "type": "object",
-        "required": ["data"],
-        "properties": {
-            "id": {"type": "string", "pattern": "^[0-9]+$"},
-            "event": _STRING,
-            "data": {"type": "string", "contentMediaType": "application/json"},
-            "retry": {"type": "integer", "minimum": 0},
-        },
-    },
-}
-_, _BODY_SCHEMAS = msgspec.json.schema_components(
-    [Credentials, PasswordChange, NewChannel, NewMessage],
+# Answers and request bodies are msgspec Structs (wire.py, http/body.py): their schemas are
+# generated from the very types that encode and decode them, so the document cannot drift.
+_, SCHEMAS = msgspec.json.schema_components(
+    [*ANSWERS, Credentials, PasswordChange, NewChannel, NewMessage],
     ref_template="#/components/schemas/{name}",
 )
-SCHEMAS.update(_BODY_SCHEMAS)
+# One message of the event stream: SSE framing, not JSON, so described by hand. Before
+# OpenAPI 3.2 (which adds `itemSchema`), the schema of a text/event-stream describes each
+# event, not the stream as one string (issue 6: schemathesis checks every event against it).
+SCHEMAS["ServerSentEvent"] = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "event": _STRING,
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "retry": {"type": "integer", "minimum": 0},
+    },
+}
 
 DESCRIPTIONS = {
     200: "OK",
@@ -67,7 +46,7 @@ DESCRIPTIONS = {
     410: "Resume point too old: boot again",
     413: "Body larger than 65,536 bytes",
     415: "Body is not application/json",
-    429: "Too many failed logins",
+    429: "Too many failed logins for this name, or the server is busy checking passwords",
     503: "Setup required",
 }
 

@@ -33,7 +33,7 @@ LAST_EVENT_ID = {
 # (path, method, handler, OpenAPI operation)
 API: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("/api/setup", "POST", post_setup,
-     operation("Create the first user and log in", (200, "User"), [400, 409, 413, 415],
+     operation("Create the first user and log in", (200, "User"), [400, 409, 413, 415, 429],
                "Credentials", auth=False)),
     ("/api/auth/login", "POST", post_login,
      operation("Log in", (200, "User"), [400, 401, 413, 415, 429, 503], "Credentials",
@@ -42,7 +42,7 @@ API: list[tuple[str, str, Any, dict[str, Any]]] = [
      operation("Log out (revoke this session)", (204, None), [400, 413, 415, 503], auth=False)),
     ("/api/password", "POST", post_password,
      operation("Change password; other sessions are revoked", (200, "User"),
-               [400, 401, 403, 413, 415, 503], "PasswordChange")),
+               [400, 401, 403, 413, 415, 429, 503], "PasswordChange")),
     ("/api/invite", "POST", post_invite,
      operation("Issue an invitation", (200, "Invite"), [400, 401, 413, 415, 503])),
     ("/api/invite/{invite_id}", "GET", get_invite_by_id,
@@ -50,7 +50,7 @@ API: list[tuple[str, str, Any, dict[str, Any]]] = [
                params=[path_id("invite_id")])),
     ("/api/invite/{invite_id}", "POST", post_invite_by_id,
      operation("Accept an invitation: create a user and log in", (200, "User"),
-               [400, 404, 409, 413, 415, 503], "Credentials", auth=False,
+               [400, 404, 409, 413, 415, 429, 503], "Credentials", auth=False,
                params=[path_id("invite_id")])),
     ("/api/boot", "GET", get_boot,
      operation("Snapshot of everything, and the resume point", (200, "Boot"),

@@ -16,7 +16,9 @@ from parlour.wire import user_json
 async def post_login(request: Request) -> Response:
     p = parlour_of(request)
     data = await admit(request, Credentials)
-    login = await log_in(p.store, p.throttle, data.name, data.password, p.config.session_expiry)
+    login = await log_in(
+        p.store, p.throttle, p.passwords, data.name, data.password, p.config.session_expiry
+    )
     response = respond(200, user_json(login.user))
     set_cookie(request, response, login.token, login.expires_at)
     return response
@@ -35,5 +37,5 @@ async def post_logout(request: Request) -> Response:
 async def post_password(request: Request) -> Response:
     p = parlour_of(request)
     session, data = await admit_user(request, PasswordChange)
-    await change_password(p.store, session, data.password, data.to)
+    await change_password(p.store, p.passwords, session, data.password, data.to)
     return respond(200, user_json(session.user))

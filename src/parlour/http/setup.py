@@ -19,7 +19,9 @@ async def post_setup(request: Request) -> Response:
     await p.setup.require_not_done()
     check_media_type(request, body)
     data = parse_body(body, Credentials)
-    login = await set_up(p.store, p.setup, data.name, data.password, p.config.session_expiry)
+    login = await set_up(
+        p.store, p.setup, p.passwords, data.name, data.password, p.config.session_expiry
+    )
     response = respond(200, user_json(login.user))
     set_cookie(request, response, login.token, login.expires_at)
     return response

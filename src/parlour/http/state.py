@@ -10,6 +10,7 @@ from starlette.requests import HTTPConnection
 
 from parlour.broker import Broker
 from parlour.config import Config
+from parlour.domain.passwords import Passwords
 from parlour.domain.sessions import LoginThrottle
 from parlour.domain.setup import SetupState
 from parlour.store import Store
@@ -22,6 +23,7 @@ class Parlour:
     broker: Broker
     setup: SetupState
     throttle: LoginThrottle
+    passwords: Passwords
     shutting_down: asyncio.Event
 
 
