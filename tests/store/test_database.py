@@ -261,21 +261,21 @@ def test_a_job_raising_a_base_exception_fails_alone(make_engine: Callable[[], En
 def test_if_the_writer_thread_dies_every_write_fails_at_once_and_the_process_is_told(
     make_engine: Callable[[], Engine], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Fault injection: the batch loop itself fails (as a bug in it would)."""
-    real = Database._serve_one_batch
+    """Fault injection: committing a batch fails by surprise (as a bug in it would)."""
+    real = Database._commit
     armed = threading.Event()
 
-    def failing_loop(self: Database) -> bool:
+    def failing_commit(self: Database, batch: list[Any]) -> None:
         if armed.is_set():
             raise Escape
-        return real(self)
+        real(self, batch)
 
-    monkeypatch.setattr(Database, "_serve_one_batch", failing_loop)
+    monkeypatch.setattr(Database, "_commit", failing_commit)
 
     async def scenario(h: Harness) -> list[str]:
         await h.db.write(insert_channel("first"))
         armed.set()
-        with pytest.raises(WriterStopped):
+        with pytest.raises(StorageError):
             await asyncio.wait_for(h.db.write(insert_channel("lost")), 10)
         with pytest.raises(WriterStopped):
             await asyncio.wait_for(h.db.write(insert_channel("refused")), 10)
