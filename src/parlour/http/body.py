@@ -10,7 +10,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from parlour.errors import InvalidInput
-from parlour.http.errors import HttpProblem
+from parlour.http.errors import BodyCutShort, BodyTooSlow, ContentTooLarge, NotJson
 from parlour.wire import encode
 
 # SPEC "HTTP conventions": 65,536 bytes are accepted, one byte more gets 413.
@@ -46,10 +46,10 @@ class NoFields(msgspec.Struct):
 
 
 async def read_body(request: Request) -> bytes:
-    """The whole body, or HttpProblem(413) as soon as it is known to be too large."""
+    """The whole body, or ContentTooLarge as soon as it is known to be too large."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise HttpProblem(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+        raise ContentTooLarge(MAX_BODY_BYTES)
     chunks: list[bytes] = []
     size = 0
     try:
@@ -57,20 +57,14 @@ async def read_body(request: Request) -> bytes:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:
-                    raise HttpProblem(
-                        413, f"The request body is larger than {MAX_BODY_BYTES} bytes."
-                    )
+                    raise ContentTooLarge(MAX_BODY_BYTES)
                 chunks.append(chunk)
     except TimeoutError:
-        raise HttpProblem(
-            408,
-            f"The request body did not arrive within {BODY_SECONDS} seconds; send it again.",
-            {"Connection": "close"},
-        ) from None
+        raise BodyTooSlow(BODY_SECONDS) from None
     except ClientDisconnect:
         # The client went away mid-body: nobody will read this answer, and it is no failure
         # of the server's (which an unexpected exception would log as one).
-        raise HttpProblem(400, "The client disconnected before sending the whole body.") from None
+        raise BodyCutShort() from None
     return b"".join(chunks)
 
 
@@ -82,9 +76,7 @@ def is_json(request: Request) -> bool:
 def check_media_type(request: Request, body: bytes) -> None:
     """415 for a body that is not declared as JSON (an empty body needs no type)."""
     if body and not is_json(request):
-        raise HttpProblem(
-            415, "Send the request body as JSON, with Content-Type: application/json."
-        )
+        raise NotJson()
 
 
 _decoders: dict[type[msgspec.Struct], Any] = {}

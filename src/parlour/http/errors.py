@@ -56,13 +56,51 @@ TITLES = {
 
 
 class HttpProblem(Exception):
-    """An error the HTTP layer itself detects (413, 415, 405, unknown route)."""
+    """An error the HTTP layer itself detects, before or around the domain's rules.
 
-    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+    Each kind is a subclass that names its status and words its own detail, so that status
+    codes stay in this module and an error's text stays with the error.
+    """
+
+    status = 400
+
+    def __init__(self, detail: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
-        self.status = status
         self.detail = detail
         self.headers = headers or {}
+
+
+class ContentTooLarge(HttpProblem):
+    status = 413
+
+    def __init__(self, limit_bytes: int) -> None:
+        super().__init__(f"The request body is larger than {limit_bytes} bytes.")
+
+
+class BodyTooSlow(HttpProblem):
+    """The connection is closed with the answer: the rest of the body is never read."""
+
+    status = 408
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(
+            f"The request body did not arrive within {seconds} seconds; send it again.",
+            {"Connection": "close"},
+        )
+
+
+class BodyCutShort(HttpProblem):
+    status = 400
+
+    def __init__(self) -> None:
+        super().__init__("The client disconnected before sending the whole body.")
+
+
+class NotJson(HttpProblem):
+    status = 415
+
+    def __init__(self) -> None:
+        super().__init__("Send the request body as JSON, with Content-Type: application/json.")
 
 
 def status_of(error: ParlourError) -> int:
@@ -98,7 +136,7 @@ async def on_parlour_error(request: Request, exc: Exception) -> Response:
 
 async def on_http_problem(request: Request, exc: Exception) -> Response:
     exc = cast(HttpProblem, exc)
-    return problem(exc.status, exc.detail, exc.headers)
+    return problem(type(exc).status, exc.detail, exc.headers)
 
 
 async def on_http_exception(request: Request, exc: Exception) -> Response:
