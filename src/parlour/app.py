@@ -7,13 +7,14 @@ import contextlib
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from parlour.broker import Broker
 from parlour.config import Config
 from parlour.domain.expiry import run_expiry
 from parlour.domain.sessions import LoginThrottle
 from parlour.domain.setup import SetupState
-from parlour.http.errors import EXCEPTION_HANDLERS
+from parlour.http.errors import EXCEPTION_HANDLERS, UnexpectedErrors
 from parlour.http.headers import ResponseHeaders
 from parlour.http.routes import build_routes
 from parlour.http.state import Parlour
@@ -72,6 +73,10 @@ async def create_app(config: Config) -> Running:
         throttle=LoginThrottle(config.login_failures, config.login_window),
         shutting_down=asyncio.Event(),
     )
-    app = Starlette(routes=build_routes(), exception_handlers=dict(EXCEPTION_HANDLERS))
+    app = Starlette(
+        routes=build_routes(),
+        exception_handlers=dict(EXCEPTION_HANDLERS),
+        middleware=[Middleware(UnexpectedErrors)],
+    )
     app.state.parlour = parlour
     return Running(ResponseHeaders(app), parlour)

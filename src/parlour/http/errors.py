@@ -1,4 +1,8 @@
-"""The one mapping from errors to HTTP statuses, rendered as RFC 9457 problem+json."""
+"""The one mapping from errors to HTTP statuses, rendered as RFC 9457 problem+json.
+
+Errors reach it three ways: the app's exception handlers (EXCEPTION_HANDLERS), and the one
+boundary for what nothing else handled (UnexpectedErrors). See docs/api/errors.md.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import cast
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parlour.errors import (
     Conflict,
@@ -134,9 +139,12 @@ async def on_parlour_error(request: Request, exc: Exception) -> Response:
     return problem(status_of(exc), exc.detail, headers)
 
 
-async def on_http_problem(request: Request, exc: Exception) -> Response:
-    exc = cast(HttpProblem, exc)
+def render(exc: HttpProblem) -> Response:
     return problem(type(exc).status, exc.detail, exc.headers)
+
+
+async def on_http_problem(request: Request, exc: Exception) -> Response:
+    return render(cast(HttpProblem, exc))
 
 
 async def on_http_exception(request: Request, exc: Exception) -> Response:
@@ -166,9 +174,44 @@ async def on_storage_error(request: Request, exc: Exception) -> Response:
     )
 
 
-async def on_unexpected(request: Request, exc: Exception) -> Response:
-    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem(500, "Something went wrong on the server; the failure has been logged.")
+class Unexpected(HttpProblem):
+    status = 500
+
+    def __init__(self) -> None:
+        super().__init__("Something went wrong on the server; the failure has been logged.")
+
+
+class UnexpectedErrors:
+    """The one boundary for errors nothing else handled: each is logged once, with its
+    traceback, and answered with a 500 problem document.
+
+    It must sit inside Starlette's ServerErrorMiddleware (app.py passes it as middleware):
+    a handler for `Exception` runs inside that middleware, which re-raises to the server,
+    which logs the error a second time (issue 10). Errors end here instead.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception as exc:
+            log.error("unexpected error on %s %s", scope["method"], scope["path"], exc_info=exc)
+            if not started:
+                await render(Unexpected())(scope, receive, send)
+            # Otherwise half an answer is out: returning unfinished makes the server close
+            # the connection, which tells the client the answer is cut short.
 
 
 EXCEPTION_HANDLERS = {
@@ -176,5 +219,4 @@ EXCEPTION_HANDLERS = {
     HttpProblem: on_http_problem,
     HTTPException: on_http_exception,
     StorageError: on_storage_error,
-    Exception: on_unexpected,
 }
