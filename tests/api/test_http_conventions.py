@@ -296,6 +296,38 @@ def test_problem_status_matches_the_response_status_for_each_kind_of_error(
         assert_problem(response, status)
 
 
+def test_every_json_answer_errors_included_carries_no_store(
+    shared: tuple[ServerProcess, httpx.Client], unset_server: ServerProcess
+) -> None:
+    """Regression (issue 10): problem documents had no Cache-Control, so a cache could keep
+    one (a 401, say) and serve it to the next request."""
+    server, owner = shared
+    anonymous = server.client()
+    answers = [
+        owner.get("/api/boot"),
+        owner.post("/api/invite"),
+        anonymous.get("/api/openapi.json"),
+        owner.post("/api/channels", json={"name": ""}),
+        anonymous.get("/api/boot"),
+        owner.delete(f"/api/messages/{UNKNOWN_MESSAGE}"),
+        owner.put("/api/boot"),
+        owner.post("/api/channels", json={"name": OWNER_NAME.join("[]")}),
+        owner.post("/api/channels", json={"name": OWNER_NAME.join("[]")}),
+        owner.post("/api/channels", content=padded({}, MAX_BODY_BYTES + 1), headers=JSON),
+        owner.post("/api/channels", content=b"{}", headers=TEXT),
+        owner.get("/api/no-such-thing"),
+        owner.get("/static/no-such-file.js"),
+        unset_server.client().get("/api/boot"),
+    ]
+    statuses = set()
+    for r in answers:
+        statuses.add(r.status_code)
+        media_type = r.headers["content-type"].split(";")[0]
+        assert media_type in {"application/json", "application/problem+json"}, r.headers
+        assert r.headers.get("cache-control") == "no-store", (r.request.url, r.status_code)
+    assert statuses >= {200, 400, 401, 404, 405, 409, 413, 415, 503}
+
+
 # --- which error wins --------------------------------------------------------------------
 
 

@@ -117,6 +117,8 @@ def status_of(error: ParlourError) -> int:
 
 
 def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
+    """A problem document. Never cached, like every JSON answer: a cache that kept a 401 or
+    a 503 would serve it after the user logged in, or after setup."""
     body = {
         "type": "about:blank",
         "title": TITLES.get(status, "Error"),
@@ -127,7 +129,7 @@ def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> 
         encode(body),
         status_code=status,
         media_type="application/problem+json",
-        headers=headers,
+        headers={**(headers or {}), "Cache-Control": "no-store"},
     )
 
 
