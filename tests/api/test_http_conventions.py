@@ -1,4 +1,5 @@
-"""HTTP conventions: body limits, content types, JSON errors, ids, problem documents, order."""
+"""HTTP conventions: body limits, content types, JSON errors, ids, problem documents, order,
+and which methods each path answers (HEAD, 405 with Allow; never a 5xx)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import httpx
 import pytest
 
 from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, assert_problem, invite_user
+from parlour.http.pages import STATIC
+from parlour.http.routes import methods_by_path
 
 MAX_BODY_BYTES = 65_536
 UNKNOWN_CHANNEL = "C" + "x" * 24
@@ -328,6 +331,115 @@ def test_every_json_answer_errors_included_carries_no_store(
     assert statuses >= {200, 400, 401, 404, 405, 409, 413, 415, 503}
 
 
+# --- methods: HEAD wherever GET, 405 with Allow, never a 5xx -------------------------------
+
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+A_FILE = sorted(f.name for f in STATIC.iterdir() if f.is_file() and f.suffix == ".js")[0]
+SAMPLES = {
+    "invite_id": UNKNOWN_INVITE,
+    "channel_id": UNKNOWN_CHANNEL,
+    "message_id": UNKNOWN_MESSAGE,
+    "file": A_FILE,
+}
+# Paths the route table does not serve: every method gets 404 there.
+NOWHERE = ["/static/no-such-file.js", "/api/no-such-thing", "/no/such/page"]
+# Answers that differ between two requests in a row, whatever the method.
+VARYING_HEADERS = {"date"}
+
+
+def every_path() -> list[tuple[str, list[str]]]:
+    """(a concrete path, the methods it serves) for every path of the route table, plus
+    paths it does not have (serving nothing)."""
+    paths = [
+        (re.sub(r"\{(\w+)\}", lambda m: SAMPLES[m.group(1)], template), methods)
+        for template, methods in methods_by_path().items()
+    ]
+    return paths + [(path, []) for path in NOWHERE]
+
+
+def check_method(client: httpx.Client, method: str, path: str, served: list[str]) -> None:
+    r = client.request(method, path)
+    where = f"{method} {path}: {r.status_code} {r.text[:200]}"
+    assert r.status_code < 500, where
+    if method == "HEAD":
+        assert r.content == b"", where
+        if "GET" in served:
+            got = client.get(path)
+            assert r.status_code == got.status_code, where
+            varying = VARYING_HEADERS | ({"set-cookie"} if "set-cookie" in got.headers else set())
+            head = {k: v for k, v in r.headers.items() if k not in varying}
+            assert head == {k: v for k, v in got.headers.items() if k not in varying}, where
+            return
+    if not served:
+        assert r.status_code == 404, where
+        if method != "HEAD":
+            assert_problem(r, 404)
+    elif method in served:
+        assert r.status_code != 405, where
+    else:
+        assert r.status_code == 405, where
+        assert r.headers["allow"] == ", ".join(served), where
+        if method != "HEAD":
+            assert_problem(r, 405)
+
+
+@pytest.mark.parametrize("who", ["anonymous", "member"])
+def test_every_path_answers_every_method_and_never_a_5xx(
+    shared: tuple[ServerProcess, httpx.Client], who: str
+) -> None:
+    """Regression (issue 10): HEAD on a path whose GET shared a route with another method
+    (GET and POST /api/invite/{id}) answered 500."""
+    server, _ = shared
+    client = server.client()
+    if who == "member":
+        r = client.post("/api/auth/login", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
+        assert r.status_code == 200, r.text
+    cases = [(m, path, served) for path, served in every_path() for m in METHODS]
+    # Logging out ends the member's session: last.
+    cases.sort(key=lambda case: (case[0], case[1]) == ("POST", "/api/auth/logout"))
+    for method, path, served in cases:
+        check_method(client, method, path, served)
+
+
+def test_the_route_table_lists_every_path_with_head_wherever_get() -> None:
+    served = methods_by_path()
+    assert served["/api/invite/{invite_id}"] == ["GET", "HEAD", "POST"]
+    assert served["/api/channels/{channel_id}"] == ["DELETE", "POST"]
+    assert served["/api/events"] == ["GET", "HEAD"]
+    assert served["/"] == ["GET", "HEAD"]
+    assert served["/static/{file}"] == ["GET", "HEAD"]
+    for methods in served.values():
+        assert ("GET" in methods) == ("HEAD" in methods), methods
+
+
+def test_head_on_an_invitation_answers_like_get(
+    shared: tuple[ServerProcess, httpx.Client],
+) -> None:
+    """Regression (issue 10): KeyError 'HEAD' in the route dispatch, answered 500."""
+    server, owner = shared
+    invite = owner.post("/api/invite").json()
+    anonymous = server.client()
+    for invite_id, status in ((invite["id"], 200), (UNKNOWN_INVITE, 404)):
+        head = anonymous.head(f"/api/invite/{invite_id}")
+        get = anonymous.get(f"/api/invite/{invite_id}")
+        assert head.status_code == get.status_code == status
+        assert head.headers["content-length"] == get.headers["content-length"]
+        assert head.content == b""
+
+
+def test_a_method_on_a_static_path_gets_404_without_a_file_and_405_with_one(
+    shared: tuple[ServerProcess, httpx.Client],
+) -> None:
+    """Regression (issue 10): POST /static/<missing> answered 405, as if the file existed."""
+    server, _ = shared
+    anonymous = server.client()
+    assert_problem(anonymous.post("/static/no-such-file.js"), 404)
+    r = anonymous.post(f"/static/{A_FILE}")
+    assert_problem(r, 405)
+    assert r.headers["allow"] == "GET, HEAD"
+    assert anonymous.get(f"/static/{A_FILE}").status_code == 200
+
+
 # --- which error wins --------------------------------------------------------------------
 
 
@@ -336,6 +448,27 @@ def test_413_comes_before_503(unset_server: ServerProcess) -> None:
     over = padded({"name": "general"}, MAX_BODY_BYTES + 1)
     assert_problem(c.post("/api/channels", content=over, headers=JSON), 413)
     assert_problem(c.post("/api/setup", content=over, headers=JSON), 413)
+
+
+def test_413_comes_before_405(shared: tuple[ServerProcess, httpx.Client]) -> None:
+    server, _ = shared
+    over = padded({}, MAX_BODY_BYTES + 1)
+    assert_problem(server.client().put("/api/boot", content=over, headers=JSON), 413)
+    assert_problem(server.client().put("/", content=over, headers=JSON), 413)
+    assert_problem(server.client().put(f"/static/{A_FILE}", content=over, headers=JSON), 413)
+
+
+def test_405_comes_before_503(unset_server: ServerProcess) -> None:
+    c = unset_server.client()
+    assert_problem(c.put("/api/boot"), 405)
+    assert_problem(c.request("DELETE", "/api/invite", content=b"{oops", headers=TEXT), 405)
+
+
+def test_405_comes_before_401_415_and_400(shared: tuple[ServerProcess, httpx.Client]) -> None:
+    server, owner = shared
+    assert_problem(server.client().patch("/api/boot"), 405)
+    assert_problem(server.client().put("/api/channels", content=b"{oops", headers=TEXT), 405)
+    assert_problem(owner.put(f"/api/channels/{UNKNOWN_CHANNEL}", json={"body": ""}), 405)
 
 
 def test_503_comes_before_401_415_400_and_404(unset_server: ServerProcess) -> None:

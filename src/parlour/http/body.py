@@ -20,6 +20,9 @@ MAX_BODY_BYTES = 65_536
 # (issue 6). The answer is 408, and the connection is closed, its rest unread.
 BODY_SECONDS = 20
 
+# Scope key under which the body, once read, waits for the handler.
+BODY = "parlour.body"
+
 T = TypeVar("T", bound=msgspec.Struct)
 
 
@@ -46,7 +49,14 @@ class NoFields(msgspec.Struct):
 
 
 async def read_body(request: Request) -> bytes:
-    """The whole body, or ContentTooLarge as soon as it is known to be too large."""
+    """The whole body, or ContentTooLarge as soon as it is known to be too large.
+
+    Read once per request, before anything else is checked (routes.PathEndpoint); later
+    calls, from the handler's guards, return the same bytes.
+    """
+    if BODY in request.scope:
+        body: bytes = request.scope[BODY]
+        return body
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise ContentTooLarge(MAX_BODY_BYTES)
@@ -65,7 +75,8 @@ async def read_body(request: Request) -> bytes:
         # The client went away mid-body: nobody will read this answer, and it is no failure
         # of the server's (which an unexpected exception would log as one).
         raise BodyCutShort() from None
-    return b"".join(chunks)
+    request.scope[BODY] = body = b"".join(chunks)
+    return body
 
 
 def is_json(request: Request) -> bool:

@@ -108,6 +108,14 @@ class NotJson(HttpProblem):
         super().__init__("Send the request body as JSON, with Content-Type: application/json.")
 
 
+class MethodNotAllowed(HttpProblem):
+    status = 405
+
+    def __init__(self, method: str, path: str, allowed: list[str]) -> None:
+        allow = ", ".join(allowed)
+        super().__init__(f"{method} is not allowed on {path}; it serves {allow}.", {"Allow": allow})
+
+
 def status_of(error: ParlourError) -> int:
     """Walk the MRO so a concrete error (NameTaken) finds its category (Conflict)."""
     for cls in type(error).__mro__:
@@ -150,11 +158,10 @@ async def on_http_problem(request: Request, exc: Exception) -> Response:
 
 
 async def on_http_exception(request: Request, exc: Exception) -> Response:
-    """Starlette's own errors (unknown route, wrong method) as problem+json too."""
+    """Starlette's own errors (an unknown path, a missing file) as problem+json too."""
     exc = cast(HTTPException, exc)
     detail = {
         404: f"There is nothing at {request.url.path}.",
-        405: f"{request.method} is not allowed on {request.url.path}.",
     }.get(exc.status_code, str(exc.detail))
     return problem(exc.status_code, detail, dict(exc.headers or {}))
 
