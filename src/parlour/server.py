@@ -1,8 +1,9 @@
 """Running parlour's app on uvicorn: the server and protocol, signals, logging, `serve`.
 
 `parlour serve` (cli.py) parses its flags into a Config and hands it here. uvicorn's HTTP
-protocol is subclassed, not patched, for what uvicorn does not offer: a deadline for request
-heads, and a way for a stream to abort its connection (see docs/architecture.md).
+protocol is subclassed, not patched, for what uvicorn does not offer: a deadline and a size
+limit for request heads, problem documents for requests it cannot parse, and a way for a
+stream to abort its connection (see docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -13,16 +14,25 @@ import logging
 import signal
 import socket
 import struct
+import sys
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+import httptools
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from parlour.app import create_app
 from parlour.config import Config
 from parlour.errors import StartupRefused
+from parlour.http.errors import (
+    HeadTooLarge,
+    HttpProblem,
+    UnknownMethod,
+    UnparsableRequest,
+    raw_answer,
+)
 from parlour.http.sse import ABORT_EXTENSION
 
 log = logging.getLogger("parlour")
@@ -37,6 +47,11 @@ GRACEFUL_SHUTDOWN_SECONDS = 3
 # that sends nothing, or trickles its head a byte at a time (slowloris), would otherwise hold
 # its connection for ever (issue 6). Ten seconds is plenty for a head of a few kilobytes.
 REQUEST_HEAD_SECONDS = 10
+# The most a request head (request line and headers, up to the blank line) may take
+# (docs/api/index.md). httptools buffers a header whole before handing it over, so without a
+# limit one 64 MiB header was read into memory, and eight of them took 530 MB (issue 10).
+# 64 KiB holds any cookie and URL parlour gives out, many times over.
+HEAD_LIMIT_BYTES = 64 * 1024
 
 
 def run(config: Config) -> int:
@@ -73,28 +88,63 @@ class ParlourServer(uvicorn.Server):
 
 
 class ParlourHttpProtocol(HttpToolsProtocol):
-    """uvicorn's HTTP/1.1 protocol, plus a deadline for request heads and a way to abort.
+    """uvicorn's HTTP/1.1 protocol, plus a deadline and a size limit for request heads,
+    problem documents for requests it cannot parse, and a way to abort.
 
     The deadline runs from the connection's start, and again from each complete answer,
     until the next request's head is complete; a long answer (an event stream) is not
-    bounded by it. The app may abort its connection through the scope extension
-    ABORT_EXTENSION (see http/sse.py). uvicorn's hooks are overridden, not patched; its
-    version is pinned.
+    bounded by it. The size limit counts every byte of a head, from the end of the previous
+    request (or the connection's start) to the head's end; bytes that follow a complete
+    request within one read count from the next read on, so at most one read more is ever
+    buffered. The app may abort its connection through the scope extension ABORT_EXTENSION
+    (see http/sse.py).
+
+    uvicorn's hooks are overridden, not patched; pyproject.toml declares the uvicorn versions
+    that have them, and tests/api/test_server.py fails loudly if one goes missing.
     """
 
     _head_deadline: asyncio.TimerHandle | None = None
+    # Bytes of the request head being read so far; None while a body is being read.
+    _head_bytes: int | None = 0
+    _heads_read = 0
 
     # Narrower than asyncio.Protocol's BaseTransport, exactly as uvicorn's own override is.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._await_head()
 
+    def data_received(self, data: bytes) -> None:
+        """Hands uvicorn's parser at most HEAD_LIMIT_BYTES of any one head; 431 beyond."""
+        if self._head_bytes is None:
+            super().data_received(data)
+            return
+        room = HEAD_LIMIT_BYTES - self._head_bytes
+        if len(data) <= room:
+            self._head_bytes += len(data)
+            super().data_received(data)
+            return
+        # The head must end within `room`: feed that much, and see.
+        heads_read = self._heads_read
+        super().data_received(data[:room])
+        if self.transport.is_closing():
+            return
+        if self._heads_read == heads_read:
+            self._refuse(HeadTooLarge(HEAD_LIMIT_BYTES))
+            return
+        self.data_received(data[room:])
+
     def on_headers_complete(self) -> None:
         self._head_arrived()
+        self._head_bytes = None
+        self._heads_read += 1
         # Before super(), which hands the scope to the app.
         extensions = self.scope.setdefault("extensions", {})
         extensions[ABORT_EXTENSION] = {"abort": self._abort}
         super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._head_bytes = 0  # what follows is the next request's head
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -102,9 +152,26 @@ class ParlourHttpProtocol(HttpToolsProtocol):
         if not self.pipeline and not self.transport.is_closing():
             self._await_head()
 
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request its parser refuses (it calls this from inside its
+        `except HttpParserError`): a problem document, not its plain text; 501 for a method
+        HTTP does not define (issue 10)."""
+        error = sys.exception()
+        if isinstance(error, httptools.HttpParserInvalidMethodError):
+            self._refuse(UnknownMethod())
+        else:
+            self._refuse(UnparsableRequest(str(error or msg).rstrip(".")))
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._head_arrived()
         super().connection_lost(exc)
+
+    def _refuse(self, problem: HttpProblem) -> None:
+        """Answer a request the app never sees, and close the connection. Only close, when
+        an answer to an earlier (pipelined) request is still going out: the two would mix."""
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.write(raw_answer(problem, self.server_state.default_headers))
+        self.transport.close()
 
     def _await_head(self) -> None:
         self._head_arrived()
@@ -185,7 +252,8 @@ def _listen(address: str, port: int) -> socket.socket:
 
 class _DropAbandonedStreamNotice(logging.Filter):
     """uvicorn reports a response left incomplete as an error; parlour does that on purpose
-    when it drops a stream whose reader stopped reading (SPEC guarantee 6)."""
+    when it drops a stream whose reader stopped reading (docs/api/events.md, guarantee 6),
+    and after an unexpected error mid-answer, which http/errors.py has logged already."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.getMessage() != "ASGI callable returned without completing response."

@@ -1,12 +1,16 @@
 """The one mapping from errors to HTTP statuses, rendered as RFC 9457 problem+json.
 
-Errors reach it three ways: the app's exception handlers (EXCEPTION_HANDLERS), and the one
-boundary for what nothing else handled (UnexpectedErrors). See docs/api/errors.md.
+Errors reach it three ways: the app's exception handlers (EXCEPTION_HANDLERS); the one
+boundary for what nothing else handled (UnexpectedErrors); and, as whole answers in bytes
+(raw_answer), the server's protocol, for requests it cannot hand to the app at all. Every
+answer is a problem document with the headers every answer carries. See docs/api/errors.md.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Iterable
 from typing import cast
 
 from starlette.exceptions import HTTPException
@@ -27,6 +31,7 @@ from parlour.errors import (
     StorageError,
     StorageFull,
 )
+from parlour.http.headers import SECURITY_HEADERS
 from parlour.wire import encode
 
 log = logging.getLogger("parlour.http")
@@ -54,8 +59,11 @@ TITLES = {
     413: "Content Too Large",
     415: "Unsupported Media Type",
     429: "Too Many Requests",
+    431: "Request Header Fields Too Large",
     500: "Internal Server Error",
+    501: "Not Implemented",
     503: "Service Unavailable",
+    505: "HTTP Version Not Supported",
     507: "Insufficient Storage",
 }
 
@@ -116,6 +124,47 @@ class MethodNotAllowed(HttpProblem):
         super().__init__(f"{method} is not allowed on {path}; it serves {allow}.", {"Allow": allow})
 
 
+class HeadTooLarge(HttpProblem):
+    """Answered by the server's protocol, which then closes the connection."""
+
+    status = 431
+
+    def __init__(self, limit_bytes: int) -> None:
+        super().__init__(
+            f"The request line and headers are larger than {limit_bytes} bytes together; "
+            "send fewer or shorter headers (or a shorter URL)."
+        )
+
+
+class UnparsableRequest(HttpProblem):
+    """Answered by the server's protocol, which then closes the connection."""
+
+    status = 400
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The request is not valid HTTP/1.1: {reason}.")
+
+
+class UnknownMethod(HttpProblem):
+    """A method token HTTP does not define: its request cannot even be parsed, so no path's
+    `Allow` can answer it (which 405 would need). Answered by the server's protocol."""
+
+    status = 501
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The request's method is not one parlour knows; it serves GET, HEAD, POST and "
+            "DELETE (see GET /api/openapi.json)."
+        )
+
+
+class ShuttingDown(HttpProblem):
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__("The server is shutting down; send the request again in a moment.")
+
+
 def status_of(error: ParlourError) -> int:
     """Walk the MRO so a concrete error (NameTaken) finds its category (Conflict)."""
     for cls in type(error).__mro__:
@@ -151,6 +200,20 @@ async def on_parlour_error(request: Request, exc: Exception) -> Response:
 
 def render(exc: HttpProblem) -> Response:
     return problem(type(exc).status, exc.detail, exc.headers)
+
+
+def raw_answer(exc: HttpProblem, server_headers: Iterable[tuple[bytes, bytes]] = ()) -> bytes:
+    """`exc` as a whole HTTP/1.1 answer, closing the connection, with the headers every
+    answer carries: for the server's protocol to write itself when there is no request it
+    can hand to the app (a head too large, or unparsable)."""
+    response = render(exc)
+    status = type(exc).status
+    lines = [b"HTTP/1.1 %d %s\r\n" % (status, TITLES[status].encode())]
+    for name, value in [*server_headers, *response.raw_headers, *SECURITY_HEADERS]:
+        if name != b"connection":
+            lines.append(b"%s: %s\r\n" % (name, value))
+    lines.append(b"connection: close\r\n\r\n")
+    return b"".join(lines) + response.body
 
 
 async def on_http_problem(request: Request, exc: Exception) -> Response:
@@ -221,6 +284,13 @@ class UnexpectedErrors:
                 await render(Unexpected())(scope, receive, send)
             # Otherwise half an answer is out: returning unfinished makes the server close
             # the connection, which tells the client the answer is cut short.
+        except asyncio.CancelledError:
+            # uvicorn cancels the requests still running when its graceful shutdown ends
+            # (server.GRACEFUL_SHUTDOWN_SECONDS), and would answer them in plain text. The
+            # task ends here either way: re-raising would only have uvicorn log a traceback
+            # for an ordinary shutdown.
+            if not started:
+                await render(ShuttingDown())(scope, receive, send)
 
 
 EXCEPTION_HANDLERS = {
