@@ -440,6 +440,80 @@ def test_a_method_on_a_static_path_gets_404_without_a_file_and_405_with_one(
     assert anonymous.get(f"/static/{A_FILE}").status_code == 200
 
 
+# --- input that once answered 500 (issue 10) ------------------------------------------------
+
+BEYOND_THE_STORE = ["9223372036854775808", "9999999999999999999", "18446744073709551616"]
+
+
+@pytest.mark.parametrize(
+    "value", [*BEYOND_THE_STORE, "9" * 5000], ids=["2^63", "10^19-1", "2^64", "5000-digits"]
+)
+def test_a_resume_point_beyond_the_stores_integers_answers_400(
+    shared: tuple[ServerProcess, httpx.Client], value: str
+) -> None:
+    """Regression (issue 10): between 2^63 and 10^19-1 it overflowed SQLite's integers: 500."""
+    _, owner = shared
+    body = assert_problem(owner.get("/api/events", params={"resume_point": value}), 400)
+    assert "2^63" in body["detail"]
+    body = assert_problem(owner.get("/api/events", headers={"Last-Event-ID": value}), 400)
+    assert "Last-Event-ID" in body["detail"]
+
+
+def test_the_largest_stored_integer_as_a_resume_point_is_ahead_of_the_newest_event(
+    shared: tuple[ServerProcess, httpx.Client],
+) -> None:
+    _, owner = shared
+    body = assert_problem(owner.get("/api/events", params={"resume_point": 2**63 - 1}), 400)
+    assert "ahead of the newest event" in body["detail"]
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [1_000, 30_000])
+def test_json_nested_deeply_in_an_ignored_field_answers_400_even_before_login(
+    shared: tuple[ServerProcess, httpx.Client], unset_server: ServerProcess, depth: int
+) -> None:
+    """Regression (issue 10): msgspec's RecursionError, skipping the unknown field, was a 500."""
+    server, _ = shared
+    credentials = (
+        f'{{"name": "{OWNER_NAME}", "password": "{OWNER_PASSWORD}", "x": {nested(depth)}}}'
+    )
+    r = server.client().post("/api/auth/login", content=credentials, headers=JSON)
+    assert "nested too deeply" in assert_problem(r, 400)["detail"]
+    r = unset_server.client().post("/api/setup", content=credentials, headers=JSON)
+    assert_problem(r, 400)
+    assert_problem(unset_server.client().get("/api/boot"), 503)  # still not set up
+
+
+@pytest.mark.parametrize(
+    "escape", ["\\ud800", "\\udbff", "\\udc00", "\\ud800\\ud800", "\\udc00\\ud800"]
+)
+def test_a_lone_surrogate_escape_is_named_in_the_400(
+    shared: tuple[ServerProcess, httpx.Client], escape: str
+) -> None:
+    """Regression (issue 10): a lone high surrogate got "Input data was truncated"."""
+    _, owner = shared
+    content = f'{{"name": "room {escape}"}}'.encode()
+    detail = assert_problem(owner.post("/api/channels", content=content, headers=JSON), 400)[
+        "detail"
+    ]
+    assert "surrogate" in detail
+    assert "truncated" not in detail
+    assert escape[:6] in detail
+
+
+def test_a_surrogate_pair_escape_is_one_character(
+    shared: tuple[ServerProcess, httpx.Client],
+) -> None:
+    _, owner = shared
+    content = b'{"name": "climbing \\ud83e\\uddd7"}'
+    r = owner.post("/api/channels", content=content, headers=JSON)
+    assert r.status_code == 202, r.text
+    assert r.json()["name"] == "climbing \U0001f9d7"
+
+
 # --- which error wins --------------------------------------------------------------------
 
 

@@ -306,6 +306,33 @@ def test_huge_headers_sent_at_once_do_not_grow_the_server(plain_server: ServerPr
     assert exchange(plain_server, get_with_headers("/api/openapi.json", [])).status == 200
 
 
+# --- Content-Length --------------------------------------------------------------------------
+
+
+def post_setup_with_length(declared: str, body: bytes = b"{}") -> bytes:
+    return (
+        b"POST /api/setup HTTP/1.1\r\nHost: parlour.test\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %s\r\n\r\n%s"
+        % (declared.encode(), body)
+    )
+
+
+@pytest.mark.parametrize(
+    "declared",
+    ["0" * 4400 + "2", "18446744073709551615", "9" * 25],
+    ids=["4401-digits", "2^64-1", "overflows-64-bits"],
+)
+def test_a_content_length_of_too_many_digits_answers_400(
+    plain_server: ServerProcess, declared: str
+) -> None:
+    """Regression (issue 10): int() of over 4,300 digits raised ValueError: a 500."""
+    exchange(plain_server, post_setup_with_length(declared), then_closed=True).problem(400)
+
+
+def test_a_content_length_over_the_body_limit_answers_413(plain_server: ServerProcess) -> None:
+    exchange(plain_server, post_setup_with_length(str(2**63 - 1))).problem(413)
+
+
 # --- requests uvicorn's parser refuses -------------------------------------------------------
 
 

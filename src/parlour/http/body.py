@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any, TypeVar, cast
 
 import msgspec
@@ -11,6 +12,7 @@ from starlette.responses import Response
 
 from parlour.errors import InvalidInput
 from parlour.http.errors import BodyCutShort, BodyTooSlow, ContentTooLarge, NotJson
+from parlour.http.params import non_negative_int
 from parlour.wire import encode
 
 # SPEC "HTTP conventions": 65,536 bytes are accepted, one byte more gets 413.
@@ -58,7 +60,10 @@ async def read_body(request: Request) -> bytes:
         body: bytes = request.scope[BODY]
         return body
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if (
+        declared is not None
+        and non_negative_int(declared, "Content-Length header") > MAX_BODY_BYTES
+    ):
         raise ContentTooLarge(MAX_BODY_BYTES)
     chunks: list[bytes] = []
     size = 0
@@ -107,10 +112,50 @@ def parse_body(body: bytes, shape: type[T]) -> T:
     except msgspec.ValidationError as e:
         raise InvalidInput(f"The request body is not valid: {e}.") from e
     except msgspec.DecodeError as e:
-        raise InvalidInput(f"The request body is not valid JSON: {e}.") from e
+        raise InvalidInput(
+            f"The request body is not valid JSON: {_lone_surrogate(body) or e}."
+        ) from e
     except UnicodeDecodeError as e:
         raise InvalidInput("The request body is not valid UTF-8 text.") from e
+    except RecursionError as e:
+        # msgspec skips an unknown field by recursing into it, so even an ignored field
+        # nested ~1,000 deep reached the limit: a 500, before any login (issue 10).
+        raise InvalidInput(
+            "The request body is not valid: its arrays or objects are nested too deeply."
+        ) from e
     return cast(T, result)
+
+
+# A JSON string's escapes, left to right: `\uXXXX`, or a backslash and the one character it
+# escapes (so the `\u` in `\\u` is no escape).
+_ESCAPE = re.compile(rb"\\(?:u([0-9a-fA-F]{4})|.)", re.DOTALL)
+
+
+def _lone_surrogate(body: bytes) -> str | None:
+    r"""Why `body` is not JSON, when the reason is a `\uXXXX` escape that is half of a UTF-16
+    surrogate pair without its other half: msgspec says "Input data was truncated" for a
+    lone high half (issue 10), which sends the client looking in the wrong place."""
+    waiting: re.Match[bytes] | None = None  # a high half, whose low half must come next
+    for escape in _ESCAPE.finditer(body):
+        unit = int(escape.group(1), 16) if escape.group(1) else -1
+        is_low = 0xDC00 <= unit <= 0xDFFF
+        if waiting is not None:
+            if is_low and escape.start() == waiting.end():
+                waiting = None
+                continue
+            return _half_pair(waiting)
+        if 0xD800 <= unit <= 0xDBFF:
+            waiting = escape
+        elif is_low:
+            return _half_pair(escape)
+    return None if waiting is None else _half_pair(waiting)
+
+
+def _half_pair(escape: re.Match[bytes]) -> str:
+    return (
+        f"the escape {escape.group(0).decode()} is one half of a UTF-16 surrogate pair "
+        "without the other half, so it stands for no character"
+    )
 
 
 def respond(status: int, data: object) -> Response:

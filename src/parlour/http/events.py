@@ -11,11 +11,9 @@ from parlour.domain.stream import EventStream
 from parlour.errors import InvalidInput
 from parlour.http.body import NoFields
 from parlour.http.guards import admit_user
+from parlour.http.params import non_negative_int
 from parlour.http.sse import EventStreamResponse
 from parlour.http.state import parlour_of
-
-# Beyond any sequence a server will reach; keeps int() of a huge string cheap and bounded.
-MAX_RESUME_DIGITS = 19
 
 
 def resume_point_of(request: Request) -> int:
@@ -32,9 +30,7 @@ def resume_point_of(request: Request) -> int:
             "Say where to resume: the resume_point parameter (from GET /api/boot) "
             "or a Last-Event-ID header."
         )
-    if not (value.isascii() and value.isdigit()) or len(value) > MAX_RESUME_DIGITS:
-        raise InvalidInput(f"The {source} must be a non-negative integer, not {value!r}.")
-    return int(value)
+    return non_negative_int(value, source)
 
 
 async def get_events(request: Request) -> Response:
