@@ -10,6 +10,9 @@ Regressions (issue 10):
   the process by half a gigabyte, before any login.
 * what uvicorn answered itself (an unknown method, raw bytes in the path, a URL over 64 KiB,
   a request cut off by shutdown) was plain text without the headers every answer carries.
+* HEAD /api/events never finished: the stream ran on with its body discarded, and the
+  connection could serve nothing else.
+* an HTTP/1.0 request for the stream got a chunked answer, which HTTP/1.0 cannot read.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from conftest import ServerProcess, assert_problem
+from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, assert_problem
 from parlour.app import create_app
 from parlour.config import Config
 from parlour.http.headers import SECURITY_HEADERS
@@ -364,6 +367,69 @@ def test_an_unknown_method_gets_a_501_problem(plain_server: ServerProcess) -> No
     assert answer.closed
     r = httpx.request("FROBNICATE", plain_server.url + "/api/boot")
     assert_problem(r, 501)
+
+
+# --- the event stream over HTTP ------------------------------------------------------------
+
+
+def read_head(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """An answer's status and headers, and whatever arrived after them."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"the connection closed before an answer: {data!r}"
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {n.strip().lower(): v.strip() for n, _, v in (h.partition(":") for h in lines)}
+    return int(status_line.split()[1]), headers, rest
+
+
+def member_cookie(server: ServerProcess) -> str:
+    c = server.client()
+    r = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
+    assert r.status_code == 200, r.text
+    return f"identity={c.cookies['identity']}"
+
+
+def test_head_on_the_event_stream_answers_its_headers_and_ends(start_server: Any) -> None:
+    server: ServerProcess = start_server()
+    cookie = member_cookie(server)
+    with connect(server) as sock:
+        sock.settimeout(5)
+        sock.sendall(
+            b"HEAD /api/events?resume_point=0 HTTP/1.1\r\nHost: parlour.test\r\n"
+            b"Cookie: %s\r\n\r\n" % cookie.encode()
+        )
+        status, head, rest = read_head(sock)
+        assert status == 200
+        assert rest == b""
+        # The connection is free again: the next request on it is answered.
+        sock.sendall(b"GET /api/openapi.json HTTP/1.1\r\nHost: parlour.test\r\n\r\n")
+        assert read_answer(sock).status == 200
+    with httpx.Client(base_url=server.url, headers={"Cookie": cookie}) as client:
+        with client.stream("GET", "/api/events", params={"resume_point": 0}) as stream:
+            get = dict(stream.headers)
+        for varying in ("date", "transfer-encoding"):
+            get.pop(varying, None)
+            head.pop(varying, None)
+        assert head == get
+
+
+def test_an_http_1_0_request_for_the_stream_gets_a_505_it_can_read(start_server: Any) -> None:
+    server: ServerProcess = start_server()
+    cookie = member_cookie(server)
+    for credentials in (b"Cookie: %s\r\n" % cookie.encode(), b""):
+        answer = exchange(
+            server, b"GET /api/events?resume_point=0 HTTP/1.0\r\n%s\r\n" % credentials
+        )
+        assert "transfer-encoding" not in answer.headers
+        assert "HTTP/1.1" in answer.problem(505)["detail"]
+    # The rest of the API answers HTTP/1.0 as ever, with a length and no chunks.
+    answer = exchange(server, b"GET /api/openapi.json HTTP/1.0\r\n\r\n", then_closed=True)
+    assert answer.status == 200
+    assert answer.closed
+    assert "transfer-encoding" not in answer.headers
 
 
 # --- shutdown --------------------------------------------------------------------------------

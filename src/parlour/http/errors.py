@@ -158,6 +158,17 @@ class UnknownMethod(HttpProblem):
         )
 
 
+class StreamNeedsHttp11(HttpProblem):
+    status = 505
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The event stream needs HTTP/1.1: it is sent in chunks, which HTTP/1.0 cannot "
+            "carry. Send the request with HTTP/1.1 (a proxy in front of parlour must too: "
+            "see docs/operations.md)."
+        )
+
+
 class ShuttingDown(HttpProblem):
     status = 503
 

@@ -54,6 +54,13 @@ class EventStreamResponse(Response):
         self.shutting_down = shutting_down
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] == "HEAD":
+            # The headers GET would send, and the end: following the stream would only keep
+            # the connection busy for ever, its body discarded (issue 10).
+            self.stream.close()
+            await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
         stream = self.stream
         subscription = stream.subscription
         task = asyncio.current_task()
