@@ -18,6 +18,8 @@ Regressions (issue 10):
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
+import inspect
 import json
 import logging
 import signal
@@ -34,16 +36,19 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import uvicorn
+from packaging.requirements import Requirement
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.server import ServerState
 
 from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, assert_problem
 from parlour.app import create_app
 from parlour.config import Config
 from parlour.http.headers import SECURITY_HEADERS
-from parlour.server import HEAD_LIMIT_BYTES, ParlourHttpProtocol
+from parlour.server import HEAD_LIMIT_BYTES, ParlourHttpProtocol, ParlourServer
 
 READ_SECONDS = 10.0
 
@@ -449,3 +454,59 @@ def test_a_request_cut_off_by_shutdown_gets_a_503_problem(start_server: Any) -> 
         server.proc.send_signal(signal.SIGTERM)
         read_answer(sock).problem(503)
     assert server.stop() == 0
+
+
+# --- uvicorn's internals that parlour.server relies on -----------------------------------------
+
+# ParlourHttpProtocol overrides these hooks of uvicorn's HttpToolsProtocol...
+OVERRIDDEN_HOOKS = [
+    "connection_made",
+    "data_received",
+    "on_headers_complete",
+    "on_message_complete",
+    "on_response_complete",
+    "send_400_response",
+    "connection_lost",
+]
+# ...and reads these attributes of it (and `response_complete` of its current cycle).
+USED_ATTRIBUTES = ["loop", "transport", "pipeline", "scope", "cycle", "server_state"]
+
+
+def test_the_installed_uvicorn_is_in_the_range_pyproject_declares() -> None:
+    """The range in pyproject.toml's dependencies is what a plain `pip install` honours."""
+    declared = [
+        Requirement(r) for r in importlib.metadata.requires("parlour") or [] if "uvicorn" in r
+    ]
+    assert len(declared) == 1, declared
+    assert declared[0].specifier, "uvicorn needs a version range: parlour.server subclasses it"
+    assert declared[0].specifier.contains(uvicorn.__version__), uvicorn.__version__
+
+
+def test_the_uvicorn_hooks_parlour_overrides_are_all_there() -> None:
+    """Fails loudly, naming the hook, when a uvicorn upgrade drops or reshapes one."""
+    for name in OVERRIDDEN_HOOKS:
+        theirs = getattr(HttpToolsProtocol, name, None)
+        assert callable(theirs), f"uvicorn's HttpToolsProtocol has no {name}()"
+        ours = getattr(ParlourHttpProtocol, name)
+        assert ours is not theirs, f"ParlourHttpProtocol no longer overrides {name}()"
+        assert list(inspect.signature(ours).parameters) == list(
+            inspect.signature(theirs).parameters
+        ), f"uvicorn's {name}() takes other parameters now"
+    # send_400_response reads the parser's error from inside data_received's except clause.
+    receiving = inspect.getsource(HttpToolsProtocol.data_received)
+    assert "except httptools.HttpParserError" in receiving
+    assert "self.send_400_response(" in receiving
+    assert "self.response_complete = False" in inspect.getsource(RequestResponseCycle.__init__)
+    assert list(inspect.signature(uvicorn.Server.handle_exit).parameters) == list(
+        inspect.signature(ParlourServer.handle_exit).parameters
+    )
+
+    async def build() -> HttpToolsProtocol:
+        config = uvicorn.Config(lambda *_: None, http=ParlourHttpProtocol, log_config=None)
+        config.load()
+        return ParlourHttpProtocol(config=config, server_state=ServerState(), app_state={})
+
+    protocol = asyncio.run(build())
+    for attribute in USED_ATTRIBUTES:
+        assert hasattr(protocol, attribute), f"uvicorn's HttpToolsProtocol has no {attribute}"
+    assert isinstance(protocol.server_state.default_headers, list)
