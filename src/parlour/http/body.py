@@ -1,4 +1,5 @@
-"""Request bodies: size limit (413), media type (415), JSON shape (400), per SPEC's order."""
+"""Request bodies: size limit (413), media type (415), JSON shape (400), in the order of
+docs/api/errors.md ("Which error wins")."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from parlour.http.errors import BodyCutShort, BodyTooSlow, ContentTooLarge, NotJ
 from parlour.http.params import non_negative_int
 from parlour.wire import encode
 
-# SPEC "HTTP conventions": 65,536 bytes are accepted, one byte more gets 413.
+# docs/api/index.md, "Conventions": 65,536 bytes are accepted, one byte more gets 413.
 MAX_BODY_BYTES = 65_536
 # A whole body must arrive within this long (at least 3.2 kB/s for the largest): a client
 # that declares more than it sends would otherwise hold a connection and a task for ever

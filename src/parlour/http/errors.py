@@ -164,8 +164,8 @@ class StreamNeedsHttp11(HttpProblem):
     def __init__(self) -> None:
         super().__init__(
             "The event stream needs HTTP/1.1: it is sent in chunks, which HTTP/1.0 cannot "
-            "carry. Send the request with HTTP/1.1 (a proxy in front of parlour must too: "
-            "see docs/operations.md)."
+            "carry. Send the request with HTTP/1.1 (a proxy in front of parlour must speak "
+            "HTTP/1.1 to it too, e.g. nginx's proxy_http_version 1.1)."
         )
 
 
@@ -174,6 +174,13 @@ class ShuttingDown(HttpProblem):
 
     def __init__(self) -> None:
         super().__init__("The server is shutting down; send the request again in a moment.")
+
+
+class Unexpected(HttpProblem):
+    status = 500
+
+    def __init__(self) -> None:
+        super().__init__("Something went wrong on the server; the failure has been logged.")
 
 
 def status_of(error: ParlourError) -> int:
@@ -244,7 +251,7 @@ async def on_storage_error(request: Request, exc: Exception) -> Response:
     log.error("storage failure on %s %s: %s", request.method, request.url.path, exc)
     if isinstance(exc, StorageFull):
         # 507 (RFC 4918), not 500: nothing is broken, the disk is full; and not 503, which
-        # SPEC keeps for "setup required". Reads and streams go on meanwhile.
+        # says setup is required (docs/api/errors.md). Reads and streams go on meanwhile.
         return problem(
             507,
             "The server's disk is full, so this change could not be saved. Nothing was "
@@ -255,13 +262,6 @@ async def on_storage_error(request: Request, exc: Exception) -> Response:
         "The server could not read or save this data (a storage failure, e.g. a full disk). "
         "Nothing was changed; try again later.",
     )
-
-
-class Unexpected(HttpProblem):
-    status = 500
-
-    def __init__(self) -> None:
-        super().__init__("Something went wrong on the server; the failure has been logged.")
 
 
 class UnexpectedErrors:
