@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from parlour.broker import Broker
 from parlour.config import Config
@@ -15,7 +16,7 @@ from parlour.domain.expiry import run_expiry
 from parlour.domain.passwords import Passwords
 from parlour.domain.sessions import LoginThrottle
 from parlour.domain.setup import SetupState
-from parlour.http.errors import EXCEPTION_HANDLERS
+from parlour.http.errors import EXCEPTION_HANDLERS, UnexpectedErrors
 from parlour.http.headers import ResponseHeaders
 from parlour.http.routes import build_routes
 from parlour.http.state import Parlour
@@ -96,7 +97,11 @@ async def create_app(config: Config) -> Running:
         passwords=Passwords.for_this_machine(),
         shutting_down=asyncio.Event(),
     )
-    app = Starlette(routes=build_routes(), exception_handlers=dict(EXCEPTION_HANDLERS))
+    app = Starlette(
+        routes=build_routes(),
+        exception_handlers=dict(EXCEPTION_HANDLERS),
+        middleware=[Middleware(UnexpectedErrors)],
+    )
     app.state.parlour = parlour
     running = Running(ResponseHeaders(app), parlour)
     return running

@@ -1,4 +1,5 @@
-"""HTTP conventions: body limits, content types, JSON errors, ids, problem documents, order."""
+"""HTTP conventions: body limits, content types, JSON errors, ids, problem documents, order,
+and which methods each path answers (HEAD, 405 with Allow; never a 5xx)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import httpx
 import pytest
 
 from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, assert_problem, invite_user
+from parlour.http.pages import STATIC
+from parlour.http.routes import methods_by_path
 
 MAX_BODY_BYTES = 65_536
 UNKNOWN_CHANNEL = "C" + "x" * 24
@@ -296,6 +299,227 @@ def test_problem_status_matches_the_response_status_for_each_kind_of_error(
         assert_problem(response, status)
 
 
+def test_every_json_answer_errors_included_carries_no_store(
+    shared: tuple[ServerProcess, httpx.Client], unset_server: ServerProcess
+) -> None:
+    """Regression (issue 10): problem documents had no Cache-Control, so a cache could keep
+    one (a 401, say) and serve it to the next request."""
+    server, owner = shared
+    anonymous = server.client()
+    answers = [
+        owner.get("/api/boot"),
+        owner.post("/api/invite"),
+        anonymous.get("/api/openapi.json"),
+        owner.post("/api/channels", json={"name": ""}),
+        anonymous.get("/api/boot"),
+        owner.delete(f"/api/messages/{UNKNOWN_MESSAGE}"),
+        owner.put("/api/boot"),
+        owner.post("/api/channels", json={"name": OWNER_NAME.join("[]")}),
+        owner.post("/api/channels", json={"name": OWNER_NAME.join("[]")}),
+        owner.post("/api/channels", content=padded({}, MAX_BODY_BYTES + 1), headers=JSON),
+        owner.post("/api/channels", content=b"{}", headers=TEXT),
+        owner.get("/api/no-such-thing"),
+        owner.get("/static/no-such-file.js"),
+        unset_server.client().get("/api/boot"),
+    ]
+    statuses = set()
+    for r in answers:
+        statuses.add(r.status_code)
+        media_type = r.headers["content-type"].split(";")[0]
+        assert media_type in {"application/json", "application/problem+json"}, r.headers
+        assert r.headers.get("cache-control") == "no-store", (r.request.url, r.status_code)
+    assert statuses >= {200, 400, 401, 404, 405, 409, 413, 415, 503}
+
+
+# --- methods: HEAD wherever GET, 405 with Allow, never a 5xx -------------------------------
+
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+# A method HTTP does not define: 405 or 501 (docs/api/errors.md), a problem either way.
+UNKNOWN_METHOD = "FROBNICATE"
+A_FILE = sorted(f.name for f in STATIC.iterdir() if f.is_file() and f.suffix == ".js")[0]
+SAMPLES = {
+    "invite_id": UNKNOWN_INVITE,
+    "channel_id": UNKNOWN_CHANNEL,
+    "message_id": UNKNOWN_MESSAGE,
+    "file": A_FILE,
+}
+# Paths the route table does not serve: every method gets 404 there.
+NOWHERE = ["/static/no-such-file.js", "/api/no-such-thing", "/no/such/page"]
+# Answers that differ between two requests in a row, whatever the method.
+VARYING_HEADERS = {"date"}
+
+
+def every_path() -> list[tuple[str, list[str]]]:
+    """(a concrete path, the methods it serves) for every path of the route table, plus
+    paths it does not have (serving nothing)."""
+    paths = [
+        (re.sub(r"\{(\w+)\}", lambda m: SAMPLES[m.group(1)], template), methods)
+        for template, methods in methods_by_path().items()
+    ]
+    return paths + [(path, []) for path in NOWHERE]
+
+
+def check_method(client: httpx.Client, method: str, path: str, served: list[str]) -> None:
+    r = client.request(method, path)
+    where = f"{method} {path}: {r.status_code} {r.text[:200]}"
+    if method == UNKNOWN_METHOD:
+        assert r.status_code in {405, 501}, where
+        assert_problem(r, r.status_code)
+        return
+    assert r.status_code < 500, where
+    if method == "HEAD":
+        assert r.content == b"", where
+        if "GET" in served:
+            got = client.get(path)
+            assert r.status_code == got.status_code, where
+            varying = VARYING_HEADERS | ({"set-cookie"} if "set-cookie" in got.headers else set())
+            head = {k: v for k, v in r.headers.items() if k not in varying}
+            assert head == {k: v for k, v in got.headers.items() if k not in varying}, where
+            return
+    if not served:
+        assert r.status_code == 404, where
+        if method != "HEAD":
+            assert_problem(r, 404)
+    elif method in served:
+        assert r.status_code != 405, where
+    else:
+        assert r.status_code == 405, where
+        assert r.headers["allow"] == ", ".join(served), where
+        if method != "HEAD":
+            assert_problem(r, 405)
+
+
+@pytest.mark.parametrize("who", ["anonymous", "member"])
+def test_every_path_answers_every_method_and_never_a_5xx(
+    shared: tuple[ServerProcess, httpx.Client], who: str
+) -> None:
+    """Regression (issue 10): HEAD on a path whose GET shared a route with another method
+    (GET and POST /api/invite/{id}) answered 500."""
+    server, _ = shared
+    client = server.client()
+    if who == "member":
+        r = client.post("/api/auth/login", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
+        assert r.status_code == 200, r.text
+    cases = [(m, path, served) for path, served in every_path() for m in [*METHODS, UNKNOWN_METHOD]]
+    # Logging out ends the member's session: last.
+    cases.sort(key=lambda case: (case[0], case[1]) == ("POST", "/api/auth/logout"))
+    for method, path, served in cases:
+        check_method(client, method, path, served)
+
+
+def test_the_route_table_lists_every_path_with_head_wherever_get() -> None:
+    served = methods_by_path()
+    assert served["/api/invite/{invite_id}"] == ["GET", "HEAD", "POST"]
+    assert served["/api/channels/{channel_id}"] == ["DELETE", "POST"]
+    assert served["/api/events"] == ["GET", "HEAD"]
+    assert served["/"] == ["GET", "HEAD"]
+    assert served["/static/{file}"] == ["GET", "HEAD"]
+    for methods in served.values():
+        assert ("GET" in methods) == ("HEAD" in methods), methods
+
+
+def test_head_on_an_invitation_answers_like_get(
+    shared: tuple[ServerProcess, httpx.Client],
+) -> None:
+    """Regression (issue 10): KeyError 'HEAD' in the route dispatch, answered 500."""
+    server, owner = shared
+    invite = owner.post("/api/invite").json()
+    anonymous = server.client()
+    for invite_id, status in ((invite["id"], 200), (UNKNOWN_INVITE, 404)):
+        head = anonymous.head(f"/api/invite/{invite_id}")
+        get = anonymous.get(f"/api/invite/{invite_id}")
+        assert head.status_code == get.status_code == status
+        assert head.headers["content-length"] == get.headers["content-length"]
+        assert head.content == b""
+
+
+def test_a_method_on_a_static_path_gets_404_without_a_file_and_405_with_one(
+    shared: tuple[ServerProcess, httpx.Client],
+) -> None:
+    """Regression (issue 10): POST /static/<missing> answered 405, as if the file existed."""
+    server, _ = shared
+    anonymous = server.client()
+    assert_problem(anonymous.post("/static/no-such-file.js"), 404)
+    r = anonymous.post(f"/static/{A_FILE}")
+    assert_problem(r, 405)
+    assert r.headers["allow"] == "GET, HEAD"
+    assert anonymous.get(f"/static/{A_FILE}").status_code == 200
+
+
+# --- input that once answered 500 (issue 10) ------------------------------------------------
+
+BEYOND_THE_STORE = ["9223372036854775808", "9999999999999999999", "18446744073709551616"]
+
+
+@pytest.mark.parametrize(
+    "value", [*BEYOND_THE_STORE, "9" * 5000], ids=["2^63", "10^19-1", "2^64", "5000-digits"]
+)
+def test_a_resume_point_beyond_the_stores_integers_answers_400(
+    shared: tuple[ServerProcess, httpx.Client], value: str
+) -> None:
+    """Regression (issue 10): between 2^63 and 10^19-1 it overflowed SQLite's integers: 500."""
+    _, owner = shared
+    body = assert_problem(owner.get("/api/events", params={"resume_point": value}), 400)
+    assert "2^63" in body["detail"]
+    body = assert_problem(owner.get("/api/events", headers={"Last-Event-ID": value}), 400)
+    assert "Last-Event-ID" in body["detail"]
+
+
+def test_the_largest_stored_integer_as_a_resume_point_is_ahead_of_the_newest_event(
+    shared: tuple[ServerProcess, httpx.Client],
+) -> None:
+    _, owner = shared
+    body = assert_problem(owner.get("/api/events", params={"resume_point": 2**63 - 1}), 400)
+    assert "ahead of the newest event" in body["detail"]
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [1_000, 30_000])
+def test_json_nested_deeply_in_an_ignored_field_answers_400_even_before_login(
+    shared: tuple[ServerProcess, httpx.Client], unset_server: ServerProcess, depth: int
+) -> None:
+    """Regression (issue 10): msgspec's RecursionError, skipping the unknown field, was a 500."""
+    server, _ = shared
+    credentials = (
+        f'{{"name": "{OWNER_NAME}", "password": "{OWNER_PASSWORD}", "x": {nested(depth)}}}'
+    )
+    r = server.client().post("/api/auth/login", content=credentials, headers=JSON)
+    assert "nested too deeply" in assert_problem(r, 400)["detail"]
+    r = unset_server.client().post("/api/setup", content=credentials, headers=JSON)
+    assert_problem(r, 400)
+    assert_problem(unset_server.client().get("/api/boot"), 503)  # still not set up
+
+
+@pytest.mark.parametrize(
+    "escape", ["\\ud800", "\\udbff", "\\udc00", "\\ud800\\ud800", "\\udc00\\ud800"]
+)
+def test_a_lone_surrogate_escape_is_named_in_the_400(
+    shared: tuple[ServerProcess, httpx.Client], escape: str
+) -> None:
+    """Regression (issue 10): a lone high surrogate got "Input data was truncated"."""
+    _, owner = shared
+    content = f'{{"name": "room {escape}"}}'.encode()
+    detail = assert_problem(owner.post("/api/channels", content=content, headers=JSON), 400)[
+        "detail"
+    ]
+    assert "surrogate" in detail
+    assert "truncated" not in detail
+    assert escape[:6] in detail
+
+
+def test_a_surrogate_pair_escape_is_one_character(
+    shared: tuple[ServerProcess, httpx.Client],
+) -> None:
+    _, owner = shared
+    content = b'{"name": "climbing \\ud83e\\uddd7"}'
+    r = owner.post("/api/channels", content=content, headers=JSON)
+    assert r.status_code == 202, r.text
+    assert r.json()["name"] == "climbing \U0001f9d7"
+
+
 # --- which error wins --------------------------------------------------------------------
 
 
@@ -304,6 +528,27 @@ def test_413_comes_before_503(unset_server: ServerProcess) -> None:
     over = padded({"name": "general"}, MAX_BODY_BYTES + 1)
     assert_problem(c.post("/api/channels", content=over, headers=JSON), 413)
     assert_problem(c.post("/api/setup", content=over, headers=JSON), 413)
+
+
+def test_413_comes_before_405(shared: tuple[ServerProcess, httpx.Client]) -> None:
+    server, _ = shared
+    over = padded({}, MAX_BODY_BYTES + 1)
+    assert_problem(server.client().put("/api/boot", content=over, headers=JSON), 413)
+    assert_problem(server.client().put("/", content=over, headers=JSON), 413)
+    assert_problem(server.client().put(f"/static/{A_FILE}", content=over, headers=JSON), 413)
+
+
+def test_405_comes_before_503(unset_server: ServerProcess) -> None:
+    c = unset_server.client()
+    assert_problem(c.put("/api/boot"), 405)
+    assert_problem(c.request("DELETE", "/api/invite", content=b"{oops", headers=TEXT), 405)
+
+
+def test_405_comes_before_401_415_and_400(shared: tuple[ServerProcess, httpx.Client]) -> None:
+    server, owner = shared
+    assert_problem(server.client().patch("/api/boot"), 405)
+    assert_problem(server.client().put("/api/channels", content=b"{oops", headers=TEXT), 405)
+    assert_problem(owner.put(f"/api/channels/{UNKNOWN_CHANNEL}", json={"body": ""}), 405)
 
 
 def test_503_comes_before_401_415_400_and_404(unset_server: ServerProcess) -> None:

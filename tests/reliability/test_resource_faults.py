@@ -57,7 +57,7 @@ DISK_BYTES = 24 * 1024 * 1024
 FILLER_CHUNK = 64 * 1024
 WRITES_UNTIL_FULL = 5000
 FULL_DISK_STATUS = 507
-# The server's deadlines: for a request head (src/parlour/cli.py), a request body
+# The server's deadlines: for a request head (src/parlour/server.py), a request body
 # (src/parlour/http/body.py), a reader stalled in its replay (src/parlour/http/sse.py); and
 # slack for a loaded machine.
 HEAD_DEADLINE_SECONDS = 10

@@ -1,8 +1,10 @@
-"""Request bodies: size limit (413), media type (415), JSON shape (400), per SPEC's order."""
+"""Request bodies: size limit (413), media type (415), JSON shape (400), in the order of
+docs/api/errors.md ("Which error wins")."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Annotated, Any, TypeVar, cast
 
 import msgspec
@@ -17,15 +19,19 @@ from parlour.domain.names import (
     PASSWORD_MIN_CHARS,
 )
 from parlour.errors import InvalidInput
-from parlour.http.errors import HttpProblem
+from parlour.http.errors import BodyCutShort, BodyTooSlow, ContentTooLarge, NotJson
+from parlour.http.params import non_negative_int
 from parlour.wire import encode
 
-# SPEC "HTTP conventions": 65,536 bytes are accepted, one byte more gets 413.
+# docs/api/index.md, "Conventions": 65,536 bytes are accepted, one byte more gets 413.
 MAX_BODY_BYTES = 65_536
 # A whole body must arrive within this long (at least 3.2 kB/s for the largest): a client
 # that declares more than it sends would otherwise hold a connection and a task for ever
 # (issue 6). The answer is 408, and the connection is closed, its rest unread.
 BODY_SECONDS = 20
+
+# Scope key under which the body, once read, waits for the handler.
+BODY = "parlour.body"
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -64,10 +70,20 @@ class NoFields(msgspec.Struct):
 
 
 async def read_body(request: Request) -> bytes:
-    """The whole body, or HttpProblem(413) as soon as it is known to be too large."""
+    """The whole body, or ContentTooLarge as soon as it is known to be too large.
+
+    Read once per request, before anything else is checked (routes.PathEndpoint); later
+    calls, from the handler's guards, return the same bytes.
+    """
+    if BODY in request.scope:
+        body: bytes = request.scope[BODY]
+        return body
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise HttpProblem(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    if (
+        declared is not None
+        and non_negative_int(declared, "Content-Length header") > MAX_BODY_BYTES
+    ):
+        raise ContentTooLarge(MAX_BODY_BYTES)
     chunks: list[bytes] = []
     size = 0
     try:
@@ -75,21 +91,16 @@ async def read_body(request: Request) -> bytes:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:
-                    raise HttpProblem(
-                        413, f"The request body is larger than {MAX_BODY_BYTES} bytes."
-                    )
+                    raise ContentTooLarge(MAX_BODY_BYTES)
                 chunks.append(chunk)
     except TimeoutError:
-        raise HttpProblem(
-            408,
-            f"The request body did not arrive within {BODY_SECONDS} seconds; send it again.",
-            {"Connection": "close"},
-        ) from None
+        raise BodyTooSlow(BODY_SECONDS) from None
     except ClientDisconnect:
         # The client went away mid-body: nobody will read this answer, and it is no failure
         # of the server's (which an unexpected exception would log as one).
-        raise HttpProblem(400, "The client disconnected before sending the whole body.") from None
-    return b"".join(chunks)
+        raise BodyCutShort() from None
+    request.scope[BODY] = body = b"".join(chunks)
+    return body
 
 
 def is_json(request: Request) -> bool:
@@ -100,9 +111,7 @@ def is_json(request: Request) -> bool:
 def check_media_type(request: Request, body: bytes) -> None:
     """415 for a body that is not declared as JSON (an empty body needs no type)."""
     if body and not is_json(request):
-        raise HttpProblem(
-            415, "Send the request body as JSON, with Content-Type: application/json."
-        )
+        raise NotJson()
 
 
 _decoders: dict[type[msgspec.Struct], Any] = {}
@@ -122,10 +131,50 @@ def parse_body(body: bytes, shape: type[T]) -> T:
     except msgspec.ValidationError as e:
         raise InvalidInput(f"The request body is not valid: {e}.") from e
     except msgspec.DecodeError as e:
-        raise InvalidInput(f"The request body is not valid JSON: {e}.") from e
+        raise InvalidInput(
+            f"The request body is not valid JSON: {_lone_surrogate(body) or e}."
+        ) from e
     except UnicodeDecodeError as e:
         raise InvalidInput("The request body is not valid UTF-8 text.") from e
+    except RecursionError as e:
+        # msgspec skips an unknown field by recursing into it, so even an ignored field
+        # nested ~1,000 deep reached the limit: a 500, before any login (issue 10).
+        raise InvalidInput(
+            "The request body is not valid: its arrays or objects are nested too deeply."
+        ) from e
     return cast(T, result)
+
+
+# A JSON string's escapes, left to right: `\uXXXX`, or a backslash and the one character it
+# escapes (so the `\u` in `\\u` is no escape).
+_ESCAPE = re.compile(rb"\\(?:u([0-9a-fA-F]{4})|.)", re.DOTALL)
+
+
+def _lone_surrogate(body: bytes) -> str | None:
+    r"""Why `body` is not JSON, when the reason is a `\uXXXX` escape that is half of a UTF-16
+    surrogate pair without its other half: msgspec says "Input data was truncated" for a
+    lone high half (issue 10), which sends the client looking in the wrong place."""
+    waiting: re.Match[bytes] | None = None  # a high half, whose low half must come next
+    for escape in _ESCAPE.finditer(body):
+        unit = int(escape.group(1), 16) if escape.group(1) else -1
+        is_low = 0xDC00 <= unit <= 0xDFFF
+        if waiting is not None:
+            if is_low and escape.start() == waiting.end():
+                waiting = None
+                continue
+            return _half_pair(waiting)
+        if 0xD800 <= unit <= 0xDBFF:
+            waiting = escape
+        elif is_low:
+            return _half_pair(escape)
+    return None if waiting is None else _half_pair(waiting)
+
+
+def _half_pair(escape: re.Match[bytes]) -> str:
+    return (
+        f"the escape {escape.group(0).decode()} is one half of a UTF-16 surrogate pair "
+        "without the other half, so it stands for no character"
+    )
 
 
 def respond(status: int, data: object) -> Response:

@@ -1,4 +1,5 @@
-"""The checks every API request passes, in SPEC's order: 413 → 503 → 401 → 415 → 400.
+"""The checks every API request passes, in the order of docs/api/errors.md:
+413 → 405 → 503 → 401 → 415 → 400 (the first two in routes.PathEndpoint).
 
 Only a POST's body means anything: GET and DELETE bodies are read (so 413 still bounds
 them) and otherwise ignored, as HTTP gives them no defined meaning.

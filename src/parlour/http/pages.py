@@ -9,16 +9,36 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import PathLike, StaticFiles
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
+
+from parlour.http.body import read_body
+from parlour.http.errors import MethodNotAllowed
 
 STATIC = Path(str(resources.files("parlour") / "static"))
 # Browsers may reuse a file only after asking (ETag → 304): after an upgrade, a page must
 # never run a cached mix of old and new modules.
 REVALIDATE = "no-cache"
+# What a file serves; any other method on a file gets 405, on a missing file 404.
+FILE_METHODS = ("GET", "HEAD")
 
 
 class ClientFiles(StaticFiles):
-    """The client's scripts, styles and icons, revalidated on every load."""
+    """The client's scripts, styles and icons, revalidated on every load.
+
+    The checks run in the order every path has: 413, then 404 for a file that does not
+    exist (whatever the method: Starlette answered 405 first), then 405.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await read_body(Request(scope, receive))
+        await super().__call__(scope, receive, send)
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if scope["method"] in FILE_METHODS:
+            return await super().get_response(path, scope)
+        # Looked up as a GET, which raises 404 when there is no such file.
+        await super().get_response(path, {**scope, "method": "GET"})
+        raise MethodNotAllowed(scope["method"], scope["path"], list(FILE_METHODS))
 
     def file_response(
         self,

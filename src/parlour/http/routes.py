@@ -1,18 +1,28 @@
-"""The whole route table: read this file to see the API (and its OpenAPI description)."""
+"""The whole route table: read this file to see the API (and its OpenAPI description).
+
+It is also the one place that says which methods each path serves: `Allow` headers, the
+405s and the OpenAPI document all come from it (see `methods_by_path`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Receive, Scope, Send
 
+from parlour.http.body import read_body
 from parlour.http.boot import get_boot
 from parlour.http.channels import delete_channel_by_id, post_channels
+from parlour.http.errors import MethodNotAllowed
 from parlour.http.events import get_events
 from parlour.http.invites import get_invite_by_id, post_invite, post_invite_by_id
 from parlour.http.messages import delete_message_by_id, post_message
 from parlour.http.openapi import build_document, openapi_endpoint, operation, path_id
-from parlour.http.pages import get_page, static_files
+from parlour.http.pages import FILE_METHODS, get_page, static_files
 from parlour.http.sessions import post_login, post_logout, post_password
 from parlour.http.setup import post_setup
 
@@ -73,30 +83,72 @@ API: list[tuple[str, str, Any, dict[str, Any]]] = [
 ]  # fmt: skip
 
 
+OPENAPI_PATH = "/api/openapi.json"
+# The web client's own URLs: each serves the one page, which routes itself.
+PAGES = ["/", "/invite/{invite_id}", "/channels/{channel_id}"]
+# The client's files, one path per file: GET and HEAD where a file exists, 404 elsewhere.
+STATIC_PATH = "/static"
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def methods_by_path() -> dict[str, list[str]]:
+    """Every path and the methods it serves, as its `Allow` header lists them (HEAD wherever
+    GET). Static files are one entry, `/static/{file}`, for the files that exist."""
+    served = {path: allowed(handlers) for path, handlers in _handlers_by_path({}).items()}
+    served[STATIC_PATH + "/{file}"] = list(FILE_METHODS)
+    return served
+
+
+def allowed(methods: Iterable[str]) -> list[str]:
+    """What `Allow` lists for a path whose handlers have these methods: HEAD wherever GET is
+    served (as HTTP asks), in a fixed order."""
+    listed = set(methods)
+    if "GET" in listed:
+        listed.add("HEAD")
+    return sorted(listed)
+
+
 def build_routes() -> list[BaseRoute]:
     paths: dict[str, dict[str, Any]] = {}
-    routes: list[BaseRoute] = []
-    by_path: dict[str, dict[str, Any]] = {}
-    for path, method, handler, op in API:
+    for path, method, _, op in API:
         paths.setdefault(path, {})[method.lower()] = op
-        by_path.setdefault(path, {})[method] = handler
-    for path, handlers in by_path.items():
-        routes.append(Route(path, _dispatch(handlers), methods=list(handlers)))
-    routes.append(Route("/api/openapi.json", openapi_endpoint(build_document(paths))))
-    routes.append(Mount("/static", app=static_files(), name="static"))
-    routes.append(Route("/", get_page))
-    routes.append(Route("/invite/{invite_id}", get_page))
-    routes.append(Route("/channels/{channel_id}", get_page))
+    routes: list[BaseRoute] = [
+        Route(path, PathEndpoint(handlers)) for path, handlers in _handlers_by_path(paths).items()
+    ]
+    routes.append(Mount(STATIC_PATH, app=static_files(), name="static"))
     return routes
 
 
-def _dispatch(handlers: dict[str, Any]) -> Any:
-    """One endpoint per path that picks the handler by method (Starlette matches one route
-    per path; two Routes on one path would answer 405 for the second's methods)."""
-    if len(handlers) == 1:
-        return next(iter(handlers.values()))
+def _handlers_by_path(openapi_paths: dict[str, dict[str, Any]]) -> dict[str, dict[str, Handler]]:
+    by_path: dict[str, dict[str, Handler]] = {}
+    for path, method, handler, _ in API:
+        by_path.setdefault(path, {})[method] = handler
+    by_path[OPENAPI_PATH] = {"GET": openapi_endpoint(build_document(openapi_paths))}
+    for page in PAGES:
+        by_path[page] = {"GET": get_page}
+    return by_path
 
-    async def endpoint(request: Any) -> Any:
-        return await handlers[request.method](request)
 
-    return endpoint
+class PathEndpoint:
+    """One path's endpoint, whatever the method: the body's size is checked first (413), then
+    the method (405, with `Allow`), before any other check; HEAD runs GET's handler (the
+    server sends its status and headers, without the body).
+
+    One plain-ASGI endpoint per path, because Starlette matches one route per path, and its
+    own 405 would come before the 413 (issue 10).
+    """
+
+    def __init__(self, handlers: dict[str, Handler]) -> None:
+        self.handlers = handlers
+        self.allow = allowed(handlers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
+        await read_body(request)
+        method = request.method
+        handler = self.handlers.get("GET" if method == "HEAD" else method)
+        if handler is None:
+            raise MethodNotAllowed(method, request.url.path, self.allow)
+        response = await handler(request)
+        await response(scope, receive, send)

@@ -29,9 +29,11 @@ STALLED_REPLAY_SECONDS = 30.0
 # A replay batch can be megabytes. Written in pieces, each send waits only for the previous
 # piece to drain, so the deadline measures the reader's progress, not the batch's size.
 REPLAY_PIECE_BYTES = 64 * 1024
-# The ASGI scope extension through which `parlour serve` lets a stream abort its connection
-# (cli.ParlourHttpProtocol): closing it would wait, for ever, for a reader that stopped
-# reading to take the bytes already queued for it; aborting frees them at once (issue 6).
+# The ASGI scope extension through which the server lets a stream abort its connection: the
+# HTTP layer owns this contract, and parlour.server's protocol fills it in. Closing would wait,
+# for ever, for a reader that stopped reading to take the bytes already queued for it;
+# aborting frees them at once (issue 6). Without the extension (another server), streams
+# are closed instead.
 ABORT_EXTENSION = "parlour.abort"
 HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -52,6 +54,13 @@ class EventStreamResponse(Response):
         self.shutting_down = shutting_down
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] == "HEAD":
+            # The headers GET would send, and the end: following the stream would only keep
+            # the connection busy for ever, its body discarded (issue 10).
+            self.stream.close()
+            await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
         stream = self.stream
         subscription = stream.subscription
         task = asyncio.current_task()
