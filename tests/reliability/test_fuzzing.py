@@ -38,6 +38,11 @@ from reliability_figures import SOAK, record
 from schemathesis import Case
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
+
+# Imported here, at the shallow stack of collection, not lazily deep inside a fixture: there,
+# CPython 3.11's AST conversion (pytest rewrites the asserts of schemathesis, a pytest plugin)
+# failed with "SystemError: AST constructor recursion depth mismatch" on this big module.
+from schemathesis.specs.openapi.adapter import parameters as _parameters  # noqa: F401
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,

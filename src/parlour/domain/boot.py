@@ -1,4 +1,4 @@
-"""Boot: the consistent snapshot a client starts from (SPEC "Boot")."""
+"""Boot: the consistent snapshot a client starts from (docs/api/boot.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Channels: creating and deleting rooms (SPEC "Channels and messages")."""
+"""Channels: creating and deleting rooms (docs/api/channels-and-messages.md)."""
 
 from __future__ import annotations
 

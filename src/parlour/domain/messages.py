@@ -1,4 +1,4 @@
-"""Messages: sending and deleting (SPEC "Channels and messages")."""
+"""Messages: sending and deleting (docs/api/channels-and-messages.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 // What this tab knows: users, channels and messages, from a boot snapshot plus the events
-// after it (SPEC "Boot + stream = truth"). No DOM here; apply() says what changed.
+// after it (docs/api/events.md, "Boot + stream = truth"). No DOM here; apply() says what changed.
 
 /**
  * @typedef {{id: string, name: string}} User
@@ -62,7 +62,7 @@ export class World {
   }
 
   /**
-   * Applies one event from the stream. Unknown kinds and fields are ignored (SPEC).
+   * Applies one event from the stream. Unknown kinds and fields are ignored (docs/api/events.md).
    * @param {any} event
    * @returns {Change | null}
    */
