@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable
 from parlour.model import Event, Seq, SessionId
 from parlour.wire import event_frame
 
-# docs/api/events.md, guarantee 6: a reader more than about 1 MiB or 1,000 events behind is disconnected.
+# docs/api/events.md, guarantee 6: a reader more than about 1 MiB or 1,000 events behind is
+# disconnected.
 MAX_PENDING_EVENTS = 1000
 MAX_PENDING_BYTES = 1 << 20
 
