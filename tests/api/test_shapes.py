@@ -8,7 +8,7 @@ limits of domain/names.py for clients to read instead of copying them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,7 +79,7 @@ def test_a_name_too_long_only_before_nfc_is_accepted(
     assert "1 to 64 characters" in assert_problem(r, 400)["detail"]
 
 
-def assert_shaped(answer: dict[str, Any], schema: dict[str, Any]) -> None:
+def assert_shaped(answer: Mapping[str, Any], schema: dict[str, Any]) -> None:
     """The answer has exactly the schema's properties, in its order, each required."""
     assert list(answer) == list(schema["properties"]), (answer, schema)
     assert schema["required"] == list(schema["properties"])

@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from conftest import ServerProcess, invite_user
+from parlour_client import ParlourClient
 from sse_client import (
     Ended,
     Event,
@@ -54,8 +55,8 @@ class Site:
     """The shared server of one test module, with logged-in writer sessions."""
 
     server: ServerProcess
-    owner: httpx.Client
-    writers: list[httpx.Client]
+    owner: ParlourClient
+    writers: list[ParlourClient]
 
 
 @pytest.fixture(scope="module")

@@ -404,8 +404,8 @@ def test_acknowledged_writes_survive_random_kill_9_and_readers_resume_to_the_tru
         round_accepts = {k: v for k, v in ledger.accepts_tried.items() if k not in accepts_before}
         verify(server, ledger, readers, owner_cookies, round_accepts, figures)
 
-    with httpx.Client(base_url=server.url, cookies=owner_cookies, timeout=30) as c:
-        final = boot(c)["messages"]
+    with httpx.Client(base_url=server.url, cookies=owner_cookies, timeout=30) as last:
+        final = boot(last)["messages"]
     stored = {m["id"] for m in final}
     lost = [m for m in ledger.sends_acked if m not in stored and m not in ledger.deletes_tried]
     assert not lost
