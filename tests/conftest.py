@@ -140,6 +140,12 @@ class ServerProcess:
         c.set_up(name, password)
         return c
 
+    def log_in(self, name: str = OWNER_NAME, password: str = OWNER_PASSWORD) -> ParlourClient:
+        """A new client logged in as this user: a session of its own."""
+        c = self.client()
+        c.log_in(name, password)
+        return c
+
     def stop(self, timeout: float = 20.0) -> int:
         """SIGTERM and wait: the graceful path."""
         if self.proc is None:

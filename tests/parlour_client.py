@@ -16,10 +16,17 @@ request in the test: then a change to the API is one change in the tests too.
 from __future__ import annotations
 
 import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, Protocol, TypedDict, cast
+from typing import Any, Protocol, TypedDict, TypeVar, cast
 
 import httpx
+
+T = TypeVar("T")
 
 OWNER_NAME = "Alice"
 OWNER_PASSWORD = "correct horse battery"
@@ -44,6 +51,11 @@ def parse_time(value: str) -> datetime:
     """A time of an answer or an event, checked to be in the documented form."""
     assert TIME.match(value), f"{value!r} is not RFC 3339 UTC with Z"
     return datetime.fromisoformat(value)
+
+
+def fresh_name(kind: str = "user") -> str:
+    """A name no other test uses: for what a test creates on a server it shares with others."""
+    return f"{kind} {secrets.token_hex(4)}"
 
 
 def password_for(name: str) -> str:
@@ -103,8 +115,8 @@ def expect(response: httpx.Response, status: int) -> Any:
     """The JSON body of an answer that must have this status (the failure shows the answer)."""
     request = response.request
     assert response.status_code == status, (
-        f"{request.method} {request.url.path}: {response.status_code}, not {status}: "
-        f"{response.text[:500]}"
+        f"{request.method} {request.url.path} {request.content[:300]!r}: "
+        f"{response.status_code}, not {status}: {response.text[:500]}"
     )
     return response.json()
 
@@ -221,3 +233,62 @@ def invite_user(server: Server, inviter: httpx.Client, name: str) -> ParlourClie
     client = server.client()
     client.accept_invite(invite["id"], name)
     return client
+
+
+class Senders:
+    """Threads that send messages as fast as they can with one session, each on a connection
+    of its own, until stopped or the server goes away: the load of tests that stop or kill a
+    server while it writes. `acknowledged` (id: body) gains each message as its 202 arrives."""
+
+    def __init__(self, url: str, cookies: httpx.Cookies, channel_id: str, count: int) -> None:
+        # Written by the sending threads, without a lock: under the GIL one dict insert is
+        # atomic, and len() is all that is read before `stop` has joined them.
+        self.acknowledged: dict[str, str] = {}
+        self._stopping = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._send, args=(url, cookies, channel_id, f"sender {i}"))
+            for i in range(count)
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _send(self, url: str, cookies: httpx.Cookies, channel_id: str, tag: str) -> None:
+        with ParlourClient(url, cookies=cookies, timeout=10) as client:
+            n = 0
+            while not self._stopping.is_set():
+                body = f"{tag} message {n}"
+                n += 1
+                try:
+                    answer = client.post(f"/api/channels/{channel_id}", json={"body": body})
+                except httpx.HTTPError:
+                    return  # the server is gone
+                if answer.status_code == 202:
+                    self.acknowledged[answer.json()["id"]] = body
+
+    def wait_for(self, count: int, timeout: float) -> None:
+        """Until `count` messages are acknowledged."""
+        deadline = time.monotonic() + timeout
+        while len(self.acknowledged) < count:
+            assert time.monotonic() < deadline, f"only {len(self.acknowledged)} sends answered"
+            time.sleep(0.001)
+
+    def stop(self) -> dict[str, str]:
+        """Stop sending (a request in flight is finished or fails); what was acknowledged."""
+        self._stopping.set()
+        for t in self._threads:
+            t.join(20)
+            assert not t.is_alive(), "a sender did not stop"
+        return dict(self.acknowledged)
+
+
+def at_once(count: int, attempt: Callable[[int], T]) -> list[T]:
+    """attempt(0) to attempt(count - 1), each on a thread of its own, all released at the same
+    moment: the way to race requests against each other. Their results, in order."""
+    barrier = threading.Barrier(count, timeout=10)
+
+    def run(i: int) -> T:
+        barrier.wait()
+        return attempt(i)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))

@@ -14,7 +14,7 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Self, TypeVar
 from urllib.parse import urlsplit
@@ -149,6 +149,20 @@ class _Reader(Generic[T]):
                 return seen
             seen.append(item)
 
+    def arrives(self, wanted: Callable[[T], bool], timeout: float) -> bool:
+        """Whether an item for which `wanted` is true arrives within `timeout`, before the
+        stream ends (what arrives before it is passed over)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                item = self.get(deadline - time.monotonic())
+            except StreamTimeout:
+                return False
+            if isinstance(item, Ended):
+                return False
+            if wanted(item):
+                return True
+
     @property
     def ended(self) -> bool:
         return self._ended is not None
@@ -239,6 +253,12 @@ class EventStream(_Reader[Event | Heartbeat]):
             if isinstance(item, Event):
                 seen.append(item)
         return seen
+
+
+def about(thing_id: str) -> Callable[[Event | Heartbeat], bool]:
+    """For `arrives`: whether an item is an event about the user, channel or message with
+    this id."""
+    return lambda item: isinstance(item, Event) and item.data.get("id") == thing_id
 
 
 class RawStream(_Reader[str]):
@@ -348,8 +368,9 @@ class StalledReader:
             self.sock.close()
 
 
-def apply_event(state: dict[str, Any], data: dict[str, Any]) -> None:
-    """Apply one event to a boot-shaped state, as a client following the stream would."""
+def apply_event(state: dict[str, Any], data: Mapping[str, Any]) -> None:
+    """Apply one event to a boot-shaped state (see `world`), as a client following the
+    stream would (docs/api/events.md, "The event kinds")."""
     kind = (data.get("type"), data.get("event"))
     if kind == ("user", "created"):
         state["users"].append({"id": data["id"], "name": data["name"]})
@@ -367,8 +388,10 @@ def apply_event(state: dict[str, Any], data: dict[str, Any]) -> None:
         state["messages"] = [m for m in state["messages"] if m["id"] != data["id"]]
 
 
-def world(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The users, channels and messages of a boot response (what clients must agree on)."""
+def world(snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    """The users, channels and messages of a boot answer, or of a state events were applied
+    to: what every client must agree on once the server is quiet (docs/api/events.md,
+    "What the server promises", 4)."""
     return {
         "users": list(snapshot["users"]),
         "channels": list(snapshot["channels"]),
