@@ -11,14 +11,21 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, assert_problem, invite_user
+from conftest import ServerProcess
 from parlour.http.pages import STATIC
 from parlour.http.routes import methods_by_path
+from parlour_client import (
+    OWNER_NAME,
+    OWNER_PASSWORD,
+    UNKNOWN_CHANNEL,
+    UNKNOWN_INVITE,
+    UNKNOWN_MESSAGE,
+    ParlourClient,
+    assert_problem,
+    invite_user,
+)
 
 MAX_BODY_BYTES = 65_536
-UNKNOWN_CHANNEL = "C" + "x" * 24
-UNKNOWN_MESSAGE = "M" + "x" * 24
-UNKNOWN_INVITE = "I" + "x" * 24
 JSON = {"content-type": "application/json"}
 TEXT = {"content-type": "text/plain"}
 
@@ -28,13 +35,6 @@ def padded(payload: dict[str, Any], size: int) -> bytes:
     encoded = json.dumps(payload).encode()
     assert len(encoded) <= size
     return encoded + b" " * (size - len(encoded))
-
-
-def create(client: httpx.Client, name: str = "general") -> str:
-    r = client.post("/api/channels", json={"name": name})
-    assert r.status_code == 202, r.text
-    channel_id: str = r.json()["id"]
-    return channel_id
 
 
 @pytest.fixture(scope="module")
@@ -48,28 +48,25 @@ def unset_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
 @pytest.fixture(scope="module")
 def shared(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[ServerProcess, httpx.Client]]:
+) -> Iterator[tuple[ServerProcess, ParlourClient]]:
     """One set-up server whose state the checks here only add to."""
     s = ServerProcess(tmp_path_factory.mktemp("shared") / "parlour.db").start()
-    c = s.client()
-    r = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
-    assert r.status_code == 200, r.text
-    yield s, c
+    yield s, s.set_up()
     s.close()
 
 
 @pytest.fixture
-def channel(shared: tuple[ServerProcess, httpx.Client]) -> str:
+def channel(shared: tuple[ServerProcess, ParlourClient]) -> str:
     """A channel on the shared server, new for each test."""
     _, owner = shared
-    return create(owner, f"room {len(owner.get('/api/boot').json()['channels'])}")
+    return owner.create_channel(f"room {len(owner.boot()['channels'])}")["id"]
 
 
 # --- body size ---------------------------------------------------------------------------
 
 
 def test_a_body_of_65536_bytes_is_accepted(
-    shared: tuple[ServerProcess, httpx.Client], channel: str
+    shared: tuple[ServerProcess, ParlourClient], channel: str
 ) -> None:
     _, owner = shared
     content = padded({"body": "exactly at the limit"}, MAX_BODY_BYTES)
@@ -79,17 +76,17 @@ def test_a_body_of_65536_bytes_is_accepted(
 
 
 def test_a_body_of_65537_bytes_answers_413(
-    shared: tuple[ServerProcess, httpx.Client], channel: str
+    shared: tuple[ServerProcess, ParlourClient], channel: str
 ) -> None:
     _, owner = shared
     content = padded({"body": "one byte over"}, MAX_BODY_BYTES + 1)
     assert_problem(owner.post(f"/api/channels/{channel}", content=content, headers=JSON), 413)
-    messages = owner.get("/api/boot").json()["messages"]
+    messages = owner.boot()["messages"]
     assert all(m["body"] != "one byte over" for m in messages)
 
 
 def test_a_padded_unknown_field_counts_towards_the_limit(
-    shared: tuple[ServerProcess, httpx.Client], channel: str
+    shared: tuple[ServerProcess, ParlourClient], channel: str
 ) -> None:
     _, owner = shared
     base = len(json.dumps({"body": "padded", "padding": ""}).encode())
@@ -107,7 +104,7 @@ def chunks(content: bytes, size: int = 4096) -> Iterator[bytes]:
 
 
 def test_a_chunked_body_without_content_length_is_limited_too(
-    shared: tuple[ServerProcess, httpx.Client], channel: str
+    shared: tuple[ServerProcess, ParlourClient], channel: str
 ) -> None:
     _, owner = shared
     over = padded({"body": "chunked over"}, MAX_BODY_BYTES + 1)
@@ -135,13 +132,13 @@ def test_a_chunked_body_without_content_length_is_limited_too(
     ids=["text", "form", "multipart", "jsonx", "text-json", "missing"],
 )
 def test_a_body_that_is_not_declared_json_answers_415(
-    shared: tuple[ServerProcess, httpx.Client], content_type: str | None
+    shared: tuple[ServerProcess, ParlourClient], content_type: str | None
 ) -> None:
     _, owner = shared
     headers = {"content-type": content_type} if content_type else {}
     r = owner.post("/api/channels", content=b'{"name": "not json"}', headers=headers)
     assert_problem(r, 415)
-    assert "not json" not in [c["name"] for c in owner.get("/api/boot").json()["channels"]]
+    assert "not json" not in [c["name"] for c in owner.boot()["channels"]]
 
 
 @pytest.mark.parametrize(
@@ -149,7 +146,7 @@ def test_a_body_that_is_not_declared_json_answers_415(
     ["application/json; charset=utf-8", "Application/JSON", "application/json;charset=UTF-8"],
 )
 def test_json_content_type_with_parameters_or_other_case_is_accepted(
-    shared: tuple[ServerProcess, httpx.Client], channel: str, content_type: str
+    shared: tuple[ServerProcess, ParlourClient], channel: str, content_type: str
 ) -> None:
     _, owner = shared
     content = json.dumps({"body": content_type}).encode()
@@ -160,7 +157,7 @@ def test_json_content_type_with_parameters_or_other_case_is_accepted(
 
 
 def test_a_body_with_the_wrong_content_type_answers_415_where_no_fields_are_needed(
-    shared: tuple[ServerProcess, httpx.Client],
+    shared: tuple[ServerProcess, ParlourClient],
 ) -> None:
     _, owner = shared
     assert_problem(owner.post("/api/invite", content=b"hello", headers=TEXT), 415)
@@ -199,14 +196,14 @@ def test_a_body_with_the_wrong_content_type_answers_415_where_no_fields_are_need
     ],
 )
 def test_a_malformed_json_body_answers_400(
-    shared: tuple[ServerProcess, httpx.Client], content: bytes
+    shared: tuple[ServerProcess, ParlourClient], content: bytes
 ) -> None:
     _, owner = shared
     assert_problem(owner.post("/api/channels", content=content, headers=JSON), 400)
 
 
 def test_a_post_that_needs_fields_but_has_no_body_answers_400(
-    shared: tuple[ServerProcess, httpx.Client], channel: str
+    shared: tuple[ServerProcess, ParlourClient], channel: str
 ) -> None:
     _, owner = shared
     assert_problem(owner.post("/api/channels"), 400)
@@ -214,7 +211,7 @@ def test_a_post_that_needs_fields_but_has_no_body_answers_400(
 
 
 def test_unknown_extra_fields_are_ignored(
-    shared: tuple[ServerProcess, httpx.Client], channel: str
+    shared: tuple[ServerProcess, ParlourClient], channel: str
 ) -> None:
     _, owner = shared
     r = owner.post(
@@ -224,7 +221,7 @@ def test_unknown_extra_fields_are_ignored(
     assert r.status_code == 202, r.text
     assert r.json()["id"] != "C" + "f" * 24
     assert not r.json()["created_at"].startswith("1999")
-    me = owner.get("/api/boot").json()["user"]
+    me = owner.boot()["user"]
     r = owner.post(
         f"/api/channels/{channel}", json={"body": "hi", "sender": "U" + "f" * 24, "x": [1, {}]}
     )
@@ -233,7 +230,7 @@ def test_unknown_extra_fields_are_ignored(
 
 
 def test_a_post_that_needs_no_fields_may_have_no_body(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     r = owner.post("/api/invite")
     assert r.status_code == 200, r.text
@@ -242,7 +239,7 @@ def test_a_post_that_needs_no_fields_may_have_no_body(
 
 
 def test_a_post_that_needs_no_fields_accepts_an_empty_object_with_extra_fields(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     assert owner.post("/api/invite", json={}).status_code == 200
     assert owner.post("/api/invite", json={"note": "for Bob"}).status_code == 200
@@ -265,7 +262,7 @@ def test_a_post_that_needs_no_fields_accepts_an_empty_object_with_extra_fields(
     ids=["nul", "very-long", "space", "slash", "euro", "sql-message", "sql-invite"],
 )
 def test_malformed_ids_in_paths_answer_404(
-    shared: tuple[ServerProcess, httpx.Client], method: str, path: str
+    shared: tuple[ServerProcess, ParlourClient], method: str, path: str
 ) -> None:
     _, owner = shared
     body = {"body": "hi"} if method == "POST" else None
@@ -274,18 +271,18 @@ def test_malformed_ids_in_paths_answer_404(
 
 
 def test_an_unknown_api_route_answers_404_as_a_problem(
-    shared: tuple[ServerProcess, httpx.Client],
+    shared: tuple[ServerProcess, ParlourClient],
 ) -> None:
     _, owner = shared
     assert_problem(owner.get("/api/no-such-thing"), 404)
 
 
 def test_problem_status_matches_the_response_status_for_each_kind_of_error(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     bob = invite_user(server, owner, "Bob")
-    channel = create(owner)
-    message = owner.post(f"/api/channels/{channel}", json={"body": "hi"}).json()
+    channel = owner.create_channel()["id"]
+    message = owner.send_message(channel, "hi")
     cases: list[tuple[int, httpx.Response]] = [
         (400, owner.post("/api/channels", json={"name": ""})),
         (401, server.client().get("/api/boot")),
@@ -300,7 +297,7 @@ def test_problem_status_matches_the_response_status_for_each_kind_of_error(
 
 
 def test_every_json_answer_errors_included_carries_no_store(
-    shared: tuple[ServerProcess, httpx.Client], unset_server: ServerProcess
+    shared: tuple[ServerProcess, ParlourClient], unset_server: ServerProcess
 ) -> None:
     """Regression (issue 10): problem documents had no Cache-Control, so a cache could keep
     one (a 401, say) and serve it to the next request."""
@@ -391,15 +388,14 @@ def check_method(client: httpx.Client, method: str, path: str, served: list[str]
 
 @pytest.mark.parametrize("who", ["anonymous", "member"])
 def test_every_path_answers_every_method_and_never_a_5xx(
-    shared: tuple[ServerProcess, httpx.Client], who: str
+    shared: tuple[ServerProcess, ParlourClient], who: str
 ) -> None:
     """Regression (issue 10): HEAD on a path whose GET shared a route with another method
     (GET and POST /api/invite/{id}) answered 500."""
     server, _ = shared
     client = server.client()
     if who == "member":
-        r = client.post("/api/auth/login", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
-        assert r.status_code == 200, r.text
+        client.log_in()
     cases = [(m, path, served) for path, served in every_path() for m in [*METHODS, UNKNOWN_METHOD]]
     # Logging out ends the member's session: last.
     cases.sort(key=lambda case: (case[0], case[1]) == ("POST", "/api/auth/logout"))
@@ -419,11 +415,11 @@ def test_the_route_table_lists_every_path_with_head_wherever_get() -> None:
 
 
 def test_head_on_an_invitation_answers_like_get(
-    shared: tuple[ServerProcess, httpx.Client],
+    shared: tuple[ServerProcess, ParlourClient],
 ) -> None:
     """Regression (issue 10): KeyError 'HEAD' in the route dispatch, answered 500."""
     server, owner = shared
-    invite = owner.post("/api/invite").json()
+    invite = owner.invite()
     anonymous = server.client()
     for invite_id, status in ((invite["id"], 200), (UNKNOWN_INVITE, 404)):
         head = anonymous.head(f"/api/invite/{invite_id}")
@@ -434,7 +430,7 @@ def test_head_on_an_invitation_answers_like_get(
 
 
 def test_a_method_on_a_static_path_gets_404_without_a_file_and_405_with_one(
-    shared: tuple[ServerProcess, httpx.Client],
+    shared: tuple[ServerProcess, ParlourClient],
 ) -> None:
     """Regression (issue 10): POST /static/<missing> answered 405, as if the file existed."""
     server, _ = shared
@@ -455,7 +451,7 @@ BEYOND_THE_STORE = ["9223372036854775808", "9999999999999999999", "1844674407370
     "value", [*BEYOND_THE_STORE, "9" * 5000], ids=["2^63", "10^19-1", "2^64", "5000-digits"]
 )
 def test_a_resume_point_beyond_the_stores_integers_answers_400(
-    shared: tuple[ServerProcess, httpx.Client], value: str
+    shared: tuple[ServerProcess, ParlourClient], value: str
 ) -> None:
     """Regression (issue 10): between 2^63 and 10^19-1 it overflowed SQLite's integers: 500."""
     _, owner = shared
@@ -466,7 +462,7 @@ def test_a_resume_point_beyond_the_stores_integers_answers_400(
 
 
 def test_the_largest_stored_integer_as_a_resume_point_is_ahead_of_the_newest_event(
-    shared: tuple[ServerProcess, httpx.Client],
+    shared: tuple[ServerProcess, ParlourClient],
 ) -> None:
     _, owner = shared
     body = assert_problem(owner.get("/api/events", params={"resume_point": 2**63 - 1}), 400)
@@ -479,7 +475,7 @@ def nested(depth: int) -> str:
 
 @pytest.mark.parametrize("depth", [1_000, 30_000])
 def test_json_nested_deeply_in_an_ignored_field_answers_400_even_before_login(
-    shared: tuple[ServerProcess, httpx.Client], unset_server: ServerProcess, depth: int
+    shared: tuple[ServerProcess, ParlourClient], unset_server: ServerProcess, depth: int
 ) -> None:
     """Regression (issue 10): msgspec's RecursionError, skipping the unknown field, was a 500."""
     server, _ = shared
@@ -497,7 +493,7 @@ def test_json_nested_deeply_in_an_ignored_field_answers_400_even_before_login(
     "escape", ["\\ud800", "\\udbff", "\\udc00", "\\ud800\\ud800", "\\udc00\\ud800"]
 )
 def test_a_lone_surrogate_escape_is_named_in_the_400(
-    shared: tuple[ServerProcess, httpx.Client], escape: str
+    shared: tuple[ServerProcess, ParlourClient], escape: str
 ) -> None:
     """Regression (issue 10): a lone high surrogate got "Input data was truncated"."""
     _, owner = shared
@@ -511,7 +507,7 @@ def test_a_lone_surrogate_escape_is_named_in_the_400(
 
 
 def test_a_surrogate_pair_escape_is_one_character(
-    shared: tuple[ServerProcess, httpx.Client],
+    shared: tuple[ServerProcess, ParlourClient],
 ) -> None:
     _, owner = shared
     content = b'{"name": "climbing \\ud83e\\uddd7"}'
@@ -530,7 +526,7 @@ def test_413_comes_before_503(unset_server: ServerProcess) -> None:
     assert_problem(c.post("/api/setup", content=over, headers=JSON), 413)
 
 
-def test_413_comes_before_405(shared: tuple[ServerProcess, httpx.Client]) -> None:
+def test_413_comes_before_405(shared: tuple[ServerProcess, ParlourClient]) -> None:
     server, _ = shared
     over = padded({}, MAX_BODY_BYTES + 1)
     assert_problem(server.client().put("/api/boot", content=over, headers=JSON), 413)
@@ -544,7 +540,7 @@ def test_405_comes_before_503(unset_server: ServerProcess) -> None:
     assert_problem(c.request("DELETE", "/api/invite", content=b"{oops", headers=TEXT), 405)
 
 
-def test_405_comes_before_401_415_and_400(shared: tuple[ServerProcess, httpx.Client]) -> None:
+def test_405_comes_before_401_415_and_400(shared: tuple[ServerProcess, ParlourClient]) -> None:
     server, owner = shared
     assert_problem(server.client().patch("/api/boot"), 405)
     assert_problem(server.client().put("/api/channels", content=b"{oops", headers=TEXT), 405)
@@ -559,7 +555,7 @@ def test_503_comes_before_401_415_400_and_404(unset_server: ServerProcess) -> No
     assert_problem(c.get("/api/invite/nonsense"), 503)
 
 
-def test_413_comes_before_401_and_415(shared: tuple[ServerProcess, httpx.Client]) -> None:
+def test_413_comes_before_401_and_415(shared: tuple[ServerProcess, ParlourClient]) -> None:
     server, _ = shared
     over = padded({"name": "general"}, MAX_BODY_BYTES + 1)
     anonymous = server.client()
@@ -568,14 +564,14 @@ def test_413_comes_before_401_and_415(shared: tuple[ServerProcess, httpx.Client]
 
 
 def test_413_comes_before_409_for_setup_after_completion(
-    shared: tuple[ServerProcess, httpx.Client],
+    shared: tuple[ServerProcess, ParlourClient],
 ) -> None:
     server, _ = shared
     over = padded({"name": "general", "password": "password 1234"}, MAX_BODY_BYTES + 1)
     assert_problem(server.client().post("/api/setup", content=over, headers=JSON), 413)
 
 
-def test_401_comes_before_415_400_and_404(shared: tuple[ServerProcess, httpx.Client]) -> None:
+def test_401_comes_before_415_400_and_404(shared: tuple[ServerProcess, ParlourClient]) -> None:
     server, _ = shared
     anonymous = server.client()
     assert_problem(anonymous.post("/api/channels", content=b'{"name": "x"}', headers=TEXT), 401)
@@ -586,7 +582,7 @@ def test_401_comes_before_415_400_and_404(shared: tuple[ServerProcess, httpx.Cli
     assert_problem(anonymous.delete(f"/api/channels/{UNKNOWN_CHANNEL}"), 401)
 
 
-def test_415_comes_before_400_and_404(shared: tuple[ServerProcess, httpx.Client]) -> None:
+def test_415_comes_before_400_and_404(shared: tuple[ServerProcess, ParlourClient]) -> None:
     _, owner = shared
     assert_problem(owner.post("/api/channels", content=b"{oops", headers=TEXT), 415)
     r = owner.post(f"/api/channels/{UNKNOWN_CHANNEL}", content=b'{"body": "hi"}', headers=TEXT)
@@ -595,7 +591,7 @@ def test_415_comes_before_400_and_404(shared: tuple[ServerProcess, httpx.Client]
     assert_problem(r, 415)
 
 
-def test_400_comes_before_404(shared: tuple[ServerProcess, httpx.Client]) -> None:
+def test_400_comes_before_404(shared: tuple[ServerProcess, ParlourClient]) -> None:
     server, owner = shared
     assert_problem(owner.post(f"/api/channels/{UNKNOWN_CHANNEL}", json={"body": ""}), 400)
     assert_problem(owner.post(f"/api/channels/{UNKNOWN_CHANNEL}", json={}), 400)
@@ -603,21 +599,21 @@ def test_400_comes_before_404(shared: tuple[ServerProcess, httpx.Client]) -> Non
     assert_problem(r, 400)
 
 
-def test_400_comes_before_409(shared: tuple[ServerProcess, httpx.Client]) -> None:
+def test_400_comes_before_409(shared: tuple[ServerProcess, ParlourClient]) -> None:
     server, owner = shared
-    invite = owner.post("/api/invite").json()
+    invite = owner.invite()
     taken_name_short_password = {"name": OWNER_NAME, "password": "short"}
     r = server.client().post(f"/api/invite/{invite['id']}", json=taken_name_short_password)
     assert_problem(r, 400)
 
 
-def test_404_comes_before_409(shared: tuple[ServerProcess, httpx.Client]) -> None:
+def test_404_comes_before_409(shared: tuple[ServerProcess, ParlourClient]) -> None:
     server, _ = shared
     body = {"name": OWNER_NAME, "password": "password 1234"}
     assert_problem(server.client().post(f"/api/invite/{UNKNOWN_INVITE}", json=body), 404)
 
 
-def test_400_comes_before_403(shared: tuple[ServerProcess, httpx.Client]) -> None:
+def test_400_comes_before_403(shared: tuple[ServerProcess, ParlourClient]) -> None:
     _, owner = shared
     r = owner.post("/api/password", json={"password": "not the password", "to": "short"})
     assert_problem(r, 400)
@@ -643,7 +639,7 @@ ENDPOINTS = {
 
 
 def test_openapi_document_is_json_describing_every_endpoint(
-    shared: tuple[ServerProcess, httpx.Client],
+    shared: tuple[ServerProcess, ParlourClient],
 ) -> None:
     server, _ = shared
     r = server.client().get("/api/openapi.json")
