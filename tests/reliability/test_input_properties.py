@@ -34,12 +34,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from reliability_figures import SOAK, record
 
-from conftest import ServerProcess, assert_problem
+from conftest import ServerProcess
 from parlour.cli import build_parser
 from parlour.config import format_duration, parse_duration
 from parlour.domain.names import name_key, normalize_name
 from parlour.errors import InvalidInput
-from sse_client import boot, create_channel, set_up
+from parlour_client import ParlourClient, assert_problem
 
 HTTP_EXAMPLES = 2000 if SOAK else 400
 PURE_EXAMPLES = 20000 if SOAK else 2000
@@ -139,7 +139,7 @@ def test_a_name_is_accepted_exactly_when_specs_rules_hold(raw: str) -> None:
 @dataclass
 class Site:
     server: ServerProcess
-    owner: httpx.Client
+    owner: ParlourClient
     channel_id: str
 
 
@@ -147,9 +147,8 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     server = ServerProcess(tmp_path_factory.mktemp("inputs") / "parlour.db").start()
     try:
-        owner = server.client()
-        set_up(owner)
-        yield Site(server, owner, create_channel(owner, "bodies")["id"])
+        owner = server.set_up()
+        yield Site(server, owner, owner.create_channel("bodies")["id"])
         output = "".join(server.output)
         assert "Traceback" not in output, output[-3000:]
     finally:
@@ -192,7 +191,7 @@ def test_a_channel_is_created_exactly_when_its_name_is_valid_and_is_one_name(
                 again = post_json(site.owner, "/api/channels", {"name": spelling})
                 assert_problem(again, 409)
     finally:
-        assert site.owner.delete(f"/api/channels/{channel['id']}").status_code == 202
+        site.owner.delete_channel(channel["id"])
     record("input properties", names_accepted_over_http=1)
 
 
@@ -319,7 +318,7 @@ class RawStream:
 
 @pytest.fixture(scope="module")
 def raw_stream(site: Site) -> Iterator[RawStream]:
-    stream = RawStream(site.owner, boot(site.owner)["resume_point"])
+    stream = RawStream(site.owner, site.owner.resume_point())
     yield stream
     stream.close()
 
@@ -356,11 +355,11 @@ def test_a_body_comes_back_exactly_through_the_stream_or_gets_a_clean_400(
     seq, data = event_of(raw_stream.next_event(STREAM_SECONDS))
     assert (data["type"], data["event"], data["id"]) == ("message", "sent", message["id"])
     assert data["body"] == expected
-    snapshot = boot(site.owner)
+    snapshot = site.owner.boot()
     assert snapshot["messages"] == [message]
     assert snapshot["resume_point"] == seq
     # Delete it, so that boot stays small; its deletion is the stream's next event.
-    assert site.owner.delete(f"/api/messages/{message['id']}").status_code == 202
+    site.owner.delete_message(message["id"])
     _, deleted = event_of(raw_stream.next_event(STREAM_SECONDS))
     assert (deleted["event"], deleted["id"]) == ("deleted", message["id"])
     record("input properties", bodies_round_tripped=1)
