@@ -26,10 +26,7 @@ from typing import Any
 
 import pytest
 
-from parlour_client import OWNER_NAME as OWNER_NAME
-from parlour_client import OWNER_PASSWORD as OWNER_PASSWORD
-from parlour_client import ParlourClient
-from parlour_client import assert_problem as assert_problem
+from parlour_client import OWNER_NAME, OWNER_PASSWORD, ParlourClient
 from parlour_client import invite_user as invite_user  # (tests/browser import it from here)
 
 LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")

@@ -3,7 +3,9 @@
 `EventStream` parses SSE with httpx-sse on a background thread, so a test can wait for
 events with a deadline and notice when the server ends the stream. `RawStream` hands over
 the raw lines for checking framing (`id:`, `data:`, `event: heartbeat`, `retry:`).
-`StalledReader` opens a stream on a plain socket and never reads from it.
+`StalledReader` opens a stream on a plain socket and never reads from it. `apply_event` and
+`world` are what a client following the stream holds. The other API calls are methods of
+tests/parlour_client.py's client.
 """
 
 from __future__ import annotations
@@ -306,19 +308,6 @@ def open_raw_stream(client: httpx.Client, resume_point: int | str) -> RawStream:
     return RawStream(str(client.base_url), client.cookies, resume_point=resume_point)
 
 
-def boot(client: httpx.Client) -> dict[str, Any]:
-    r = client.get("/api/boot")
-    assert r.status_code == 200, r.text
-    result: dict[str, Any] = r.json()
-    return result
-
-
-def resume_point(client: httpx.Client) -> int:
-    value = boot(client)["resume_point"]
-    assert isinstance(value, int)
-    return value
-
-
 @dataclass
 class StalledReader:
     """A client that opens the event stream on a plain socket and then never reads."""
@@ -397,42 +386,3 @@ def world(snapshot: Mapping[str, Any]) -> dict[str, Any]:
         "channels": list(snapshot["channels"]),
         "messages": list(snapshot["messages"]),
     }
-
-
-# RFC 3339 in UTC with a `Z` suffix, e.g. 2026-11-26T03:04:05.123Z.
-TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"
-
-
-def create_channel(client: httpx.Client, name: str) -> dict[str, Any]:
-    r = client.post("/api/channels", json={"name": name})
-    assert r.status_code == 202, r.text
-    result: dict[str, Any] = r.json()
-    return result
-
-
-def send_message(client: httpx.Client, channel_id: str, body: str) -> dict[str, Any]:
-    r = client.post(f"/api/channels/{channel_id}", json={"body": body})
-    assert r.status_code == 202, r.text
-    result: dict[str, Any] = r.json()
-    return result
-
-
-def delete_message(client: httpx.Client, message_id: str) -> None:
-    r = client.delete(f"/api/messages/{message_id}")
-    assert r.status_code == 202, r.text
-
-
-def delete_channel(client: httpx.Client, channel_id: str) -> None:
-    r = client.delete(f"/api/channels/{channel_id}")
-    assert r.status_code == 202, r.text
-
-
-def set_up(client: httpx.Client, name: str = "Alice") -> dict[str, Any]:
-    """Complete setup with `client`, which becomes the first user, logged in."""
-    r = client.post("/api/setup", json={"name": name, "password": SETUP_PASSWORD})
-    assert r.status_code == 200, r.text
-    result: dict[str, Any] = r.json()
-    return result
-
-
-SETUP_PASSWORD = "correct horse battery"
