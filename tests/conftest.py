@@ -212,3 +212,45 @@ def server(start_server: Any) -> ServerProcess:
 def owner(server: ServerProcess) -> ParlourClient:
     """A client logged in as the first user (setup completed)."""
     return server.set_up()
+
+
+@dataclass(frozen=True)
+class Site:
+    """A running server whose setup is done, and a client of its first user."""
+
+    server: ServerProcess
+    owner: ParlourClient
+
+
+@pytest.fixture(scope="module")
+def shared_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One set-up server for all the tests of a module that ask for it (one per xdist worker).
+
+    A server of its own and a password hash cost a test about a second, and several on a busy
+    machine. A check that neither depends on what other tests add nor changes what they see
+    (a refused request; a channel or user with a name no other test uses) shares this one.
+    A test that needs an empty server, counts what is there, changes a password or throttles
+    a name takes `owner` (or `server`) instead.
+    """
+    server = ServerProcess(tmp_path_factory.mktemp("shared") / "parlour.db").start()
+    try:
+        yield Site(server, server.set_up())
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def shared_owner(shared_site: Site) -> ParlourClient:
+    """The first user of the module's shared server (see `shared_site`)."""
+    return shared_site.owner
+
+
+@pytest.fixture(scope="module")
+def unset_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server for all the tests of a module that ask for it, never set up: for the 503
+    answers before setup, and for answers that need no user and change nothing."""
+    server = ServerProcess(tmp_path_factory.mktemp("unset") / "parlour.db").start()
+    try:
+        yield server
+    finally:
+        server.close()

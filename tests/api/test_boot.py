@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import ServerProcess
+from conftest import ServerProcess, Site
 from parlour_client import (
     OWNER_NAME,
     TIME,
@@ -49,7 +49,8 @@ def test_boot_answers_the_snapshot_in_the_documented_shape(owner: ParlourClient)
     assert snapshot["resume_point"] == 1
 
 
-def test_boot_heartbeat_is_30_seconds_by_default(owner: ParlourClient) -> None:
+def test_boot_heartbeat_is_30_seconds_by_default(shared_site: Site) -> None:
+    owner = shared_site.owner
     assert owner.boot()["heartbeat"] == 30
 
 
@@ -61,7 +62,8 @@ def test_boot_heartbeat_follows_the_heartbeat_flag(
     assert server.set_up().boot()["heartbeat"] == seconds
 
 
-def test_boot_without_a_session_answers_401(server: ServerProcess, owner: ParlourClient) -> None:
+def test_boot_without_a_session_answers_401(shared_site: Site) -> None:
+    server = shared_site.server
     assert_problem(server.client().get("/api/boot"), 401)
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from conftest import ServerProcess
+from conftest import ServerProcess, Site
 from parlour_client import (
     CHANNEL_ID,
     UNKNOWN_CHANNEL,
@@ -18,14 +17,6 @@ from parlour_client import (
     invite_user,
     parse_time,
 )
-
-
-@pytest.fixture(scope="module")
-def shared_owner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ParlourClient]:
-    """One set-up server for checks that create channels with distinct names."""
-    s = ServerProcess(tmp_path_factory.mktemp("channels") / "parlour.db").start()
-    yield s.set_up()
-    s.close()
 
 
 def test_creating_a_channel_answers_202_with_the_channel(owner: ParlourClient) -> None:
@@ -50,11 +41,10 @@ def test_created_channel_appears_in_boot_for_every_user(
     assert bob.boot()["channels"] == [channel]
 
 
-def test_creating_a_channel_without_a_session_answers_401(
-    server: ServerProcess, owner: ParlourClient
-) -> None:
-    assert_problem(server.client().post("/api/channels", json={"name": "general"}), 401)
-    assert owner.channel_names() == []
+def test_creating_a_channel_without_a_session_answers_401(shared_site: Site) -> None:
+    anonymous = shared_site.server.client()
+    assert_problem(anonymous.post("/api/channels", json={"name": "made by nobody"}), 401)
+    assert "made by nobody" not in shared_site.owner.channel_names()
 
 
 @pytest.mark.parametrize(
@@ -212,9 +202,9 @@ def test_deleting_a_channel_twice_answers_404(owner: ParlourClient) -> None:
     ids=["unknown", "name", "prefix-only", "too-short", "message-prefix", "bad-alphabet"],
 )
 def test_deleting_an_unknown_or_malformed_channel_answers_404(
-    owner: ParlourClient, channel_id: str
+    shared_owner: ParlourClient, channel_id: str
 ) -> None:
-    assert_problem(owner.delete(f"/api/channels/{channel_id}"), 404)
+    assert_problem(shared_owner.delete(f"/api/channels/{channel_id}"), 404)
 
 
 def test_deleting_a_channel_that_holds_messages_answers_409(owner: ParlourClient) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import ServerProcess
+from conftest import ServerProcess, Site
 from parlour_client import (
     OWNER_PASSWORD,
     Message,
@@ -66,7 +66,8 @@ def populate(server: ServerProcess, owner: ParlourClient) -> None:
 # --- the response ---------------------------------------------------------------------
 
 
-def test_event_stream_is_uncached_unbuffered_text_event_stream(owner: ParlourClient) -> None:
+def test_event_stream_is_uncached_unbuffered_text_event_stream(shared_site: Site) -> None:
+    owner = shared_site.owner
     with open_stream(owner, owner.resume_point()) as stream:
         assert stream.status_code == 200
         assert stream.headers["content-type"].split(";")[0].strip() == "text/event-stream"
@@ -74,19 +75,19 @@ def test_event_stream_is_uncached_unbuffered_text_event_stream(owner: ParlourCli
         assert stream.headers["x-accel-buffering"] == "no"
 
 
-def test_event_stream_requires_a_login(owner: ParlourClient, server: ServerProcess) -> None:
+def test_event_stream_requires_a_login(shared_site: Site) -> None:
+    server = shared_site.server
     stranger = server.client()
     assert_problem(stream_status(stranger, 0), 401)
 
 
-def test_missing_login_outranks_a_bad_resume_point(
-    owner: ParlourClient, server: ServerProcess
-) -> None:
+def test_missing_login_outranks_a_bad_resume_point(shared_site: Site) -> None:
+    server = shared_site.server
     assert_problem(stream_status(server.client(), "not-a-number"), 401)
 
 
-def test_event_stream_before_setup_answers_503(server: ServerProcess) -> None:
-    assert_problem(stream_status(server.client(), 0), 503)
+def test_event_stream_before_setup_answers_503(unset_server: ServerProcess) -> None:
+    assert_problem(stream_status(unset_server.client(), 0), 503)
 
 
 def test_revoked_session_cannot_open_a_stream(owner: ParlourClient) -> None:
@@ -120,30 +121,35 @@ def test_empty_last_event_id_counts_as_absent(owner: ParlourClient) -> None:
         assert stream.next_event(5).id == newest
 
 
-def test_invalid_last_event_id_is_not_rescued_by_a_valid_query(owner: ParlourClient) -> None:
+def test_invalid_last_event_id_is_not_rescued_by_a_valid_query(shared_site: Site) -> None:
+    owner = shared_site.owner
     assert_problem(stream_status(owner, 0, last_event_id="banana"), 400)
     assert_problem(stream_status(owner, 0, last_event_id="-1"), 400)
 
 
-def test_missing_resume_point_gets_400(owner: ParlourClient) -> None:
+def test_missing_resume_point_gets_400(shared_site: Site) -> None:
+    owner = shared_site.owner
     assert_problem(stream_status(owner), 400)
 
 
 @pytest.mark.parametrize("value", ["-1", "abc", "1.5", "", " ", "1e1", "0x1", "1 2", "½"])
 def test_resume_point_that_is_not_a_non_negative_integer_in_the_query_gets_400(
-    owner: ParlourClient, value: str
+    shared_site: Site, value: str
 ) -> None:
+    owner = shared_site.owner
     assert_problem(stream_status(owner, value), 400)
 
 
 @pytest.mark.parametrize("value", ["-1", "abc", "1.5", "1e1", "0x1"])
 def test_last_event_id_that_is_not_a_non_negative_integer_gets_400(
-    owner: ParlourClient, value: str
+    shared_site: Site, value: str
 ) -> None:
+    owner = shared_site.owner
     assert_problem(stream_status(owner, last_event_id=value), 400)
 
 
-def test_resume_point_beyond_the_newest_sequence_gets_400(owner: ParlourClient) -> None:
+def test_resume_point_beyond_the_newest_sequence_gets_400(shared_site: Site) -> None:
+    owner = shared_site.owner
     newest = owner.resume_point()
     assert_problem(stream_status(owner, newest + 1), 400)
     assert_problem(stream_status(owner, last_event_id=str(newest + 1)), 400)
@@ -151,7 +157,8 @@ def test_resume_point_beyond_the_newest_sequence_gets_400(owner: ParlourClient) 
     assert stream_status(owner, newest).status_code == 200
 
 
-def test_resume_point_zero_is_accepted(owner: ParlourClient) -> None:
+def test_resume_point_zero_is_accepted(shared_site: Site) -> None:
+    owner = shared_site.owner
     with open_stream(owner, 0) as stream:
         assert stream.status_code == 200
         assert stream.next_event(5).id == 1

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import ServerProcess
+from conftest import ServerProcess, Site
 from parlour_client import (
     INVITE_ID,
     OWNER_NAME,
@@ -18,6 +18,7 @@ from parlour_client import (
     ParlourClient,
     assert_problem,
     at_once,
+    fresh_name,
     invite_user,
     parse_time,
     password_for,
@@ -32,7 +33,8 @@ def accept(
     return server.client().post(f"/api/invite/{invite_id}", json=body)
 
 
-def test_issuing_an_invite_answers_200_with_the_invite(owner: ParlourClient) -> None:
+def test_issuing_an_invite_answers_200_with_the_invite(shared_site: Site) -> None:
+    owner = shared_site.owner
     me = owner.me()
     before = datetime.now(UTC)
     r = owner.post("/api/invite", json={})
@@ -46,26 +48,26 @@ def test_issuing_an_invite_answers_200_with_the_invite(owner: ParlourClient) -> 
     assert before - timedelta(seconds=5) <= issued_at <= datetime.now(UTC) + timedelta(seconds=5)
 
 
-def test_issuing_an_invite_needs_no_body(owner: ParlourClient) -> None:
+def test_issuing_an_invite_needs_no_body(shared_site: Site) -> None:
+    owner = shared_site.owner
     r = owner.post("/api/invite")
     assert r.status_code == 200, r.text
     assert INVITE_ID.match(r.json()["id"])
 
 
-def test_each_invite_gets_a_new_id(owner: ParlourClient) -> None:
+def test_each_invite_gets_a_new_id(shared_site: Site) -> None:
+    owner = shared_site.owner
     ids = {owner.invite()["id"] for _ in range(5)}
     assert len(ids) == 5
 
 
-def test_issuing_an_invite_without_a_session_answers_401(
-    server: ServerProcess, owner: ParlourClient
-) -> None:
+def test_issuing_an_invite_without_a_session_answers_401(shared_site: Site) -> None:
+    server = shared_site.server
     assert_problem(server.client().post("/api/invite", json={}), 401)
 
 
-def test_anyone_can_look_up_an_invite_without_logging_in(
-    server: ServerProcess, owner: ParlourClient
-) -> None:
+def test_anyone_can_look_up_an_invite_without_logging_in(shared_site: Site) -> None:
+    server, owner = shared_site.server, shared_site.owner
     invite = owner.invite()
     r = server.client().get(f"/api/invite/{invite['id']}")
     assert r.status_code == 200, r.text
@@ -78,8 +80,9 @@ def test_anyone_can_look_up_an_invite_without_logging_in(
     ids=["unknown", "no-prefix", "prefix-only", "too-short", "channel-prefix", "bad-alphabet"],
 )
 def test_looking_up_an_unknown_or_malformed_invite_answers_404(
-    server: ServerProcess, owner: ParlourClient, invite_id: str
+    shared_site: Site, invite_id: str
 ) -> None:
+    server = shared_site.server
     assert_problem(server.client().get(f"/api/invite/{invite_id}"), 404)
     assert_problem(accept(server, invite_id, "Bob"), 404)
 
@@ -116,9 +119,8 @@ def test_invited_users_can_invite_others(server: ServerProcess, owner: ParlourCl
     assert accept(server, invite["id"], "Carol").status_code == 200
 
 
-def test_accepted_name_is_nfc_normalised_and_kept_as_typed(
-    server: ServerProcess, owner: ParlourClient
-) -> None:
+def test_accepted_name_is_nfc_normalised_and_kept_as_typed(shared_site: Site) -> None:
+    server, owner = shared_site.server, shared_site.owner
     r = accept(server, owner.invite()["id"], "Zo\u00eb de la Cruz")
     assert r.status_code == 200, r.text
     assert r.json()["name"] == "Zo\u00eb de la Cruz"
@@ -143,12 +145,13 @@ def test_used_invite_answers_404_to_lookup_and_accept(
     ids=["same", "lower", "upper", "fullwidth"],
 )
 def test_accepting_with_a_taken_name_answers_409_and_leaves_the_invite_usable(
-    server: ServerProcess, owner: ParlourClient, taken: str
+    shared_site: Site, taken: str
 ) -> None:
+    server, owner = shared_site.server, shared_site.owner
     invite = owner.invite()
     assert_problem(accept(server, invite["id"], taken), 409)
     assert server.client().get(f"/api/invite/{invite['id']}").status_code == 200
-    assert accept(server, invite["id"], "Bob").status_code == 200
+    assert accept(server, invite["id"], fresh_name()).status_code == 200
 
 
 def test_accepting_with_a_name_taken_up_to_accents_form_answers_409(
@@ -194,17 +197,17 @@ def test_accepting_with_a_name_taken_up_to_accents_form_answers_409(
     ],
 )
 def test_accepting_with_an_invalid_body_answers_400_and_leaves_the_invite_usable(
-    server: ServerProcess, owner: ParlourClient, body: dict[str, Any]
+    shared_site: Site, body: dict[str, Any]
 ) -> None:
+    server, owner = shared_site.server, shared_site.owner
     invite = owner.invite()
     assert_problem(server.client().post(f"/api/invite/{invite['id']}", json=body), 400)
     assert server.client().get(f"/api/invite/{invite['id']}").status_code == 200
-    assert accept(server, invite["id"], "Bob").status_code == 200
+    assert accept(server, invite["id"], fresh_name()).status_code == 200
 
 
-def test_accepting_with_names_and_passwords_at_their_limits_succeeds(
-    server: ServerProcess, owner: ParlourClient
-) -> None:
+def test_accepting_with_names_and_passwords_at_their_limits_succeeds(shared_site: Site) -> None:
+    server, owner = shared_site.server, shared_site.owner
     r = accept(server, owner.invite()["id"], "b" * 64, "p" * 1024)
     assert r.status_code == 200, r.text
     r = accept(server, owner.invite()["id"], "B", "12345678")

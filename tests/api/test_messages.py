@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,12 +20,9 @@ from parlour_client import (
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ParlourClient, str]]:
-    """One set-up server with one channel, for checks of what bodies are accepted."""
-    s = ServerProcess(tmp_path_factory.mktemp("messages") / "parlour.db").start()
-    owner = s.set_up()
-    yield owner, owner.create_channel()["id"]
-    s.close()
+def shared(shared_owner: ParlourClient) -> tuple[ParlourClient, str]:
+    """The module's shared server, with a channel for checks of what bodies are accepted."""
+    return shared_owner, shared_owner.create_channel("bodies")["id"]
 
 
 def test_sending_a_message_answers_202_with_the_message(owner: ParlourClient) -> None:
@@ -68,9 +64,9 @@ def test_sending_without_a_session_answers_401(server: ServerProcess, owner: Par
     ids=["unknown", "name", "prefix-only", "too-short", "message-prefix"],
 )
 def test_sending_to_an_unknown_or_malformed_channel_answers_404(
-    owner: ParlourClient, channel_id: str
+    shared_owner: ParlourClient, channel_id: str
 ) -> None:
-    assert_problem(owner.post(f"/api/channels/{channel_id}", json={"body": "hi"}), 404)
+    assert_problem(shared_owner.post(f"/api/channels/{channel_id}", json={"body": "hi"}), 404)
 
 
 @pytest.mark.parametrize(
@@ -209,9 +205,9 @@ def test_deleting_another_users_message_answers_403_and_keeps_it(
     ids=["unknown", "no-prefix", "prefix-only", "too-short", "channel-prefix", "bad-alphabet"],
 )
 def test_deleting_an_unknown_or_malformed_message_answers_404(
-    owner: ParlourClient, message_id: str
+    shared_owner: ParlourClient, message_id: str
 ) -> None:
-    assert_problem(owner.delete(f"/api/messages/{message_id}"), 404)
+    assert_problem(shared_owner.delete(f"/api/messages/{message_id}"), 404)
 
 
 def test_deleting_a_message_without_a_session_answers_401(

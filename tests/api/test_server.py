@@ -24,7 +24,7 @@ import logging
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
@@ -142,58 +142,50 @@ def padded_get(head_bytes: int) -> bytes:
     return get_with_headers("/api/openapi.json", [("X-Pad", "p" * (head_bytes - bare))])
 
 
-@pytest.fixture(scope="module")
-def plain_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One server whose state no test here changes."""
-    s = ServerProcess(tmp_path_factory.mktemp("server") / "parlour.db").start()
-    yield s
-    s.close()
-
-
 # --- the request head's size -----------------------------------------------------------------
 
 
-def test_a_head_of_60_kib_is_served(plain_server: ServerProcess) -> None:
+def test_a_head_of_60_kib_is_served(unset_server: ServerProcess) -> None:
     one_header = get_with_headers("/api/openapi.json", [("X-Big", "b" * 60 * 1024)])
-    assert exchange(plain_server.url, one_header).status == 200
+    assert exchange(unset_server.url, one_header).status == 200
     many = [(f"X-Small-{i}", "s" * 600) for i in range(100)]
-    assert exchange(plain_server.url, get_with_headers("/api/openapi.json", many)).status == 200
+    assert exchange(unset_server.url, get_with_headers("/api/openapi.json", many)).status == 200
 
 
 def test_a_header_of_65_kib_gets_431_and_the_connection_closes(
-    plain_server: ServerProcess,
+    unset_server: ServerProcess,
 ) -> None:
     request = get_with_headers("/", [("X-Big", "b" * 65 * 1024)])
-    answer = exchange(plain_server.url, request, then_closed=True)
+    answer = exchange(unset_server.url, request, then_closed=True)
     answer.problem(431)
     assert answer.closed
 
 
-def test_many_headers_summing_over_64_kib_get_431(plain_server: ServerProcess) -> None:
+def test_many_headers_summing_over_64_kib_get_431(unset_server: ServerProcess) -> None:
     many = [(f"X-Small-{i}", "s" * 700) for i in range(100)]
-    answer = exchange(plain_server.url, get_with_headers("/", many), then_closed=True)
+    answer = exchange(unset_server.url, get_with_headers("/", many), then_closed=True)
     answer.problem(431)
     assert answer.closed
 
 
 def test_the_limit_is_64_kib_to_the_byte_for_request_line_and_headers(
-    plain_server: ServerProcess,
+    unset_server: ServerProcess,
 ) -> None:
     assert len(padded_get(HEAD_LIMIT_BYTES)) == HEAD_LIMIT_BYTES == 65_536
-    assert exchange(plain_server.url, padded_get(HEAD_LIMIT_BYTES)).status == 200
-    exchange(plain_server.url, padded_get(HEAD_LIMIT_BYTES + 1)).problem(431)
+    assert exchange(unset_server.url, padded_get(HEAD_LIMIT_BYTES)).status == 200
+    exchange(unset_server.url, padded_get(HEAD_LIMIT_BYTES + 1)).problem(431)
 
 
-def test_a_url_over_64_kib_gets_431(plain_server: ServerProcess) -> None:
+def test_a_url_over_64_kib_gets_431(unset_server: ServerProcess) -> None:
     path = "/api/openapi.json?q=" + "u" * 66_000
-    exchange(plain_server.url, get_with_headers(path, [])).problem(431)
+    exchange(unset_server.url, get_with_headers(path, [])).problem(431)
 
 
 def test_a_head_trickled_in_small_pieces_counts_all_its_bytes(
-    plain_server: ServerProcess,
+    unset_server: ServerProcess,
 ) -> None:
     request = get_with_headers("/", [(f"X-Small-{i}", "s" * 700) for i in range(100)])
-    with connect(plain_server.url) as sock:
+    with connect(unset_server.url) as sock:
         for start in range(0, len(request), 4096):
             try:
                 sock.sendall(request[start : start + 4096])
@@ -204,9 +196,9 @@ def test_a_head_trickled_in_small_pieces_counts_all_its_bytes(
 
 
 def test_a_second_request_on_a_connection_has_a_limit_of_its_own(
-    plain_server: ServerProcess,
+    unset_server: ServerProcess,
 ) -> None:
-    with connect(plain_server.url) as sock:
+    with connect(unset_server.url) as sock:
         sock.sendall(padded_get(60 * 1024))
         assert read_answer(sock).status == 200
         sock.sendall(padded_get(60 * 1024))
@@ -233,14 +225,14 @@ def send_huge_header(server: ServerProcess, size: int) -> None:
             sock.sendall(piece)
 
 
-def test_huge_headers_sent_at_once_do_not_grow_the_server(plain_server: ServerProcess) -> None:
-    assert plain_server.proc is not None
-    before = rss_bytes(plain_server.proc.pid)
+def test_huge_headers_sent_at_once_do_not_grow_the_server(unset_server: ServerProcess) -> None:
+    assert unset_server.proc is not None
+    before = rss_bytes(unset_server.proc.pid)
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda _: send_huge_header(plain_server, 32 * 1024 * 1024), range(8)))
-    grown = rss_bytes(plain_server.proc.pid) - before
+        list(pool.map(lambda _: send_huge_header(unset_server, 32 * 1024 * 1024), range(8)))
+    grown = rss_bytes(unset_server.proc.pid) - before
     assert grown < 32 * 1024 * 1024, f"the server grew by {grown / 2**20:.0f} MiB"
-    assert exchange(plain_server.url, get_with_headers("/api/openapi.json", [])).status == 200
+    assert exchange(unset_server.url, get_with_headers("/api/openapi.json", [])).status == 200
 
 
 # --- Content-Length --------------------------------------------------------------------------
@@ -260,14 +252,14 @@ def post_setup_with_length(declared: str, body: bytes = b"{}") -> bytes:
     ids=["4401-digits", "2^64-1", "overflows-64-bits"],
 )
 def test_a_content_length_of_too_many_digits_answers_400(
-    plain_server: ServerProcess, declared: str
+    unset_server: ServerProcess, declared: str
 ) -> None:
     """Regression (issue 10): int() of over 4,300 digits raised ValueError: a 500."""
-    exchange(plain_server.url, post_setup_with_length(declared), then_closed=True).problem(400)
+    exchange(unset_server.url, post_setup_with_length(declared), then_closed=True).problem(400)
 
 
-def test_a_content_length_over_the_body_limit_answers_413(plain_server: ServerProcess) -> None:
-    exchange(plain_server.url, post_setup_with_length(str(2**63 - 1))).problem(413)
+def test_a_content_length_over_the_body_limit_answers_413(unset_server: ServerProcess) -> None:
+    exchange(unset_server.url, post_setup_with_length(str(2**63 - 1))).problem(413)
 
 
 # --- requests uvicorn's parser refuses -------------------------------------------------------
@@ -284,9 +276,9 @@ def test_a_content_length_over_the_body_limit_answers_413(plain_server: ServerPr
     ids=["raw-bytes-in-path", "space-in-header-name", "bad-content-length", "tls-hello"],
 )
 def test_a_request_that_cannot_be_parsed_gets_a_400_problem(
-    plain_server: ServerProcess, request_bytes: bytes
+    unset_server: ServerProcess, request_bytes: bytes
 ) -> None:
-    answer = exchange(plain_server.url, request_bytes, then_closed=True)
+    answer = exchange(unset_server.url, request_bytes, then_closed=True)
     if answer.status == 501:  # a TLS hello, say, fails on its first byte: the method
         answer.problem(501)
     else:
@@ -294,12 +286,12 @@ def test_a_request_that_cannot_be_parsed_gets_a_400_problem(
     assert answer.closed
 
 
-def test_an_unknown_method_gets_a_501_problem(plain_server: ServerProcess) -> None:
+def test_an_unknown_method_gets_a_501_problem(unset_server: ServerProcess) -> None:
     request = b"FROBNICATE /api/boot HTTP/1.1\r\nHost: parlour.test\r\n\r\n"
-    answer = exchange(plain_server.url, request, then_closed=True)
+    answer = exchange(unset_server.url, request, then_closed=True)
     assert "GET" in answer.problem(501)["detail"]
     assert answer.closed
-    r = httpx.request("FROBNICATE", plain_server.url + "/api/boot")
+    r = httpx.request("FROBNICATE", unset_server.url + "/api/boot")
     assert_problem(r, 501)
 
 

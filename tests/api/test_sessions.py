@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import ServerProcess
+from conftest import ServerProcess, Site
 from parlour_client import (
     OWNER_NAME,
     OWNER_PASSWORD,
@@ -61,9 +61,8 @@ def test_login_answers_the_user_and_sets_a_new_identity_cookie(
     assert server.client(token=token).me() == me
 
 
-def test_login_token_is_not_in_the_response_body(
-    server: ServerProcess, owner: ParlourClient
-) -> None:
+def test_login_token_is_not_in_the_response_body(shared_site: Site) -> None:
+    server = shared_site.server
     r = login(server, OWNER_NAME, OWNER_PASSWORD)
     token, _ = identity_cookie(r)
     assert token not in r.text
@@ -74,9 +73,8 @@ def test_login_token_is_not_in_the_response_body(
     ["alice", "ALICE", "aLiCe", "\uff21lice"],
     ids=["lower", "upper", "mixed", "fullwidth-A"],
 )
-def test_login_matches_the_name_as_names_are_compared(
-    server: ServerProcess, owner: ParlourClient, typed: str
-) -> None:
+def test_login_matches_the_name_as_names_are_compared(shared_site: Site, typed: str) -> None:
+    server = shared_site.server
     r = login(server, typed, OWNER_PASSWORD)
     assert r.status_code == 200, r.text
     assert r.json()["name"] == OWNER_NAME
@@ -140,8 +138,9 @@ def test_unknown_name_and_wrong_password_take_about_the_same_time(
     ids=["no-password", "no-name", "name-number", "password-list", "nulls"],
 )
 def test_login_with_missing_or_mistyped_fields_answers_400(
-    server: ServerProcess, owner: ParlourClient, body: dict[str, Any]
+    shared_site: Site, body: dict[str, Any]
 ) -> None:
+    server = shared_site.server
     assert_problem(server.client().post("/api/auth/login", json=body), 400)
 
 
@@ -366,17 +365,15 @@ def test_logged_out_token_no_longer_authenticates(
     assert_problem(server.client(token=token).get("/api/boot"), 401)
 
 
-def test_logout_without_a_session_answers_204_and_clears_the_cookie(
-    server: ServerProcess, owner: ParlourClient
-) -> None:
+def test_logout_without_a_session_answers_204_and_clears_the_cookie(shared_site: Site) -> None:
+    server = shared_site.server
     r = server.client().post("/api/auth/logout")
     assert r.status_code == 204, r.text
     assert_cookie_cleared(r)
 
 
-def test_logout_with_an_unknown_token_answers_204(
-    server: ServerProcess, owner: ParlourClient
-) -> None:
+def test_logout_with_an_unknown_token_answers_204(shared_site: Site) -> None:
+    server = shared_site.server
     r = server.client(token="not-a-real-token").post("/api/auth/logout")
     assert r.status_code == 204, r.text
     assert_cookie_cleared(r)
@@ -438,9 +435,8 @@ def test_password_change_leaves_other_users_sessions_alone(
 
 
 @pytest.mark.parametrize("new", ["1234567", "p" * 1025], ids=["7-chars", "1025-chars"])
-def test_password_change_to_an_invalid_password_answers_400(
-    server: ServerProcess, owner: ParlourClient, new: str
-) -> None:
+def test_password_change_to_an_invalid_password_answers_400(shared_site: Site, new: str) -> None:
+    server, owner = shared_site.server, shared_site.owner
     r = owner.post("/api/password", json={"password": OWNER_PASSWORD, "to": new})
     assert_problem(r, 400)
     assert login(server, OWNER_NAME, OWNER_PASSWORD).status_code == 200
@@ -454,9 +450,8 @@ def test_password_change_accepts_passwords_at_the_limits(
     assert login(server, OWNER_NAME, new).status_code == 200
 
 
-def test_password_change_checks_the_new_password_before_the_current_one(
-    owner: ParlourClient,
-) -> None:
+def test_password_change_checks_the_new_password_before_the_current_one(shared_site: Site) -> None:
+    owner = shared_site.owner
     # 400 comes before 403 in SPEC's order of checks.
     r = owner.post("/api/password", json={"password": "not the password", "to": "short"})
     assert_problem(r, 400)
@@ -468,8 +463,9 @@ def test_password_change_checks_the_new_password_before_the_current_one(
     ids=["empty", "no-to", "no-password", "numbers"],
 )
 def test_password_change_with_missing_or_mistyped_fields_answers_400(
-    owner: ParlourClient, body: dict[str, Any]
+    shared_site: Site, body: dict[str, Any]
 ) -> None:
+    owner = shared_site.owner
     assert_problem(owner.post("/api/password", json=body), 400)
 
 
@@ -518,8 +514,9 @@ def test_identity_cookie_is_secure_behind_https(start_server: Any) -> None:
 
 
 def test_every_endpoint_that_needs_a_user_answers_401_without_a_valid_token(
-    server: ServerProcess, owner: ParlourClient
+    shared_site: Site,
 ) -> None:
+    server = shared_site.server
     requests: list[tuple[str, str, dict[str, Any] | None]] = [
         ("GET", "/api/boot", None),
         ("POST", "/api/invite", {}),

@@ -8,14 +8,13 @@ limits of domain/names.py for clients to read instead of copying them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-import pytest
 
-from conftest import ServerProcess
+from conftest import ServerProcess, Site
 from parlour import model
 from parlour.domain.names import (
     BODY_MAX_CHARS,
@@ -25,16 +24,7 @@ from parlour.domain.names import (
 )
 from parlour.http.body import Credentials, NewChannel, NewMessage, parse_body
 from parlour.wire import Message, event_frame, message_json
-from parlour_client import UNKNOWN_INVITE, ParlourClient, assert_problem
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, ParlourClient]]:
-    server = ServerProcess(tmp_path_factory.mktemp("shapes") / "parlour.db").start()
-    try:
-        yield server, server.set_up()
-    finally:
-        server.close()
+from parlour_client import UNKNOWN_INVITE, assert_problem
 
 
 def schemas(server: ServerProcess) -> dict[str, Any]:
@@ -44,9 +34,9 @@ def schemas(server: ServerProcess) -> dict[str, Any]:
 
 
 def test_the_openapi_document_publishes_the_domains_input_limits(
-    site: tuple[ServerProcess, ParlourClient],
+    shared_site: Site,
 ) -> None:
-    server, _ = site
+    server = shared_site.server
     s = schemas(server)
     assert s["Credentials"]["properties"]["name"]["maxLength"] == NAME_MAX_CHARS == 64
     assert s["Credentials"]["properties"]["password"]["minLength"] == PASSWORD_MIN_CHARS == 8
@@ -66,9 +56,9 @@ def test_the_limits_are_published_not_enforced_while_decoding() -> None:
 
 
 def test_a_name_too_long_only_before_nfc_is_accepted(
-    site: tuple[ServerProcess, ParlourClient],
+    shared_site: Site,
 ) -> None:
-    _, owner = site
+    owner = shared_site.owner
     channel = owner.create_channel("e\u0301" * NAME_MAX_CHARS)
     assert channel["name"] == "\u00e9" * NAME_MAX_CHARS
     r = owner.post("/api/channels", json={"name": "e" * (NAME_MAX_CHARS + 1)})
@@ -82,9 +72,9 @@ def assert_shaped(answer: Mapping[str, Any], schema: dict[str, Any]) -> None:
 
 
 def test_every_answer_has_exactly_the_fields_its_schema_names(
-    site: tuple[ServerProcess, ParlourClient],
+    shared_site: Site,
 ) -> None:
-    server, owner = site
+    server, owner = shared_site.server, shared_site.owner
     s = schemas(server)
     channel = owner.create_channel("shapes")
     message = owner.send_message(channel["id"], "hello")
@@ -101,9 +91,9 @@ def test_every_answer_has_exactly_the_fields_its_schema_names(
 
 
 def test_every_schema_the_document_refers_to_is_in_it(
-    site: tuple[ServerProcess, ParlourClient],
+    shared_site: Site,
 ) -> None:
-    server, _ = site
+    server = shared_site.server
     document = server.client().get("/api/openapi.json").json()
     references: set[str] = set()
 
