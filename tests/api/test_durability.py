@@ -1,7 +1,8 @@
 """Durable before visible: every 2xx and every streamed event survives `kill -9`.
 
-SPEC "The guarantees" 1. The server is killed with SIGKILL the instant after answers arrive
-(and while more requests are in flight), then restarted on the same database file.
+docs/api/events.md, "What the server promises", 1. The server is killed with SIGKILL the
+instant after answers arrive (and while more requests are in flight), then restarted on the
+same database file.
 """
 
 from __future__ import annotations

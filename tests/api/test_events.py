@@ -1,7 +1,7 @@
 """The event stream, `GET /api/events`: resume points, framing, event kinds, endings.
 
-SPEC "Events" and "The guarantees". Every test reads the stream of a real server over a
-real socket (see tests/sse_client.py).
+docs/api/events.md: the endpoint, and "What the server promises". Every test reads the
+stream of a real server over a real socket (see tests/sse_client.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Expiry: messages, channels, invites and sessions go away on time, and bodies leave no trace.
 
-SPEC "Expiry", run with periods of seconds (no clock is faked).
+docs/operations.md, "Expiry", run with periods of seconds (no clock is faked).
 """
 
 from __future__ import annotations

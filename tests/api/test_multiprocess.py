@@ -1,4 +1,4 @@
-"""Scaling out: three parlour processes on one PostgreSQL database (SPEC "Scaling out").
+"""Scaling out: three parlour processes on one PostgreSQL database (docs/scaling.md).
 
 Readers follow one process, writers use the others, and readers reconnect to a *different*
 process with Last-Event-ID: every guarantee of the stream must hold across processes.

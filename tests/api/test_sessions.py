@@ -452,7 +452,7 @@ def test_password_change_accepts_passwords_at_the_limits(
 
 def test_password_change_checks_the_new_password_before_the_current_one(shared_site: Site) -> None:
     owner = shared_site.owner
-    # 400 comes before 403 in SPEC's order of checks.
+    # 400 comes before 403 (docs/api/errors.md, "Which error wins").
     r = owner.post("/api/password", json={"password": "not the password", "to": "short"})
     assert_problem(r, 400)
 

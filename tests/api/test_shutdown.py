@@ -1,7 +1,8 @@
 """Shutdown: SIGTERM and SIGINT end streams, finish writes, close the database, exit 0.
 
-SPEC "Command line and storage": stop accepting, end streams, finish in-flight writes,
-close the database, exit 0 — promptly, even with streams open and sends in flight.
+docs/operations.md ("Running under systemd", and the exit statuses under "Settings"): stop
+accepting, end streams, finish in-flight writes, close the database, exit 0 — promptly, even
+with streams open and sends in flight.
 """
 
 from __future__ import annotations

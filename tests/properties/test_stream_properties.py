@@ -1,4 +1,5 @@
-"""Properties of the event stream under concurrency (SPEC "The guarantees" 2-4).
+"""Properties of the event stream under concurrency (docs/api/events.md, "What the server
+promises", 2-4).
 
 Hypothesis draws what several concurrent writers do and when several readers disconnect
 and resume with `Last-Event-ID`. Once the writers are done and the server is quiet, every

@@ -2,8 +2,9 @@
 
 The callers: no cookie, a garbage cookie, an expired session (on a server started with
 `--session-expiry 4s`), another user, and the owner of what the request touches. Each cell
-of the table says the status SPEC requires, following its order of checks
-(413 → 503 → 401 → 415 → 400 → 404 → 403 → 409). A second table crosses the callers with
+of the table says the status the docs require, following their order of checks
+(docs/api/errors.md, "Which error wins": 413 → 405 → 503 → 401 → 415 → 400 → 404 → 403 →
+409). A second table crosses the callers with
 what else can be wrong with a request (too large, not JSON, malformed, an unknown id…).
 
 Then: tokens are dead after logout and after a password change (the other sessions'),
@@ -416,7 +417,7 @@ def check_cell(sites: Sites, table: dict[str, Any], what: str, who: str) -> None
 
 @pytest.mark.parametrize("who", CALLERS)
 @pytest.mark.parametrize("what", list(ENDPOINTS))
-def test_every_endpoint_answers_each_kind_of_caller_as_spec_requires(
+def test_every_endpoint_answers_each_kind_of_caller_as_documented(
     sites: Sites, what: str, who: str
 ) -> None:
     check_cell(sites, ENDPOINTS, what, who)
@@ -424,7 +425,7 @@ def test_every_endpoint_answers_each_kind_of_caller_as_spec_requires(
 
 @pytest.mark.parametrize("who", CALLERS)
 @pytest.mark.parametrize("what", list(WRONG))
-def test_what_else_is_wrong_is_answered_in_specs_order_for_each_kind_of_caller(
+def test_what_else_is_wrong_is_answered_in_the_documented_order_for_each_kind_of_caller(
     sites: Sites, what: str, who: str
 ) -> None:
     check_cell(sites, WRONG, what, who)

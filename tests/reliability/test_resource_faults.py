@@ -357,7 +357,9 @@ def test_thousands_of_connections_opening_and_closing_leave_no_trace(start_serve
 # one replay batch together, so the server's writes block while it is still replaying.
 BACKLOG_MESSAGES = 1_000
 BACKLOG_BODY_CHARACTERS = 8_000
-LIVE_MESSAGES = 1_100  # more than the 1,000 events a reader may fall behind (SPEC 6)
+# More than the 1,000 events a reader may fall behind (docs/api/events.md, "What the server
+# promises", 6).
+LIVE_MESSAGES = 1_100
 
 
 def flood(
@@ -433,7 +435,9 @@ def assert_freed(server: ServerProcess, reader: StalledReader) -> None:
 
 
 LIVE_FLOOD_MESSAGES = 600
-LIVE_FLOOD_BODY_CHARACTERS = 8_000  # 4.8 MB: more than the 1 MiB a reader may lag (SPEC 6)
+# 4.8 MB: more than the 1 MiB a reader may lag (docs/api/events.md, "What the server
+# promises", 6).
+LIVE_FLOOD_BODY_CHARACTERS = 8_000
 
 
 @pytest.mark.timeout(300)
