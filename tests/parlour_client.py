@@ -153,9 +153,11 @@ class ParlourClient(httpx.Client):
     @property
     def token(self) -> str:
         """This client's session token, from its cookie jar (docs/api/sessions.md)."""
-        token = self.cookies.get("identity")
-        assert token, "this client holds no session"
-        return token
+        # A jar may hold the cookie twice (set by a test for any host, and by the server for
+        # its own): the one set last is the session in use.
+        tokens = [c.value for c in self.cookies.jar if c.name == "identity" and c.value]
+        assert tokens, "this client holds no session"
+        return str(tokens[-1])
 
     # --- docs/api/setup.md, docs/api/sessions.md ---------------------------------------------
 
