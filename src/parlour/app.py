@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -13,6 +14,7 @@ from starlette.middleware import Middleware
 from parlour.broker import Broker
 from parlour.config import Config
 from parlour.domain.expiry import run_expiry
+from parlour.domain.members import IssuedResetLink, create_reset_link_for_name
 from parlour.domain.passwords import Passwords
 from parlour.domain.sessions import LoginThrottle
 from parlour.domain.setup import SetupState
@@ -105,3 +107,25 @@ async def create_app(config: Config) -> Running:
     app.state.parlour = parlour
     running = Running(ResponseHeaders(app), parlour)
     return running
+
+
+def make_reset_link(database: str, name: str, expiry: timedelta) -> IssuedResetLink:
+    """`parlour reset-link NAME`: a password-reset link made beside (or without) a running
+    server. It makes no event, so no stream needs to hear of it.
+
+    Raises StartupRefused, UserNotFound, UserDeactivated, StorageError.
+    """
+
+    async def make() -> IssuedResetLink:
+        hooks = Hooks(on_commit=_ignore, on_revoked=_ignore, on_fatal=_ignore)
+        store = await open_store(database, asyncio.get_running_loop(), hooks)
+        try:
+            return await create_reset_link_for_name(store, name, expiry)
+        finally:
+            await store.close()
+
+    return asyncio.run(make())
+
+
+def _ignore(_: object) -> None:
+    pass

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from parlour import __version__
+from parlour.app import make_reset_link
 from parlour.config import Config, format_duration, parse_duration
-from parlour.errors import StartupRefused, StorageError
+from parlour.errors import ParlourError, StartupRefused, StorageError
+from parlour.model import format_time
 from parlour.server import run
 from parlour.store import backup_database, copy_to_postgres, is_postgres_url
 
@@ -119,6 +121,14 @@ def build_parser() -> Parser:
         _add(serve, name, _duration, format_duration(default), what, "DURATION")
     _add(
         serve,
+        "who-can-invite",
+        _who_can_invite,
+        DEFAULTS.who_can_invite,
+        "who may invite people: members (every active user) or admins",
+        "members|admins",
+    )
+    _add(
+        serve,
         "login-failures",
         _positive_int,
         str(DEFAULTS.login_failures),
@@ -147,6 +157,25 @@ def build_parser() -> Parser:
     _database_option(move, "the SQLite database file to copy from")
     move.add_argument("url", metavar="URL", help="the PostgreSQL database (postgresql://…)")
 
+    reset = commands.add_parser(
+        "reset-link",
+        help="make a password-reset link for a user (the way back in for a lost password)",
+        description="Create a password-reset link for the user called NAME and print its path "
+        "(open it on the server's address) and when it expires. Works whether or not the "
+        "server is running; it makes no event, so it is safe beside a running server. A newer "
+        "link for the same user replaces older ones.",
+    )
+    _database_option(reset, "the database of the server (a file, or a postgresql:// URL)")
+    _add(
+        reset,
+        "invite-expiry",
+        _duration,
+        format_duration(DEFAULTS.invite_expiry),
+        "the link expires this long after it is made",
+        "DURATION",
+    )
+    reset.add_argument("name", metavar="NAME", help="the user's name (any capitalisation)")
+
     backup = commands.add_parser(
         "backup",
         help="write an online backup of the database",
@@ -169,6 +198,7 @@ def config_from(args: argparse.Namespace, parser: Parser) -> Config:
         heartbeat=args.heartbeat,
         expiry_interval=args.expiry_interval,
         behind_https=args.behind_https,
+        who_can_invite=args.who_can_invite,
         login_failures=args.login_failures,
         login_window=args.login_window,
     )
@@ -196,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_backup(args, parser)
     if args.command == "migrate-to-postgres":
         return run_migrate_to_postgres(args, parser)
+    if args.command == "reset-link":
+        return run_reset_link(args, parser)
     config = config_from(args, parser)
     try:
         return run(config)
@@ -224,6 +256,33 @@ def run_backup(args: argparse.Namespace, parser: Parser) -> int:
         return STARTUP_ERROR
     print(f"parlour: backup of {source} written to {dest}")  # noqa: T201
     return 0
+
+
+def run_reset_link(args: argparse.Namespace, parser: Parser) -> int:
+    if not is_postgres_url(args.database) and not Path(args.database).is_file():
+        print(f"parlour: no database at {args.database} (check --database)", file=sys.stderr)  # noqa: T201
+        return STARTUP_ERROR
+    try:
+        issued = make_reset_link(args.database, args.name, args.invite_expiry)
+    except (StartupRefused, ParlourError, StorageError) as e:
+        text = e.detail if isinstance(e, ParlourError) else str(e)
+        print(f"parlour: {args.name!r}: {text}", file=sys.stderr)  # noqa: T201
+        return STARTUP_ERROR
+    link = issued.link
+    print(issued.path)  # noqa: T201
+    print(f"expires {format_time(link.expires_at)}")  # noqa: T201
+    print(  # noqa: T201
+        f"parlour: a password-reset link for {link.user.name}: open it on the server's "
+        f"address (e.g. https://chat.example.org{issued.path}) before it expires",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _who_can_invite(text: str) -> str:
+    if text not in ("members", "admins"):
+        raise argparse.ArgumentTypeError(f"{text!r} is neither members nor admins")
+    return text
 
 
 def run_migrate_to_postgres(args: argparse.Namespace, parser: Parser) -> int:

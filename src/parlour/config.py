@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 # ASCII: `\d` alone would also take other scripts' digits ("٣s" was 3 seconds; issue 6).
 DURATION = re.compile(r"^\s*(\d{1,12})\s*([smhd]?)\s*$", re.ASCII)
@@ -47,5 +48,6 @@ class Config:
     heartbeat: timedelta = timedelta(seconds=30)
     expiry_interval: timedelta = timedelta(seconds=60)
     behind_https: bool = False
+    who_can_invite: Literal["members", "admins"] = "members"
     login_failures: int = 10
     login_window: timedelta = timedelta(minutes=5)

@@ -99,6 +99,36 @@ class UserNotFound(NotFound):
         super().__init__("No such user.")
 
 
+class SessionEnded(NotAuthenticated):
+    def __init__(self) -> None:
+        super().__init__("Your session has ended (logged out or expired); log in again.")
+
+
+class AdminsOnly(NotAllowed):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"Only an admin may {what}.")
+
+
+class LastActiveAdmin(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "This would leave the server with no active admin: make someone else an admin first."
+        )
+
+
+class UserDeactivated(Conflict):
+    def __init__(self) -> None:
+        super().__init__("This user is deactivated: reactivate them first.")
+
+
+class ResetLinkNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__(
+            "No such password-reset link: it may have been used already, replaced by a newer "
+            "one, or expired. Ask an admin for a new one."
+        )
+
+
 class ChannelNotFound(NotFound):
     def __init__(self) -> None:
         super().__init__("No such channel: it may have been deleted.")
@@ -116,7 +146,12 @@ class InviteNotFound(NotFound):
 
 class NotTheSender(NotAllowed):
     def __init__(self) -> None:
-        super().__init__("Only the sender of a message can delete it.")
+        super().__init__("Only the sender of a message (or an admin) can delete it.")
+
+
+class NotTheIssuer(NotAllowed):
+    def __init__(self) -> None:
+        super().__init__("Only whoever issued an invitation (or an admin) can revoke it.")
 
 
 class ChannelNotEmpty(Conflict):

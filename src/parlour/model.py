@@ -11,6 +11,8 @@ UserId = NewType("UserId", str)
 ChannelId = NewType("ChannelId", str)
 MessageId = NewType("MessageId", str)
 InviteId = NewType("InviteId", str)
+ResetLinkId = NewType("ResetLinkId", str)
+"""A password-reset link is known by its token (`R…`), which the store keeps only hashed."""
 SessionId = NewType("SessionId", str)
 """A session is known by the hash of its token, never the token itself."""
 
@@ -19,6 +21,10 @@ Seq = NewType("Seq", int)
 
 # 24 characters of base64url carry 144 bits: far beyond guessing, and over SPEC's minimum of 16.
 ID_RANDOM_BYTES = 18
+
+
+Role = Literal["admin", "member"]
+ROLES: tuple[Role, ...] = ("admin", "member")
 
 
 def new_id(prefix: Literal["U", "C", "M", "I"]) -> str:
@@ -51,6 +57,8 @@ def now() -> datetime:
 class User:
     id: UserId
     name: str
+    role: Role
+    active: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +82,15 @@ class Invite:
     id: InviteId
     issuer: User
     issued_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ResetLink:
+    id: ResetLinkId
+    user: User
+    issued_at: datetime
+    expires_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +107,15 @@ class UserCreated:
     user: User
     type: Literal["user"] = "user"
     event: Literal["created"] = "created"
+
+
+@dataclass(frozen=True, slots=True)
+class UserUpdated:
+    seq: Seq
+    at: datetime
+    user: User
+    type: Literal["user"] = "user"
+    event: Literal["updated"] = "updated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +155,7 @@ class MessageDeleted:
     event: Literal["deleted"] = "deleted"
 
 
-Event = UserCreated | ChannelCreated | ChannelDeleted | MessageSent | MessageDeleted
+Event = UserCreated | UserUpdated | ChannelCreated | ChannelDeleted | MessageSent | MessageDeleted
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,15 @@ class User(Shape):
 
     id: Id
     name: str
+    role: Literal["admin", "member"]
+    active: bool
+
+
+class UserRef(Shape):
+    """Who issued an invitation, or whom a reset link is for: just enough to show them."""
+
+    id: Id
+    name: str
 
 
 class Channel(Shape):
@@ -63,8 +72,24 @@ class Invite(Shape):
     """An invitation and who issued it."""
 
     id: Id
-    issuer: User
+    issuer: UserRef
     issued_at: Time
+    expires_at: Time
+
+
+class Invites(Shape):
+    """The usable invitations the caller may see, oldest first."""
+
+    invites: list[Invite]
+
+
+class ResetLink(Shape):
+    """A password-reset link; its id is the secret that the link's path carries."""
+
+    id: Annotated[str, Meta(min_length=17, description="The link's token: /reset/{id}.")]
+    user: UserRef
+    issued_at: Time
+    expires_at: Time
 
 
 class Deleted(Shape):
@@ -108,7 +133,17 @@ class EventHead(Shape):
     at: Time
 
 
-ANSWERS: tuple[type[Shape], ...] = (User, Channel, Message, Invite, Deleted, Boot, Problem)
+ANSWERS: tuple[type[Shape], ...] = (
+    User,
+    Channel,
+    Message,
+    Invite,
+    Invites,
+    ResetLink,
+    Deleted,
+    Boot,
+    Problem,
+)
 """The shapes http/openapi.py publishes as components/schemas, under their class names."""
 
 _encoder = msgspec.json.Encoder()
@@ -119,7 +154,11 @@ def encode(value: Any) -> bytes:
 
 
 def user_json(user: model.User) -> User:
-    return User(user.id, user.name)
+    return User(user.id, user.name, user.role, user.active)
+
+
+def user_ref_json(user: model.User) -> UserRef:
+    return UserRef(user.id, user.name)
 
 
 def channel_json(channel: model.Channel) -> Channel:
@@ -133,7 +172,22 @@ def message_json(message: model.Message) -> Message:
 
 
 def invite_json(invite: model.Invite) -> Invite:
-    return Invite(invite.id, user_json(invite.issuer), format_time(invite.issued_at))
+    return Invite(
+        invite.id,
+        user_ref_json(invite.issuer),
+        format_time(invite.issued_at),
+        format_time(invite.expires_at),
+    )
+
+
+def invites_json(invites: list[model.Invite]) -> Invites:
+    return Invites([invite_json(i) for i in invites])
+
+
+def reset_link_json(link: model.ResetLink) -> ResetLink:
+    return ResetLink(
+        link.id, user_ref_json(link.user), format_time(link.issued_at), format_time(link.expires_at)
+    )
 
 
 def deleted_json(gone: str) -> Deleted:
@@ -164,7 +218,7 @@ def event_json(event: model.Event) -> bytes:
     """
     about: Shape
     match event:
-        case model.UserCreated(user=user):
+        case model.UserCreated(user=user) | model.UserUpdated(user=user):
             about = user_json(user)
         case model.ChannelCreated(channel=channel):
             about = channel_json(channel)

@@ -40,9 +40,11 @@ SENDER = UserId("U" + "u" * 20)
 async def set_up(store: Store) -> ChannelId:
     """The first user (sequence 1) and a channel (sequence 2)."""
     session = NewSession(SessionId("s" * 64), SENDER, now())
-    await store.insert_first_user(User(SENDER, "Alice"), "alice", "-", session, now())
+    await store.insert_first_user(
+        User(SENDER, "Alice", "admin", active=True), "alice", "-", session, now()
+    )
     channel = Channel(ChannelId(new_id("C")), "general", now())
-    await store.insert_channel(channel, "general")
+    await store.insert_channel(SENDER, channel, "general")
     return channel.id
 
 

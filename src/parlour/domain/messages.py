@@ -22,5 +22,5 @@ async def delete_message(store: Store, session: Session, message_id: str) -> Mes
     """Raises MessageNotFound, NotTheSender (only the sender may delete)."""
     if not is_well_formed_id(message_id, "M"):
         raise MessageNotFound()
-    event = await store.delete_message(MessageId(message_id), session.user.id, now())
+    event = await store.delete_message(session.user.id, MessageId(message_id), now())
     return event.id

@@ -14,7 +14,13 @@ from datetime import datetime, timedelta
 
 from parlour.domain.names import name_key, validate_password
 from parlour.domain.passwords import Passwords
-from parlour.errors import NotAllowed, NotAuthenticated, StorageError, TooManyFailedLogins
+from parlour.errors import (
+    NotAllowed,
+    NotAuthenticated,
+    SessionEnded,
+    StorageError,
+    TooManyFailedLogins,
+)
 from parlour.model import Session, SessionId, User, UserId, now
 from parlour.store import NewSession, Store
 
@@ -29,12 +35,15 @@ def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
-def session_id(token: str) -> SessionId:
-    """Tokens are stored only as their SHA-256: a stolen database holds no usable token.
+def token_hash(token: str) -> str:
+    """Tokens (sessions, reset links) are stored only as their SHA-256: a stolen database
+    holds no usable token. A fast hash suffices (unlike passwords) because a token carries
+    at least 144 random bits."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
-    A fast hash suffices (unlike passwords) because the token has 256 bits of entropy.
-    """
-    return SessionId(hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest())
+
+def session_id(token: str) -> SessionId:
+    return SessionId(token_hash(token))
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +162,8 @@ async def log_in(
     with throttle.attempt(key, at) as attempt:
         credentials = await store.select_credentials(key)
         ok = await passwords.verify(credentials.password_hash if credentials else None, password)
-        if not ok or credentials is None:
+        # A deactivated user gets the answer of a wrong password, after the same work.
+        if not ok or credentials is None or not credentials.user.active:
             attempt.failed(now())
             raise NotAuthenticated(BAD_CREDENTIALS)
         attempt.succeeded()
@@ -186,7 +196,7 @@ async def authenticate(store: Store, token: str | None, expiry: timedelta) -> Au
     at = now()
     session = await store.select_session(session_id(token), at)
     if session is None:
-        raise NotAuthenticated("Your session has ended (logged out or expired); log in again.")
+        raise SessionEnded()
     # Extending on every request would make every read a write; extending once the session
     # has aged by a small part of its lifetime keeps "each use extends it" to within that part.
     step = min(timedelta(minutes=1), expiry / 20)

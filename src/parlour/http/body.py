@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 import msgspec
 from msgspec import Meta
@@ -63,6 +63,18 @@ class NewChannel(msgspec.Struct):
 
 class NewMessage(msgspec.Struct):
     body: Body
+
+
+class UserChange(msgspec.Struct):
+    """POST /api/users/{id}: any of the fields; a field left out stays as it is."""
+
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    role: Literal["admin", "member"] | msgspec.UnsetType = msgspec.UNSET
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class NewPassword(msgspec.Struct):
+    password: Password
 
 
 class NoFields(msgspec.Struct):

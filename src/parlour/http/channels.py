@@ -13,12 +13,14 @@ from parlour.wire import channel_json, deleted_json
 
 
 async def post_channels(request: Request) -> Response:
-    _, data = await admit_user(request, NewChannel)
-    channel = await create_channel(parlour_of(request).store, data.name)
+    session, data = await admit_user(request, NewChannel)
+    channel = await create_channel(parlour_of(request).store, session, data.name)
     return respond(202, channel_json(channel))
 
 
 async def delete_channel_by_id(request: Request) -> Response:
-    await admit_user(request, NoFields)
-    channel_id = await delete_channel(parlour_of(request).store, request.path_params["channel_id"])
+    session, _ = await admit_user(request, NoFields)
+    channel_id = await delete_channel(
+        parlour_of(request).store, session, request.path_params["channel_id"]
+    )
     return respond(202, deleted_json(channel_id))

@@ -9,7 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from parlour import __version__
-from parlour.http.body import Credentials, NewChannel, NewMessage, PasswordChange, respond
+from parlour.http.body import (
+    Credentials,
+    NewChannel,
+    NewMessage,
+    NewPassword,
+    PasswordChange,
+    UserChange,
+    respond,
+)
 from parlour.wire import ANSWERS
 
 _STRING = {"type": "string"}
@@ -17,7 +25,7 @@ _STRING = {"type": "string"}
 # Answers and request bodies are msgspec Structs (wire.py, http/body.py): their schemas are
 # generated from the very types that encode and decode them, so the document cannot drift.
 _, SCHEMAS = msgspec.json.schema_components(
-    [*ANSWERS, Credentials, PasswordChange, NewChannel, NewMessage],
+    [*ANSWERS, Credentials, PasswordChange, NewChannel, NewMessage, UserChange, NewPassword],
     ref_template="#/components/schemas/{name}",
 )
 # One message of the event stream: SSE framing, not JSON, so described by hand. Before

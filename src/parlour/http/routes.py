@@ -19,12 +19,19 @@ from parlour.http.boot import get_boot
 from parlour.http.channels import delete_channel_by_id, post_channels
 from parlour.http.errors import MethodNotAllowed
 from parlour.http.events import get_events
-from parlour.http.invites import get_invite_by_id, post_invite, post_invite_by_id
+from parlour.http.invites import (
+    delete_invite_by_id,
+    get_invite_by_id,
+    get_invites,
+    post_invite,
+    post_invite_by_id,
+)
 from parlour.http.messages import delete_message_by_id, post_message
 from parlour.http.openapi import build_document, openapi_endpoint, operation, path_id
 from parlour.http.pages import FILE_METHODS, get_page, static_files
 from parlour.http.sessions import post_login, post_logout, post_password
 from parlour.http.setup import post_setup
+from parlour.http.users import get_reset, post_reset, post_user, post_user_reset
 
 RESUME_POINT = {
     "name": "resume_point",
@@ -54,7 +61,10 @@ API: list[tuple[str, str, Any, dict[str, Any]]] = [
      operation("Change password; other sessions are revoked", (200, "User"),
                [400, 401, 403, 413, 415, 429, 503], "PasswordChange")),
     ("/api/invite", "POST", post_invite,
-     operation("Issue an invitation", (200, "Invite"), [400, 401, 413, 415, 503])),
+     operation("Issue an invitation", (200, "Invite"), [400, 401, 403, 413, 415, 503])),
+    ("/api/invites", "GET", get_invites,
+     operation("The usable invitations one may see (all of them, for an admin)",
+               (200, "Invites"), [401, 413, 503])),
     ("/api/invite/{invite_id}", "GET", get_invite_by_id,
      operation("Look at an invitation", (200, "Invite"), [404, 413, 503], auth=False,
                params=[path_id("invite_id")])),
@@ -62,6 +72,23 @@ API: list[tuple[str, str, Any, dict[str, Any]]] = [
      operation("Accept an invitation: create a user and log in", (200, "User"),
                [400, 404, 409, 413, 415, 429, 503], "Credentials", auth=False,
                params=[path_id("invite_id")])),
+    ("/api/invite/{invite_id}", "DELETE", delete_invite_by_id,
+     operation("Revoke a usable invitation (its issuer, or an admin)", (204, None),
+               [401, 403, 404, 413, 503], params=[path_id("invite_id")])),
+    ("/api/users/{user_id}", "POST", post_user,
+     operation("Rename oneself; as an admin, rename, change a role, deactivate", (202, "User"),
+               [400, 401, 403, 404, 409, 413, 415, 503], "UserChange",
+               params=[path_id("user_id")])),
+    ("/api/users/{user_id}/reset", "POST", post_user_reset,
+     operation("Create a password-reset link for a user (admins)", (200, "ResetLink"),
+               [400, 401, 403, 404, 409, 413, 415, 503], params=[path_id("user_id")])),
+    ("/api/reset/{reset_id}", "GET", get_reset,
+     operation("Look at a password-reset link", (200, "ResetLink"), [404, 413, 503],
+               auth=False, params=[path_id("reset_id")])),
+    ("/api/reset/{reset_id}", "POST", post_reset,
+     operation("Set a new password through a reset link, and log in", (200, "User"),
+               [400, 404, 413, 415, 429, 503], "NewPassword", auth=False,
+               params=[path_id("reset_id")])),
     ("/api/boot", "GET", get_boot,
      operation("Snapshot of everything, and the resume point", (200, "Boot"),
                [401, 413, 503])),
@@ -69,13 +96,15 @@ API: list[tuple[str, str, Any, dict[str, Any]]] = [
      operation("Create a channel", (202, "Channel"), [400, 401, 409, 413, 415, 503],
                "NewChannel")),
     ("/api/channels/{channel_id}", "DELETE", delete_channel_by_id,
-     operation("Delete an empty channel", (202, "Deleted"), [401, 404, 409, 413, 503],
+     operation("Delete a channel (with its messages: admins)", (202, "Deleted"),
+               [401, 404, 409, 413, 503],
                params=[path_id("channel_id")])),
     ("/api/channels/{channel_id}", "POST", post_message,
      operation("Send a message", (202, "Message"), [400, 401, 404, 413, 415, 503],
                "NewMessage", params=[path_id("channel_id")])),
     ("/api/messages/{message_id}", "DELETE", delete_message_by_id,
-     operation("Delete one's own message", (202, "Deleted"), [401, 403, 404, 413, 503],
+     operation("Delete one's own message (any message: admins)", (202, "Deleted"),
+               [401, 403, 404, 413, 503],
                params=[path_id("message_id")])),
     ("/api/events", "GET", get_events,
      operation("Follow the event stream (Server-Sent Events)", (200, "EventStream"),
@@ -85,7 +114,7 @@ API: list[tuple[str, str, Any, dict[str, Any]]] = [
 
 OPENAPI_PATH = "/api/openapi.json"
 # The web client's own URLs: each serves the one page, which routes itself.
-PAGES = ["/", "/invite/{invite_id}", "/channels/{channel_id}"]
+PAGES = ["/", "/invite/{invite_id}", "/reset/{reset_id}", "/channels/{channel_id}"]
 # The client's files, one path per file: GET and HEAD where a file exists, 404 elsewhere.
 STATIC_PATH = "/static"
 

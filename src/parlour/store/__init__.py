@@ -17,7 +17,9 @@ from parlour.store.records import (
     Expired,
     ExpiryCutoffs,
     Hooks,
+    NewResetLink,
     NewSession,
+    UserChanges,
 )
 
 __all__ = [
@@ -27,8 +29,10 @@ __all__ = [
     "Expired",
     "ExpiryCutoffs",
     "Hooks",
+    "NewResetLink",
     "NewSession",
     "Store",
+    "UserChanges",
     "backup_database",
     "copy_to_postgres",
     "is_postgres_url",

@@ -1,10 +1,11 @@
-"""Expiry: old messages, idle channels, used-up invites and sessions, forgotten tombstones."""
+"""Expiry: old messages, idle channels, used-up invites, links and sessions, old events."""
 
 from __future__ import annotations
 
 from parlour.model import ChannelId, MessageId, SessionId
 from parlour.store.channels import delete_empty_channel
 from parlour.store.engine import Tx
+from parlour.store.log import purge
 from parlour.store.messages import delete_one_message
 from parlour.store.records import Expired, ExpiryCutoffs
 from parlour.store.times import to_ms
@@ -12,7 +13,7 @@ from parlour.store.times import to_ms
 
 def delete_expired(tx: Tx, cutoffs: ExpiryCutoffs) -> Expired:
     """Expire, in one transaction: messages, then the channels they left empty and idle,
-    invites, sessions; then forget tombstones older than the message expiry period.
+    invites, reset links, sessions; then forget events older than the message expiry period.
 
     With several processes each sweeps, but writers take turns (database.py): a second
     sweep right after the first finds nothing left to do.
@@ -31,19 +32,11 @@ def delete_expired(tx: Tx, cutoffs: ExpiryCutoffs) -> Expired:
         delete_empty_channel(tx, ChannelId(channel_id), now)
     now_ms = to_ms(now)
     tx.run("DELETE FROM invites WHERE expires_at <= ?", (now_ms,))
+    tx.run("DELETE FROM reset_links WHERE expires_at <= ?", (now_ms,))
     sessions = [
         SessionId(row[0])
         for row in tx.rows("DELETE FROM sessions WHERE expires_at <= ? RETURNING id", (now_ms,))
     ]
     tx.revoke(sessions)
-    purged = tx.value(
-        "SELECT max(seq) FROM tombstones WHERE at < ?", (to_ms(cutoffs.tombstones_before),)
-    )
-    if purged is not None:
-        tx.run("DELETE FROM tombstones WHERE at < ?", (to_ms(cutoffs.tombstones_before),))
-        tx.run(
-            "UPDATE counter SET forgotten_seq = CASE WHEN forgotten_seq > :purged"
-            " THEN forgotten_seq ELSE :purged END WHERE id = 1",
-            {"purged": purged},
-        )
+    purge(tx, to_ms(cutoffs.tombstones_before))
     return Expired(list(tx.events), sessions)

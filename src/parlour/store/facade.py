@@ -24,6 +24,8 @@ from parlour.model import (
     MessageDeleted,
     MessageId,
     MessageSent,
+    ResetLink,
+    ResetLinkId,
     Seq,
     Session,
     SessionId,
@@ -31,10 +33,19 @@ from parlour.model import (
     User,
     UserCreated,
     UserId,
+    UserUpdated,
 )
-from parlour.store import channels, events, expiry, invites, messages, users
+from parlour.store import channels, expiry, invites, log, messages, snapshot, users
 from parlour.store.database import Database
-from parlour.store.records import Credentials, EventBatch, Expired, ExpiryCutoffs, NewSession
+from parlour.store.records import (
+    Credentials,
+    EventBatch,
+    Expired,
+    ExpiryCutoffs,
+    NewResetLink,
+    NewSession,
+    UserChanges,
+)
 
 
 class Store:
@@ -75,6 +86,15 @@ class Store:
             )
         )
 
+    async def select_users(self) -> list[User]:
+        return await self._db.read(users.select_users)
+
+    async def update_user(
+        self, by: UserId, user_id: UserId, changes: UserChanges, at: datetime
+    ) -> UserUpdated:
+        """Raises SessionEnded, UserNotFound, AdminsOnly, UserNameTaken, LastActiveAdmin."""
+        return await self._db.write(lambda tx: users.update_user(tx, by, user_id, changes, at))
+
     async def select_credentials(self, name_key: str) -> Credentials | None:
         return await self._db.read(lambda r: users.select_credentials(r, name_key))
 
@@ -103,36 +123,64 @@ class Store:
             lambda tx: users.update_password(tx, user_id, password_hash, keep)
         )
 
-    async def insert_invite(self, invite: Invite, expires_at: datetime) -> None:
-        await self._db.write(lambda tx: invites.insert_invite(tx, invite, expires_at))
+    async def insert_invite(self, invite: Invite, admins_only: bool) -> None:
+        """Raises SessionEnded, AdminsOnly."""
+        await self._db.write(lambda tx: invites.insert_invite(tx, invite, admins_only))
 
     async def select_invite(self, invite_id: InviteId, now: datetime) -> Invite | None:
         return await self._db.read(lambda r: invites.select_invite(r, invite_id, now))
 
-    async def insert_channel(self, channel: Channel, name_key: str) -> ChannelCreated:
-        """Raises ChannelNameTaken."""
-        return await self._db.write(lambda tx: channels.insert_channel(tx, channel, name_key))
+    async def select_invites(self, viewer: UserId, now: datetime) -> list[Invite]:
+        """Raises SessionEnded."""
+        return await self._db.read(lambda r: invites.select_invites(r, viewer, now))
 
-    async def delete_channel(self, channel_id: ChannelId, at: datetime) -> ChannelDeleted:
-        """Raises ChannelNotFound, ChannelNotEmpty."""
-        return await self._db.write(lambda tx: channels.delete_channel(tx, channel_id, at))
+    async def delete_invite(self, by: UserId, invite_id: InviteId, now: datetime) -> None:
+        """Raises SessionEnded, InviteNotFound, NotTheIssuer."""
+        await self._db.write(lambda tx: invites.delete_invite(tx, by, invite_id, now))
+
+    async def insert_reset_link(self, by: UserId | None, link: NewResetLink) -> User:
+        """Raises SessionEnded, UserNotFound, AdminsOnly, UserDeactivated."""
+        return await self._db.write(lambda tx: invites.insert_reset_link(tx, by, link))
+
+    async def select_reset_link(
+        self, link_id: ResetLinkId, token_hash: str, now: datetime
+    ) -> ResetLink | None:
+        return await self._db.read(lambda r: invites.select_reset_link(r, link_id, token_hash, now))
+
+    async def use_reset_link(
+        self, token_hash: str, password_hash: str, session: NewSession, at: datetime
+    ) -> User:
+        """Raises ResetLinkNotFound."""
+        return await self._db.write(
+            lambda tx: invites.use_reset_link(tx, token_hash, password_hash, session, at)
+        )
+
+    async def insert_channel(self, by: UserId, channel: Channel, name_key: str) -> ChannelCreated:
+        """Raises SessionEnded, ChannelNameTaken."""
+        return await self._db.write(lambda tx: channels.insert_channel(tx, by, channel, name_key))
+
+    async def delete_channel(
+        self, by: UserId, channel_id: ChannelId, at: datetime
+    ) -> ChannelDeleted:
+        """Raises SessionEnded, ChannelNotFound, ChannelNotEmpty."""
+        return await self._db.write(lambda tx: channels.delete_channel(tx, by, channel_id, at))
 
     async def insert_message(self, message: Message) -> MessageSent:
         """Raises ChannelNotFound."""
         return await self._db.write(lambda tx: messages.insert_message(tx, message))
 
     async def delete_message(
-        self, message_id: MessageId, by: UserId, at: datetime
+        self, by: UserId, message_id: MessageId, at: datetime
     ) -> MessageDeleted:
-        """Raises MessageNotFound, NotTheSender."""
-        return await self._db.write(lambda tx: messages.delete_message(tx, message_id, by, at))
+        """Raises SessionEnded, MessageNotFound, NotTheSender."""
+        return await self._db.write(lambda tx: messages.delete_message(tx, by, message_id, at))
 
     async def select_snapshot(self) -> Snapshot:
-        return await self._db.read(events.select_snapshot)
+        return await self._db.read(snapshot.select_snapshot)
 
     async def select_events(self, after: Seq, limit: int) -> EventBatch:
         """Retained events with seq > after, in order, at most `limit` of them."""
-        return await self._db.read(lambda r: events.select_events(r, after, limit))
+        return await self._db.read(lambda r: log.select_events(r, after, limit))
 
     async def delete_expired(self, cutoffs: ExpiryCutoffs) -> Expired:
         return await self._db.write(lambda tx: expiry.delete_expired(tx, cutoffs))

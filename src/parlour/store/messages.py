@@ -7,11 +7,14 @@ from datetime import datetime
 from parlour.errors import ChannelNotFound, MessageNotFound, NotTheSender
 from parlour.model import ChannelId, Message, MessageDeleted, MessageId, MessageSent, UserId
 from parlour.store.engine import Tx
+from parlour.store.log import forget_about, record
 from parlour.store.times import to_ms
+from parlour.store.users import require_active
 
 
 def insert_message(tx: Tx, message: Message) -> MessageSent:
-    """Raises ChannelNotFound."""
+    """Raises SessionEnded (the sender was deactivated meanwhile), ChannelNotFound."""
+    require_active(tx, message.sender)
     sent_at = to_ms(message.sent_at)
     # Marks the channel active (channel expiry counts from its newest message) and tells us,
     # in the same statement, whether the channel exists.
@@ -29,16 +32,17 @@ def insert_message(tx: Tx, message: Message) -> MessageSent:
         (message.id, message.channel, message.sender, message.body, sent_at, seq),
     )
     event = MessageSent(seq=seq, at=message.sent_at, message=message)
-    tx.emit(event)
+    record(tx, event)
     return event
 
 
-def delete_message(tx: Tx, message_id: MessageId, by: UserId, at: datetime) -> MessageDeleted:
-    """Raises MessageNotFound, or NotTheSender when `by` did not send it."""
+def delete_message(tx: Tx, by: UserId, message_id: MessageId, at: datetime) -> MessageDeleted:
+    """Raises SessionEnded, MessageNotFound, NotTheSender (neither its sender nor an admin)."""
+    actor = require_active(tx, by)
     row = tx.row("SELECT sender, channel_id FROM messages WHERE id = ?", (message_id,))
     if row is None:
         raise MessageNotFound()
-    if row[0] != by:
+    if row[0] != by and actor.role != "admin":
         raise NotTheSender()
     return delete_one_message(tx, message_id, ChannelId(row[1]), at)
 
@@ -46,13 +50,9 @@ def delete_message(tx: Tx, message_id: MessageId, by: UserId, at: datetime) -> M
 def delete_one_message(
     tx: Tx, message_id: MessageId, channel_id: ChannelId, at: datetime
 ) -> MessageDeleted:
-    """Delete a message known to exist, leaving its tombstone."""
+    """Delete a message known to exist, and every logged event about it; log its deletion."""
     tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
-    seq = tx.next_seq()
-    tx.run(
-        "INSERT INTO tombstones (seq, kind, id, channel_id, at) VALUES (?, 'message', ?, ?, ?)",
-        (seq, message_id, channel_id, to_ms(at)),
-    )
-    event = MessageDeleted(seq=seq, at=at, id=message_id, channel=channel_id)
-    tx.emit(event)
+    forget_about(tx, message_id)
+    event = MessageDeleted(seq=tx.next_seq(), at=at, id=message_id, channel=channel_id)
+    record(tx, event)
     return event

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from parlour.model import Event, Seq, SessionId, User, UserId
+from parlour.model import Event, ResetLinkId, Role, Seq, SessionId, User, UserId
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,27 @@ class Hooks:
 class NewSession:
     id: SessionId
     user_id: UserId
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UserChanges:
+    """What `POST /api/users/{id}` asks to change; None leaves a field as it is."""
+
+    name: str | None = None
+    name_key: str | None = None
+    role: Role | None = None
+    active: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewResetLink:
+    """A reset link about to be stored: its token goes to the admin, only its hash is kept."""
+
+    id: ResetLinkId
+    token_hash: str
+    user_id: UserId
+    issued_at: datetime
     expires_at: datetime
 
 

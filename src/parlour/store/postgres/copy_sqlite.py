@@ -18,12 +18,13 @@ from parlour.store.sqlite import migrate as sqlite_migrate
 
 # Table → columns, in an order that satisfies the foreign keys.
 TABLES = {
-    "users": ("id", "name", "name_key", "password_hash", "created_at", "seq"),
+    "users": ("id", "name", "name_key", "password_hash", "created_at", "seq", "role", "active"),
     "sessions": ("id", "user_id", "expires_at"),
     "invites": ("id", "issuer", "issued_at", "expires_at"),
+    "reset_links": ("id", "user_id", "issued_at", "expires_at"),
     "channels": ("id", "name", "name_key", "created_at", "active_at", "seq"),
     "messages": ("id", "channel_id", "sender", "body", "sent_at", "seq"),
-    "tombstones": ("seq", "kind", "id", "channel_id", "at"),
+    "events": ("seq", "at", "type", "event", "channel_id", "subject", "data"),
 }
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import psycopg
 
 from parlour.model import Event, Seq, SessionId
-from parlour.store.events import select_events, select_positions
+from parlour.store.log import select_events, select_positions
 
 if TYPE_CHECKING:
     from parlour.store.database import Database
