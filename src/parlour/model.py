@@ -75,6 +75,8 @@ class Message:
     sender: UserId
     body: str
     sent_at: datetime
+    seq: Seq
+    """The sequence of its `message sent` event (0 until the store has taken it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,3 +168,17 @@ class Snapshot:
     users: list[User]
     channels: list[Channel]
     messages: list[Message]
+    """The newest retained messages of each channel, in sequence order."""
+    older: dict[ChannelId, bool]
+    """For each channel: whether it retains messages older than those in `messages`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page of one channel's history (docs/api/history.md)."""
+
+    messages: list[Message]
+    older: bool
+    newer: bool
+    position: Seq
+    """Every event up to here is reflected in the page."""

@@ -62,6 +62,7 @@ class Message(Shape):
     """A message; the body is returned exactly as stored (after NFC), never escaped."""
 
     id: Id
+    seq: Annotated[int, Meta(ge=1, description="The sequence of its `message sent` event.")]
     channel: Id
     sender: Id
     body: str
@@ -107,6 +108,21 @@ class Boot(Shape):
     users: list[User]
     channels: list[Channel]
     messages: list[Message]
+    older: Annotated[
+        dict[str, bool],
+        Meta(description="For every channel: whether it retains messages older than these."),
+    ]
+
+
+class Page(Shape):
+    """A page of one channel's history, in sequence order (docs/api/history.md)."""
+
+    messages: list[Message]
+    older: bool
+    newer: bool
+    position: Annotated[
+        int, Meta(ge=0, description="Every event up to this sequence is reflected here.")
+    ]
 
 
 class Problem(Shape):
@@ -142,6 +158,7 @@ ANSWERS: tuple[type[Shape], ...] = (
     ResetLink,
     Deleted,
     Boot,
+    Page,
     Problem,
 )
 """The shapes http/openapi.py publishes as components/schemas, under their class names."""
@@ -167,7 +184,12 @@ def channel_json(channel: model.Channel) -> Channel:
 
 def message_json(message: model.Message) -> Message:
     return Message(
-        message.id, message.channel, message.sender, message.body, format_time(message.sent_at)
+        message.id,
+        message.seq,
+        message.channel,
+        message.sender,
+        message.body,
+        format_time(message.sent_at),
     )
 
 
@@ -202,7 +224,12 @@ def boot_json(user: model.User, snapshot: model.Snapshot, heartbeat_seconds: int
         [user_json(u) for u in snapshot.users],
         [channel_json(c) for c in snapshot.channels],
         [message_json(m) for m in snapshot.messages],
+        {channel: older for channel, older in snapshot.older.items()},
     )
+
+
+def page_json(page: model.Page) -> Page:
+    return Page([message_json(m) for m in page.messages], page.older, page.newer, page.position)
 
 
 def problem_json(status: int, title: str, detail: str) -> Problem:

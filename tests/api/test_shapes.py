@@ -137,6 +137,7 @@ def test_an_event_is_its_head_then_the_shape_it_is_about() -> None:
         model.UserId("U" + "u" * 24),
         'a "body"\r\nwith two lines',
         at,
+        model.Seq(7),
     )
     frame = event_frame(model.MessageSent(model.Seq(7), at, sent))
     id_line, data_line, blank, end = frame.split(b"\n")

@@ -23,7 +23,12 @@ AT = datetime(2026, 11, 28, tzinfo=UTC)
 
 def sent(seq: int, body: str = "hello") -> MessageSent:
     message = Message(
-        MessageId(f"M{seq:020d}"), ChannelId("C" + "c" * 20), UserId("U" + "u" * 20), body, AT
+        MessageId(f"M{seq:020d}"),
+        ChannelId("C" + "c" * 20),
+        UserId("U" + "u" * 20),
+        body,
+        AT,
+        Seq(seq),
     )
     return MessageSent(seq=Seq(seq), at=AT, message=message)
 

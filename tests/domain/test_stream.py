@@ -15,6 +15,7 @@ from parlour.model import (
     ChannelId,
     Message,
     MessageId,
+    Seq,
     SessionId,
     User,
     UserId,
@@ -50,7 +51,8 @@ async def set_up(store: Store) -> ChannelId:
 
 async def send(store: Store, channel: ChannelId, n: int) -> None:
     for i in range(n):
-        await store.insert_message(Message(MessageId(new_id("M")), channel, SENDER, f"m{i}", now()))
+        message = Message(MessageId(new_id("M")), channel, SENDER, f"m{i}", now(), Seq(0))
+        await store.insert_message(message)
 
 
 def test_a_stream_opened_during_writes_delivers_every_event_once_in_order(

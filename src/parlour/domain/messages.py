@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from parlour.domain.names import validate_body
 from parlour.errors import ChannelNotFound, MessageNotFound
-from parlour.model import ChannelId, Message, MessageId, Session, is_well_formed_id, new_id, now
+from parlour.model import (
+    ChannelId,
+    Message,
+    MessageId,
+    Seq,
+    Session,
+    is_well_formed_id,
+    new_id,
+    now,
+)
 from parlour.store import Store
 
 
@@ -13,9 +22,11 @@ async def send_message(store: Store, session: Session, channel_id: str, body: st
     text = validate_body(body)
     if not is_well_formed_id(channel_id, "C"):
         raise ChannelNotFound()
-    message = Message(MessageId(new_id("M")), ChannelId(channel_id), session.user.id, text, now())
-    await store.insert_message(message)
-    return message
+    message = Message(
+        MessageId(new_id("M")), ChannelId(channel_id), session.user.id, text, now(), Seq(0)
+    )
+    event = await store.insert_message(message)
+    return event.message
 
 
 async def delete_message(store: Store, session: Session, message_id: str) -> MessageId:

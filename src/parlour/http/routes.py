@@ -19,6 +19,7 @@ from parlour.http.boot import get_boot
 from parlour.http.channels import delete_channel_by_id, post_channels
 from parlour.http.errors import MethodNotAllowed
 from parlour.http.events import get_events
+from parlour.http.history import get_channel_messages
 from parlour.http.invites import (
     delete_invite_by_id,
     get_invite_by_id,
@@ -40,6 +41,23 @@ RESUME_POINT = {
     "schema": {"type": "integer", "minimum": 0},
     "description": "Used when no Last-Event-ID header is sent.",
 }
+MESSAGES_PER_CHANNEL = {
+    "name": "messages",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 0, "maximum": 200, "default": 50},
+    "description": "How many of each channel's newest messages to include.",
+}
+HISTORY_PARAMS = [
+    {"name": "before", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+     "description": "The newest messages with a sequence below this (not with `after`)."},
+    {"name": "after", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+     "description": "The oldest messages with a sequence above this (not with `before`)."},
+    {"name": "limit", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+]  # fmt: skip
 LAST_EVENT_ID = {
     "name": "Last-Event-ID",
     "in": "header",
@@ -90,8 +108,8 @@ API: list[tuple[str, str, Any, dict[str, Any]]] = [
                [400, 404, 413, 415, 429, 503], "NewPassword", auth=False,
                params=[path_id("reset_id")])),
     ("/api/boot", "GET", get_boot,
-     operation("Snapshot of everything, and the resume point", (200, "Boot"),
-               [401, 413, 503])),
+     operation("Snapshot: users, channels, each channel's newest messages, the resume point",
+               (200, "Boot"), [400, 401, 413, 503], params=[MESSAGES_PER_CHANNEL])),
     ("/api/channels", "POST", post_channels,
      operation("Create a channel", (202, "Channel"), [400, 401, 409, 413, 415, 503],
                "NewChannel")),
@@ -102,6 +120,9 @@ API: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("/api/channels/{channel_id}", "POST", post_message,
      operation("Send a message", (202, "Message"), [400, 401, 404, 413, 415, 503],
                "NewMessage", params=[path_id("channel_id")])),
+    ("/api/channels/{channel_id}/messages", "GET", get_channel_messages,
+     operation("A page of a channel's history", (200, "Page"), [400, 401, 404, 413, 503],
+               params=[path_id("channel_id"), *HISTORY_PARAMS])),
     ("/api/messages/{message_id}", "DELETE", delete_message_by_id,
      operation("Delete one's own message (any message: admins)", (202, "Deleted"),
                [401, 403, 404, 413, 503],

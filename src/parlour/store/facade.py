@@ -24,6 +24,7 @@ from parlour.model import (
     MessageDeleted,
     MessageId,
     MessageSent,
+    Page,
     ResetLink,
     ResetLinkId,
     Seq,
@@ -35,7 +36,7 @@ from parlour.model import (
     UserId,
     UserUpdated,
 )
-from parlour.store import channels, expiry, invites, log, messages, snapshot, users
+from parlour.store import channels, expiry, history, invites, log, messages, snapshot, users
 from parlour.store.database import Database
 from parlour.store.records import (
     Credentials,
@@ -175,8 +176,16 @@ class Store:
         """Raises SessionEnded, MessageNotFound, NotTheSender."""
         return await self._db.write(lambda tx: messages.delete_message(tx, by, message_id, at))
 
-    async def select_snapshot(self) -> Snapshot:
-        return await self._db.read(snapshot.select_snapshot)
+    async def select_snapshot(self, messages_per_channel: int) -> Snapshot:
+        return await self._db.read(lambda r: snapshot.select_snapshot(r, messages_per_channel))
+
+    async def select_page(
+        self, channel_id: ChannelId, before: Seq | None, after: Seq | None, limit: int
+    ) -> Page:
+        """Raises ChannelNotFound."""
+        return await self._db.read(
+            lambda r: history.select_page(r, channel_id, before, after, limit)
+        )
 
     async def select_events(self, after: Seq, limit: int) -> EventBatch:
         """Retained events with seq > after, in order, at most `limit` of them."""

@@ -112,7 +112,7 @@ def _event(row: tuple[Any, ...]) -> Event | None:
             return ChannelDeleted(seq=s, at=at, id=ChannelId(subject))
         case ("message", "sent") if body is not None:
             message = Message(
-                MessageId(subject), ChannelId(channel), UserId(sender), body, from_ms(sent_at)
+                MessageId(subject), ChannelId(channel), UserId(sender), body, from_ms(sent_at), s
             )
             return MessageSent(seq=s, at=at, message=message)
         case ("message", "deleted"):

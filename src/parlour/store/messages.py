@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from parlour.errors import ChannelNotFound, MessageNotFound, NotTheSender
@@ -31,7 +32,7 @@ def insert_message(tx: Tx, message: Message) -> MessageSent:
         " VALUES (?, ?, ?, ?, ?, ?)",
         (message.id, message.channel, message.sender, message.body, sent_at, seq),
     )
-    event = MessageSent(seq=seq, at=message.sent_at, message=message)
+    event = MessageSent(seq=seq, at=message.sent_at, message=replace(message, seq=seq))
     record(tx, event)
     return event
 

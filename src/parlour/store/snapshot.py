@@ -1,16 +1,19 @@
-"""The boot snapshot: every user, channel and message, read in one transaction."""
+"""The boot snapshot: users, channels, and the newest messages of each, in one transaction."""
 
 from __future__ import annotations
 
-from parlour.model import Channel, ChannelId, Message, MessageId, Snapshot, UserId
+from parlour.model import Channel, ChannelId, Message, Snapshot
 from parlour.store.engine import Reader
+from parlour.store.history import select_newest
 from parlour.store.log import select_positions
 from parlour.store.times import from_ms
 from parlour.store.users import user_of
 
 
-def select_snapshot(r: Reader) -> Snapshot:
-    """Everything up to and including the newest sequence, in one read transaction."""
+def select_snapshot(r: Reader, messages_per_channel: int) -> Snapshot:
+    """Everything up to and including the newest sequence, with each channel's newest
+    `messages_per_channel` messages: its cost grows with channels times that, never with the
+    history retained."""
     newest, _ = select_positions(r)
     users = [
         user_of(row)
@@ -20,8 +23,10 @@ def select_snapshot(r: Reader) -> Snapshot:
         Channel(ChannelId(row[0]), row[1], from_ms(row[2]))
         for row in r.rows("SELECT id, name, created_at FROM channels ORDER BY seq")
     ]
-    messages = [
-        Message(MessageId(row[0]), ChannelId(row[1]), UserId(row[2]), row[3], from_ms(row[4]))
-        for row in r.rows("SELECT id, channel_id, sender, body, sent_at FROM messages ORDER BY seq")
-    ]
-    return Snapshot(newest, users, channels, messages)
+    messages: list[Message] = []
+    older: dict[ChannelId, bool] = {}
+    for channel in channels:
+        newest_messages, older[channel.id] = select_newest(r, channel.id, messages_per_channel)
+        messages.extend(newest_messages)
+    messages.sort(key=lambda m: m.seq)
+    return Snapshot(newest, users, channels, messages, older)

@@ -1,0 +1,71 @@
+"""A channel's messages, a page at a time: boot's newest and the history endpoint's pages.
+
+Every read walks the index on (channel_id, seq) from one end, so a page costs the same at any
+depth of history (docs/api/history.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parlour.errors import ChannelNotFound
+from parlour.model import ChannelId, Message, MessageId, Page, Seq, UserId
+from parlour.store.engine import Reader
+from parlour.store.log import select_positions
+from parlour.store.times import from_ms
+
+MESSAGES = "SELECT id, channel_id, sender, body, sent_at, seq FROM messages WHERE channel_id = ?"
+
+
+def message_of(row: tuple[Any, ...]) -> Message:
+    """The message whose `id, channel_id, sender, body, sent_at, seq` begin `row`."""
+    return Message(
+        MessageId(row[0]), ChannelId(row[1]), UserId(row[2]), row[3], from_ms(row[4]), Seq(row[5])
+    )
+
+
+def select_newest(r: Reader, channel_id: ChannelId, limit: int) -> tuple[list[Message], bool]:
+    """The channel's newest `limit` messages in sequence order, and whether older ones exist."""
+    rows = r.rows(MESSAGES + " ORDER BY seq DESC LIMIT ?", (channel_id, limit + 1))
+    return [message_of(row) for row in reversed(rows[:limit])], len(rows) > limit
+
+
+OLDER_THAN = "SELECT EXISTS (SELECT 1 FROM messages WHERE channel_id = ? AND seq < ?)"
+NEWER_THAN = "SELECT EXISTS (SELECT 1 FROM messages WHERE channel_id = ? AND seq > ?)"
+
+
+def _exists(r: Reader, query: str, channel_id: ChannelId, seq: int) -> bool:
+    return bool(r.value(query, (channel_id, seq)))
+
+
+def select_page(
+    r: Reader, channel_id: ChannelId, before: Seq | None, after: Seq | None, limit: int
+) -> Page:
+    """One page of a channel's history, read in one transaction (docs/api/history.md).
+
+    Without `before` or `after`: the newest `limit`. Raises ChannelNotFound.
+    """
+    position, _ = select_positions(r)
+    if r.value("SELECT 1 FROM channels WHERE id = ?", (channel_id,)) is None:
+        raise ChannelNotFound()
+    if after is not None:
+        rows = r.rows(
+            MESSAGES + " AND seq > ? ORDER BY seq LIMIT ?", (channel_id, after, limit + 1)
+        )
+        messages = [message_of(row) for row in rows[:limit]]
+        newer = len(rows) > limit
+        older = _exists(r, OLDER_THAN, channel_id, messages[0].seq if messages else after)
+    else:
+        if before is None:
+            rows = r.rows(MESSAGES + " ORDER BY seq DESC LIMIT ?", (channel_id, limit + 1))
+        else:
+            rows = r.rows(
+                MESSAGES + " AND seq < ? ORDER BY seq DESC LIMIT ?", (channel_id, before, limit + 1)
+            )
+        messages = [message_of(row) for row in reversed(rows[:limit])]
+        older = len(rows) > limit
+        if messages:
+            newer = _exists(r, NEWER_THAN, channel_id, messages[-1].seq)
+        else:
+            newer = before is not None and _exists(r, NEWER_THAN, channel_id, before)
+    return Page(messages, older, newer, position)
