@@ -129,6 +129,37 @@ class ResetLinkNotFound(NotFound):
         )
 
 
+class UnknownMember(InvalidInput):
+    def __init__(self, user_id: str) -> None:
+        super().__init__(f"No active user has the id {user_id!r}: members must be active users.")
+
+
+class NotAMember(NotFound):
+    def __init__(self) -> None:
+        super().__init__("That user is not a member of this channel.")
+
+
+class MembersOnlyInPrivate(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "Only a private channel has members to add or remove: everyone is in a public "
+            "channel, and a direct channel's members are fixed."
+        )
+
+
+class AlreadyMember(Conflict):
+    def __init__(self) -> None:
+        super().__init__("That user is a member of this channel already.")
+
+
+class DirectChannelKept(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "A direct channel cannot be deleted; it expires like any channel once it is empty "
+            "and idle."
+        )
+
+
 class ChannelNotFound(NotFound):
     def __init__(self) -> None:
         super().__init__("No such channel: it may have been deleted.")

@@ -25,6 +25,7 @@ ID_RANDOM_BYTES = 18
 
 Role = Literal["admin", "member"]
 ROLES: tuple[Role, ...] = ("admin", "member")
+ChannelKind = Literal["public", "private", "direct"]
 
 
 def new_id(prefix: Literal["U", "C", "M", "I"]) -> str:
@@ -64,8 +65,12 @@ class User:
 @dataclass(frozen=True, slots=True)
 class Channel:
     id: ChannelId
-    name: str
+    name: str | None
+    """None for a direct channel (clients show its members' names)."""
     created_at: datetime
+    kind: ChannelKind = "public"
+    members: tuple[UserId, ...] = ()
+    """A private or direct channel's members, in the order they joined; () when public."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +135,15 @@ class ChannelCreated:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelUpdated:
+    seq: Seq
+    at: datetime
+    channel: Channel
+    type: Literal["channel"] = "channel"
+    event: Literal["updated"] = "updated"
+
+
+@dataclass(frozen=True, slots=True)
 class ChannelDeleted:
     seq: Seq
     at: datetime
@@ -157,7 +171,26 @@ class MessageDeleted:
     event: Literal["deleted"] = "deleted"
 
 
-Event = UserCreated | UserUpdated | ChannelCreated | ChannelDeleted | MessageSent | MessageDeleted
+Event = (
+    UserCreated
+    | UserUpdated
+    | ChannelCreated
+    | ChannelUpdated
+    | ChannelDeleted
+    | MessageSent
+    | MessageDeleted
+)
+
+Audience = frozenset[UserId] | None
+"""Who may receive an event: None for everyone, else exactly these users."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A committed event and who may receive it (docs/api/events.md, "Who receives what")."""
+
+    event: Event
+    audience: Audience
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,11 +51,17 @@ class UserRef(Shape):
 
 
 class Channel(Shape):
-    """A channel."""
+    """A channel: public (everyone sees it), private (named, members only) or direct (a
+    conversation among a fixed set of users, with no name)."""
 
     id: Id
-    name: str
+    name: str | None
     created_at: Time
+    kind: Literal["public", "private", "direct"]
+    members: Annotated[
+        list[Id] | msgspec.UnsetType,
+        Meta(description="A private or direct channel's members, in the order they joined."),
+    ] = msgspec.UNSET
 
 
 class Message(Shape):
@@ -179,7 +185,10 @@ def user_ref_json(user: model.User) -> UserRef:
 
 
 def channel_json(channel: model.Channel) -> Channel:
-    return Channel(channel.id, channel.name, format_time(channel.created_at))
+    members: list[str] | msgspec.UnsetType = msgspec.UNSET
+    if channel.kind != "public":
+        members = list(channel.members)
+    return Channel(channel.id, channel.name, format_time(channel.created_at), channel.kind, members)
 
 
 def message_json(message: model.Message) -> Message:
@@ -247,7 +256,7 @@ def event_json(event: model.Event) -> bytes:
     match event:
         case model.UserCreated(user=user) | model.UserUpdated(user=user):
             about = user_json(user)
-        case model.ChannelCreated(channel=channel):
+        case model.ChannelCreated(channel=channel) | model.ChannelUpdated(channel=channel):
             about = channel_json(channel)
         case model.ChannelDeleted(id=channel_id):
             about = Deleted(channel_id)

@@ -59,6 +59,18 @@ class PasswordChange(msgspec.Struct):
 
 class NewChannel(msgspec.Struct):
     name: Name
+    kind: Annotated[str, Meta(extra_json_schema={"enum": ["public", "private"]})] = "public"
+    members: list[str] = []
+
+
+class Members(msgspec.Struct):
+    """POST /api/direct: the others in the conversation (the caller is always in it)."""
+
+    members: list[str]
+
+
+class NewMember(msgspec.Struct):
+    user: str
 
 
 class NewMessage(msgspec.Struct):

@@ -15,10 +15,11 @@ from parlour.wire import page_json
 
 async def get_channel_messages(request: Request) -> Response:
     p = parlour_of(request)
-    await admit_user(request, NoFields)
+    session, _ = await admit_user(request, NoFields)
     query = request.query_params
     page = await read_page(
         p.store,
+        session,
         request.path_params["channel_id"],
         optional_int(query, "before"),
         optional_int(query, "after"),

@@ -11,7 +11,9 @@ from starlette.responses import Response
 from parlour import __version__
 from parlour.http.body import (
     Credentials,
+    Members,
     NewChannel,
+    NewMember,
     NewMessage,
     NewPassword,
     PasswordChange,
@@ -25,7 +27,17 @@ _STRING = {"type": "string"}
 # Answers and request bodies are msgspec Structs (wire.py, http/body.py): their schemas are
 # generated from the very types that encode and decode them, so the document cannot drift.
 _, SCHEMAS = msgspec.json.schema_components(
-    [*ANSWERS, Credentials, PasswordChange, NewChannel, NewMessage, UserChange, NewPassword],
+    [
+        *ANSWERS,
+        Credentials,
+        PasswordChange,
+        NewChannel,
+        NewMessage,
+        UserChange,
+        NewPassword,
+        Members,
+        NewMember,
+    ],
     ref_template="#/components/schemas/{name}",
 )
 # One message of the event stream: SSE framing, not JSON, so described by hand. Before
@@ -67,18 +79,21 @@ def operation(
     *,
     auth: bool = True,
     params: list[dict[str, Any]] | None = None,
+    also: tuple[int, str | None] | None = None,
 ) -> dict[str, Any]:
-    """One OpenAPI operation; `ok` is (status, schema name or None)."""
-    status, schema = ok
-    responses: dict[str, Any] = {str(status): {"description": DESCRIPTIONS[status]}}
-    if schema == "EventStream":
-        responses[str(status)]["content"] = {
-            "text/event-stream": {"schema": {"$ref": "#/components/schemas/ServerSentEvent"}}
-        }
-    elif schema is not None:
-        responses[str(status)]["content"] = {
-            "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}
-        }
+    """One OpenAPI operation; `ok` (and `also`, a second success) is (status, schema name or
+    None)."""
+    responses: dict[str, Any] = {}
+    for status, schema in (ok,) if also is None else (ok, also):
+        responses[str(status)] = {"description": DESCRIPTIONS[status]}
+        if schema == "EventStream":
+            responses[str(status)]["content"] = {
+                "text/event-stream": {"schema": {"$ref": "#/components/schemas/ServerSentEvent"}}
+            }
+        elif schema is not None:
+            responses[str(status)]["content"] = {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+            }
     for code in errors:
         responses[str(code)] = {
             "description": DESCRIPTIONS[code],

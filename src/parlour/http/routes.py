@@ -16,7 +16,13 @@ from starlette.types import Receive, Scope, Send
 
 from parlour.http.body import read_body
 from parlour.http.boot import get_boot
-from parlour.http.channels import delete_channel_by_id, post_channels
+from parlour.http.channels import (
+    delete_channel_by_id,
+    delete_channel_member,
+    post_channel_members,
+    post_channels,
+    post_direct,
+)
 from parlour.http.errors import MethodNotAllowed
 from parlour.http.events import get_events
 from parlour.http.history import get_channel_messages
@@ -111,8 +117,19 @@ API: list[tuple[str, str, Any, dict[str, Any]]] = [
      operation("Snapshot: users, channels, each channel's newest messages, the resume point",
                (200, "Boot"), [400, 401, 413, 503], params=[MESSAGES_PER_CHANNEL])),
     ("/api/channels", "POST", post_channels,
-     operation("Create a channel", (202, "Channel"), [400, 401, 409, 413, 415, 503],
-               "NewChannel")),
+     operation("Create a public or private channel", (202, "Channel"),
+               [400, 401, 409, 413, 415, 503], "NewChannel")),
+    ("/api/direct", "POST", post_direct,
+     operation("The direct channel of exactly these users and the caller (made if new: 202)",
+               (200, "Channel"), [400, 401, 413, 415, 503], "Members", also=(202, "Channel"))),
+    ("/api/channels/{channel_id}/members", "POST", post_channel_members,
+     operation("Add a user to a private channel", (202, "Channel"),
+               [400, 401, 404, 409, 413, 415, 503], "NewMember",
+               params=[path_id("channel_id")])),
+    ("/api/channels/{channel_id}/members/{user_id}", "DELETE", delete_channel_member,
+     operation("Leave a private channel, or (admins) remove someone", (202, "Channel"),
+               [401, 403, 404, 409, 413, 503],
+               params=[path_id("channel_id"), path_id("user_id")])),
     ("/api/channels/{channel_id}", "DELETE", delete_channel_by_id,
      operation("Delete a channel (with its messages: admins)", (202, "Deleted"),
                [401, 404, 409, 413, 503],

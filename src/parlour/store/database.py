@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from parlour.errors import ParlourError, StorageError
-from parlour.model import Event, SessionId
+from parlour.model import Delivery, SessionId
 from parlour.store.engine import Connection, Engine, Reader, SeqCounter, Tx
 from parlour.store.records import Hooks
 
@@ -53,7 +53,7 @@ class _Job:
     future: asyncio.Future[Any]
     value: Any = None
     error: BaseException | None = None
-    events: list[Event] = field(default_factory=list)
+    events: list[Delivery] = field(default_factory=list)
     revoked: list[SessionId] = field(default_factory=list)
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from parlour.errors import StorageError
-from parlour.model import Event, Seq, SessionId
+from parlour.model import Audience, Delivery, Event, Seq, SessionId
 
 Params = Sequence[Any] | dict[str, Any]
 Row = tuple[Any, ...]
@@ -142,7 +142,7 @@ class Tx(Reader):
     def __init__(self, conn: Connection, engine: Engine, counter: SeqCounter) -> None:
         super().__init__(conn, engine)
         self.counter = counter
-        self.events: list[Event] = []
+        self.events: list[Delivery] = []
         self.revoked: list[SessionId] = []
 
     def next_seq(self) -> Seq:
@@ -150,9 +150,9 @@ class Tx(Reader):
         self.counter.seq = Seq(self.counter.seq + 1)
         return self.counter.seq
 
-    def emit(self, event: Event) -> None:
-        """Publish `event` once the transaction has committed (never before)."""
-        self.events.append(event)
+    def emit(self, event: Event, audience: Audience) -> None:
+        """Publish `event` to `audience` once the transaction has committed (never before)."""
+        self.events.append(Delivery(event, audience))
 
     def revoke(self, sessions: list[SessionId]) -> None:
         """End these sessions' event streams, in every process, once committed."""

@@ -18,6 +18,7 @@ from parlour.model import (
     ChannelCreated,
     ChannelDeleted,
     ChannelId,
+    ChannelUpdated,
     Invite,
     InviteId,
     Message,
@@ -163,8 +164,31 @@ class Store:
     async def delete_channel(
         self, by: UserId, channel_id: ChannelId, at: datetime
     ) -> ChannelDeleted:
-        """Raises SessionEnded, ChannelNotFound, ChannelNotEmpty."""
+        """Raises SessionEnded, ChannelNotFound, DirectChannelKept, ChannelNotEmpty."""
         return await self._db.write(lambda tx: channels.delete_channel(tx, by, channel_id, at))
+
+    async def insert_direct(self, channel: Channel) -> tuple[Channel, bool]:
+        """The direct channel of `channel.members` (the caller first), made if new (True).
+        Raises SessionEnded, UnknownMember."""
+        return await self._db.write(lambda tx: channels.insert_direct(tx, channel))
+
+    async def insert_member(
+        self, by: UserId, channel_id: ChannelId, user_id: UserId, at: datetime
+    ) -> ChannelUpdated:
+        """Raises SessionEnded, UnknownMember, ChannelNotFound, MembersOnlyInPrivate,
+        AlreadyMember."""
+        return await self._db.write(
+            lambda tx: channels.insert_member(tx, by, channel_id, user_id, at)
+        )
+
+    async def delete_member(
+        self, by: UserId, channel_id: ChannelId, user_id: UserId, at: datetime
+    ) -> ChannelUpdated:
+        """Raises SessionEnded, ChannelNotFound, MembersOnlyInPrivate, NotAMember,
+        AdminsOnly."""
+        return await self._db.write(
+            lambda tx: channels.delete_member(tx, by, channel_id, user_id, at)
+        )
 
     async def insert_message(self, message: Message) -> MessageSent:
         """Raises ChannelNotFound."""
@@ -176,20 +200,29 @@ class Store:
         """Raises SessionEnded, MessageNotFound, NotTheSender."""
         return await self._db.write(lambda tx: messages.delete_message(tx, by, message_id, at))
 
-    async def select_snapshot(self, messages_per_channel: int) -> Snapshot:
-        return await self._db.read(lambda r: snapshot.select_snapshot(r, messages_per_channel))
-
-    async def select_page(
-        self, channel_id: ChannelId, before: Seq | None, after: Seq | None, limit: int
-    ) -> Page:
-        """Raises ChannelNotFound."""
+    async def select_snapshot(self, user: UserId, messages_per_channel: int) -> Snapshot:
+        """What `user` may see, with each visible channel's newest messages."""
         return await self._db.read(
-            lambda r: history.select_page(r, channel_id, before, after, limit)
+            lambda r: snapshot.select_snapshot(r, user, messages_per_channel)
         )
 
-    async def select_events(self, after: Seq, limit: int) -> EventBatch:
-        """Retained events with seq > after, in order, at most `limit` of them."""
-        return await self._db.read(lambda r: log.select_events(r, after, limit))
+    async def select_page(
+        self,
+        user: UserId,
+        channel_id: ChannelId,
+        before: Seq | None,
+        after: Seq | None,
+        limit: int,
+    ) -> Page:
+        """Raises ChannelNotFound (none that `user` may see)."""
+        return await self._db.read(
+            lambda r: history.select_page(r, user, channel_id, before, after, limit)
+        )
+
+    async def select_events(self, after: Seq, limit: int, user: UserId) -> EventBatch:
+        """The retained events with seq > after that `user` could see, in order, at most
+        `limit` of them."""
+        return await self._db.read(lambda r: log.select_events(r, after, limit, user))
 
     async def delete_expired(self, cutoffs: ExpiryCutoffs) -> Expired:
         return await self._db.write(lambda tx: expiry.delete_expired(tx, cutoffs))

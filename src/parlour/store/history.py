@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from parlour.errors import ChannelNotFound
 from parlour.model import ChannelId, Message, MessageId, Page, Seq, UserId
 from parlour.store.engine import Reader
 from parlour.store.log import select_positions
 from parlour.store.times import from_ms
+from parlour.store.visibility import require_visible
 
 MESSAGES = "SELECT id, channel_id, sender, body, sent_at, seq FROM messages WHERE channel_id = ?"
 
@@ -39,15 +39,20 @@ def _exists(r: Reader, query: str, channel_id: ChannelId, seq: int) -> bool:
 
 
 def select_page(
-    r: Reader, channel_id: ChannelId, before: Seq | None, after: Seq | None, limit: int
+    r: Reader,
+    user: UserId,
+    channel_id: ChannelId,
+    before: Seq | None,
+    after: Seq | None,
+    limit: int,
 ) -> Page:
     """One page of a channel's history, read in one transaction (docs/api/history.md).
 
-    Without `before` or `after`: the newest `limit`. Raises ChannelNotFound.
+    Without `before` or `after`: the newest `limit`. Raises ChannelNotFound (none that
+    `user` may see).
     """
     position, _ = select_positions(r)
-    if r.value("SELECT 1 FROM channels WHERE id = ?", (channel_id,)) is None:
-        raise ChannelNotFound()
+    require_visible(r, channel_id, user)
     if after is not None:
         rows = r.rows(
             MESSAGES + " AND seq > ? ORDER BY seq LIMIT ?", (channel_id, after, limit + 1)

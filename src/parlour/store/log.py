@@ -1,10 +1,14 @@
-"""The event log: every retained event, replayed to resuming streams in sequence order.
+"""The event log: every retained event, replayed to resuming streams in sequence order, each
+to exactly the users who could see it at that moment (docs/api/events.md, "Who receives what").
 
 See docs/architecture.md. Each event is written to the `events` table by `record`, in the
-transaction that makes it. What an event carries is kept in `data` (JSON), except a message's
-body: `message sent` reads it from the message row, so no log keeps a body once a message is
-deleted or expired (its log rows go with it). Old rows are purged after the message expiry
-period; resume points below the newest purged sequence then get 410 (see EventBatch).
+transaction that makes it, with who may see it: everyone, the members of its channel at
+that moment (from `memberships`, whose [joined_seq, left_seq] intervals say who was in a
+channel at any sequence), or one user. What an event carries is kept in `data` (JSON),
+except a message's body: `message sent` reads it from the message row, so no log keeps a
+body once a message is deleted or expired (its log rows go with it). Old rows are purged
+after the message expiry period; resume points below the newest purged sequence then get
+410 (see EventBatch).
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ from typing import Any
 import msgspec
 
 from parlour.model import (
+    Audience,
     Channel,
     ChannelCreated,
     ChannelDeleted,
     ChannelId,
+    ChannelUpdated,
+    Delivery,
     Event,
     Message,
     MessageDeleted,
@@ -41,26 +48,45 @@ def _user_data(user: User) -> bytes:
     return _encode({"name": user.name, "role": user.role, "active": user.active})
 
 
-def record(tx: Tx, event: Event) -> None:
-    """Log `event` in this transaction and publish it once the transaction commits."""
+def _channel_data(channel: Channel) -> bytes:
+    return _encode(
+        {
+            "name": channel.name,
+            "created_at": to_ms(channel.created_at),
+            "kind": channel.kind,
+            "members": channel.members,
+        }
+    )
+
+
+def record(tx: Tx, event: Event, audience: Audience = None, user: UserId | None = None) -> None:
+    """Log `event` in this transaction and publish it, once committed, to `audience`.
+
+    `audience` is None for everyone, or the members of the event's channel right now (plus a
+    member being removed); `user`, for an event that only one user may see.
+    """
     channel: str | None = None
     data: bytes | None = None
     match event:
-        case UserCreated(user=user) | UserUpdated(user=user):
-            subject: str = user.id
-            data = _user_data(user)
-        case ChannelCreated(channel=c):
+        case UserCreated(user=u) | UserUpdated(user=u):
+            subject: str = u.id
+            data = _user_data(u)
+        case ChannelCreated(channel=c) | ChannelUpdated(channel=c):
             subject = channel = c.id
-            data = _encode({"name": c.name, "created_at": to_ms(c.created_at)})
+            data = _channel_data(c)
         case ChannelDeleted(id=channel_id):
             subject = channel = channel_id
         case MessageSent(message=message):
             subject, channel = message.id, message.channel
         case MessageDeleted(id=message_id, channel=channel_id):
             subject, channel = message_id, channel_id
+    if user is not None:
+        kind, audience = "user", frozenset({user})
+    else:
+        kind = "all" if audience is None else "members"
     tx.run(
-        "INSERT INTO events (seq, at, type, event, channel_id, subject, data)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO events (seq, at, type, event, channel_id, subject, data, audience, user_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             event.seq,
             to_ms(event.at),
@@ -69,9 +95,11 @@ def record(tx: Tx, event: Event) -> None:
             channel,
             subject,
             None if data is None else data.decode(),
+            kind,
+            user,
         ),
     )
-    tx.emit(event)
+    tx.emit(event, audience)
 
 
 def forget_about(tx: Tx, subject: str) -> None:
@@ -80,24 +108,50 @@ def forget_about(tx: Tx, subject: str) -> None:
     tx.run("DELETE FROM events WHERE subject = ?", (subject,))
 
 
-# One ordered range scan of the log; a message's own fields come from its row.
-REPLAY = """
+COLUMNS = """
 SELECT e.seq, e.at, e.type, e.event, e.channel_id, e.subject, e.data,
-       m.sender, m.body, m.sent_at
+       m.sender, m.body, m.sent_at, e.audience, e.user_id
 FROM events e
 LEFT JOIN messages m ON e.type = 'message' AND e.event = 'sent' AND m.id = e.subject
-WHERE e.seq > ?
-ORDER BY e.seq
-LIMIT ?
 """
+# Was `:user` a member of the event's channel when it happened?
+MEMBER_THEN = """
+EXISTS (SELECT 1 FROM memberships ms
+        WHERE ms.channel_id = e.channel_id AND ms.user_id = :user
+          AND ms.joined_seq <= e.seq AND (ms.left_seq IS NULL OR ms.left_seq >= e.seq))
+"""
+# One ordered range scan of the log, keeping what the user could see then.
+REPLAY_FOR_USER = (
+    COLUMNS
+    + " WHERE e.seq > :after AND (e.audience = 'all'"
+    + " OR (e.audience = 'user' AND e.user_id = :user)"
+    + " OR (e.audience = 'members' AND "
+    + MEMBER_THEN
+    + ")) ORDER BY e.seq LIMIT :limit"
+)
+REPLAY_ALL = COLUMNS + " WHERE e.seq > :after ORDER BY e.seq LIMIT :limit"
+MEMBERS_AT = (
+    "SELECT user_id FROM memberships WHERE channel_id = ? AND joined_seq <= ?"
+    " AND (left_seq IS NULL OR left_seq >= ?)"
+)
 
 
 def _user(subject: str, data: dict[str, Any]) -> User:
     return User(UserId(subject), data["name"], data["role"], bool(data["active"]))
 
 
+def _channel(subject: str, data: dict[str, Any]) -> Channel:
+    return Channel(
+        ChannelId(subject),
+        data["name"],
+        from_ms(data["created_at"]),
+        data.get("kind", "public"),
+        tuple(UserId(u) for u in data.get("members", ())),
+    )
+
+
 def _event(row: tuple[Any, ...]) -> Event | None:
-    seq, ms, type_, kind, channel, subject, data, sender, body, sent_at = row
+    seq, ms, type_, kind, channel, subject, data, sender, body, sent_at = row[:10]
     s, at = Seq(int(seq)), from_ms(ms)
     fields = _decode(data) if data is not None else {}
     match (type_, kind):
@@ -106,8 +160,9 @@ def _event(row: tuple[Any, ...]) -> Event | None:
         case ("user", "updated"):
             return UserUpdated(seq=s, at=at, user=_user(subject, fields))
         case ("channel", "created"):
-            created = Channel(ChannelId(subject), fields["name"], from_ms(fields["created_at"]))
-            return ChannelCreated(seq=s, at=at, channel=created)
+            return ChannelCreated(seq=s, at=at, channel=_channel(subject, fields))
+        case ("channel", "updated"):
+            return ChannelUpdated(seq=s, at=at, channel=_channel(subject, fields))
         case ("channel", "deleted"):
             return ChannelDeleted(seq=s, at=at, id=ChannelId(subject))
         case ("message", "sent") if body is not None:
@@ -128,20 +183,42 @@ def select_positions(r: Reader) -> tuple[Seq, Seq]:
     return Seq(int(row[0])), Seq(int(row[1]))
 
 
-def select_events(r: Reader, after: Seq, limit: int) -> EventBatch:
-    """Retained events with seq > after, in order, at most `limit` of them."""
+def select_events(r: Reader, after: Seq, limit: int, user: UserId) -> EventBatch:
+    """The retained events with seq > after that `user` could see when they happened, in
+    order, at most `limit` of them (a resuming stream's replay)."""
     newest, forgotten = select_positions(r)
     events: list[Event] = []
     if limit > 0:
-        for row in r.rows(REPLAY, (after, limit)):
+        params = {"after": after, "limit": limit, "user": user}
+        for row in r.rows(REPLAY_FOR_USER, params):
             event = _event(row)
             if event is not None:
                 events.append(event)
     return EventBatch(events, newest, forgotten)
 
 
+def select_deliveries(r: Reader, after: Seq, limit: int) -> list[Delivery]:
+    """Every retained event with seq > after, with who may receive it: what a process that
+    did not commit them (PostgreSQL's tail) publishes."""
+    deliveries: list[Delivery] = []
+    for row in r.rows(REPLAY_ALL, {"after": after, "limit": limit}):
+        event = _event(row)
+        if event is None:
+            continue
+        audience_kind, user = row[10], row[11]
+        audience: Audience = None
+        if audience_kind == "user":
+            audience = frozenset({UserId(user)})
+        elif audience_kind == "members":
+            members = r.rows(MEMBERS_AT, (row[4], event.seq, event.seq))
+            audience = frozenset(UserId(m[0]) for m in members)
+        deliveries.append(Delivery(event, audience))
+    return deliveries
+
+
 def purge(tx: Tx, before_ms: int) -> None:
-    """Forget events older than `before_ms`; resume points below them now get 410."""
+    """Forget events older than `before_ms`, and memberships that ended before them:
+    resume points below the newest forgotten event now get 410."""
     purged = tx.value("SELECT max(seq) FROM events WHERE at < ?", (before_ms,))
     if purged is None:
         return
@@ -151,3 +228,4 @@ def purge(tx: Tx, before_ms: int) -> None:
         " THEN forgotten_seq ELSE :purged END WHERE id = 1",
         {"purged": purged},
     )
+    tx.run("DELETE FROM memberships WHERE left_seq <= ?", (purged,))

@@ -6,15 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from parlour.model import Event, ResetLinkId, Role, Seq, SessionId, User, UserId
+from parlour.model import Delivery, Event, ResetLinkId, Role, Seq, SessionId, User, UserId
 
 
 @dataclass(frozen=True, slots=True)
 class Hooks:
     """Whom the store tells what, on the event loop, once it is committed."""
 
-    on_commit: Callable[[list[Event]], None]
-    """Committed events, in sequence order (from every process, on PostgreSQL)."""
+    on_commit: Callable[[list[Delivery]], None]
+    """Committed events and who may receive them, in sequence order (from every process, on
+    PostgreSQL)."""
     on_revoked: Callable[[list[SessionId]], None]
     """Revoked sessions (logout, password change, expiry), from every process."""
     on_fatal: Callable[[str], None]
@@ -75,7 +76,7 @@ class ExpiryCutoffs:
 
 @dataclass(frozen=True, slots=True)
 class Expired:
-    events: list[Event]
+    events: list[Delivery]
     sessions: list[SessionId]
 
 

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from parlour.model import Event, Seq, SessionId
-from parlour.store.log import select_events, select_positions
+from parlour.model import Delivery, Seq, SessionId
+from parlour.store.log import select_deliveries, select_positions
 
 if TYPE_CHECKING:
     from parlour.store.database import Database
@@ -39,7 +39,7 @@ class Tail:
     def __init__(
         self,
         url: str,
-        publish: Callable[[list[Event]], None],
+        publish: Callable[[list[Delivery]], None],
         on_revoked: Callable[[list[SessionId]], None],
     ) -> None:
         self._url = url
@@ -96,12 +96,14 @@ class Tail:
             try:
                 while True:
                     batch = await db.read(
-                        functools.partial(select_events, after=self._published, limit=TAIL_BATCH)
+                        functools.partial(
+                            select_deliveries, after=self._published, limit=TAIL_BATCH
+                        )
                     )
-                    if not batch.events:
+                    if not batch:
                         break
-                    self._published = batch.events[-1].seq
-                    self._publish(batch.events)
+                    self._published = batch[-1].event.seq
+                    self._publish(batch)
             except asyncio.CancelledError:
                 raise
             except Exception:
