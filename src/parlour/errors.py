@@ -160,6 +160,33 @@ class DirectChannelKept(Conflict):
         )
 
 
+class BadMention(InvalidInput):
+    def __init__(self, user_id: str) -> None:
+        super().__init__(
+            f"Cannot mention {user_id!r}: mentions must be active users who can see the channel."
+        )
+
+
+class NotTheAuthor(NotAllowed):
+    def __init__(self) -> None:
+        super().__init__("Only the sender of a message can edit it.")
+
+
+class ReactionExists(Conflict):
+    def __init__(self) -> None:
+        super().__init__("You have added this reaction to the message already.")
+
+
+class TooManyReactions(Conflict):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"A message holds at most {limit} different reactions.")
+
+
+class ReactionNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("You have not added this reaction to the message.")
+
+
 class ChannelNotFound(NotFound):
     def __init__(self) -> None:
         super().__init__("No such channel: it may have been deleted.")

@@ -26,6 +26,8 @@ ID_RANDOM_BYTES = 18
 Role = Literal["admin", "member"]
 ROLES: tuple[Role, ...] = ("admin", "member")
 ChannelKind = Literal["public", "private", "direct"]
+NotifyLevel = Literal["all", "mentions", "none"]
+NOTIFY_LEVELS: tuple[NotifyLevel, ...] = ("all", "mentions", "none")
 
 
 def new_id(prefix: Literal["U", "C", "M", "I"]) -> str:
@@ -82,6 +84,29 @@ class Message:
     sent_at: datetime
     seq: Seq
     """The sequence of its `message sent` event (0 until the store has taken it)."""
+    edited_at: datetime | None = None
+    mentions: tuple[UserId, ...] = ()
+    reactions: tuple[Reaction, ...] = ()
+    client_id: str | None = None
+    """Chosen by the sender's client, so that a retry never posts twice."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """One emoji on a message, and who added it, in the order they did."""
+
+    emoji: str
+    users: tuple[UserId, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadState:
+    """A user's read position and notification level in one channel (docs/api/reads.md)."""
+
+    seq: Seq
+    unread: int
+    mentions: int
+    notify: NotifyLevel
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +187,63 @@ class MessageSent:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageEdited:
+    seq: Seq
+    at: datetime
+    message: Message
+    type: Literal["message"] = "message"
+    event: Literal["edited"] = "edited"
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionAdded:
+    seq: Seq
+    at: datetime
+    message: MessageId
+    channel: ChannelId
+    user: UserId
+    emoji: str
+    type: Literal["reaction"] = "reaction"
+    event: Literal["added"] = "added"
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionRemoved:
+    seq: Seq
+    at: datetime
+    message: MessageId
+    channel: ChannelId
+    user: UserId
+    emoji: str
+    type: Literal["reaction"] = "reaction"
+    event: Literal["removed"] = "removed"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadUpdated:
+    """Only for its own user's streams."""
+
+    seq: Seq
+    at: datetime
+    channel: ChannelId
+    position: Seq
+    type: Literal["read"] = "read"
+    event: Literal["updated"] = "updated"
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyUpdated:
+    """Only for its own user's streams."""
+
+    seq: Seq
+    at: datetime
+    channel: ChannelId
+    level: NotifyLevel
+    type: Literal["notify"] = "notify"
+    event: Literal["updated"] = "updated"
+
+
+@dataclass(frozen=True, slots=True)
 class MessageDeleted:
     seq: Seq
     at: datetime
@@ -178,7 +260,12 @@ Event = (
     | ChannelUpdated
     | ChannelDeleted
     | MessageSent
+    | MessageEdited
     | MessageDeleted
+    | ReactionAdded
+    | ReactionRemoved
+    | ReadUpdated
+    | NotifyUpdated
 )
 
 Audience = frozenset[UserId] | None
@@ -204,6 +291,7 @@ class Snapshot:
     """The newest retained messages of each channel, in sequence order."""
     older: dict[ChannelId, bool]
     """For each channel: whether it retains messages older than those in `messages`."""
+    reads: dict[ChannelId, ReadState]
 
 
 @dataclass(frozen=True, slots=True)

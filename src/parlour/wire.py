@@ -73,6 +73,61 @@ class Message(Shape):
     sender: Id
     body: str
     sent_at: Time
+    edited_at: Time | None
+    mentions: list[Id]
+    reactions: list[Reaction]
+    client_id: str | None
+
+
+class Reaction(Shape):
+    """One emoji on a message and who added it, in order."""
+
+    emoji: str
+    users: list[Id]
+
+
+class Edited(Shape):
+    """What a `message edited` event says besides its head."""
+
+    id: Id
+    channel: Id
+    body: str
+    mentions: list[Id]
+    edited_at: Time
+
+
+class ReactionChange(Shape):
+    """What a `reaction added` or `reaction removed` event says besides its head."""
+
+    message: Id
+    channel: Id
+    user: Id
+    emoji: str
+
+
+class ReadChange(Shape):
+    """What a `read updated` event says (to its own user only) besides its head."""
+
+    channel: Id
+    seq: int
+
+
+class NotifyChange(Shape):
+    """What a `notify updated` event says (to its own user only) besides its head."""
+
+    channel: Id
+    level: Literal["all", "mentions", "none"]
+
+
+class Read(Shape):
+    """A user's read state in one channel (docs/api/reads.md)."""
+
+    seq: Annotated[
+        int, Meta(ge=0, description="The read position: later messages of others are unread.")
+    ]
+    unread: Annotated[int, Meta(ge=0)]
+    mentions: Annotated[int, Meta(ge=0, description="How many unread messages mention the user.")]
+    notify: Literal["all", "mentions", "none"]
 
 
 class Invite(Shape):
@@ -118,6 +173,7 @@ class Boot(Shape):
         dict[str, bool],
         Meta(description="For every channel: whether it retains messages older than these."),
     ]
+    reads: Annotated[dict[str, Read], Meta(description="The read state of every channel.")]
 
 
 class Page(Shape):
@@ -165,6 +221,7 @@ ANSWERS: tuple[type[Shape], ...] = (
     Deleted,
     Boot,
     Page,
+    Read,
     Problem,
 )
 """The shapes http/openapi.py publishes as components/schemas, under their class names."""
@@ -199,7 +256,15 @@ def message_json(message: model.Message) -> Message:
         message.sender,
         message.body,
         format_time(message.sent_at),
+        None if message.edited_at is None else format_time(message.edited_at),
+        list(message.mentions),
+        [Reaction(r.emoji, list(r.users)) for r in message.reactions],
+        message.client_id,
     )
+
+
+def read_json(state: model.ReadState) -> Read:
+    return Read(state.seq, state.unread, state.mentions, state.notify)
 
 
 def invite_json(invite: model.Invite) -> Invite:
@@ -234,6 +299,7 @@ def boot_json(user: model.User, snapshot: model.Snapshot, heartbeat_seconds: int
         [channel_json(c) for c in snapshot.channels],
         [message_json(m) for m in snapshot.messages],
         {channel: older for channel, older in snapshot.older.items()},
+        {channel: read_json(state) for channel, state in snapshot.reads.items()},
     )
 
 
@@ -262,6 +328,20 @@ def event_json(event: model.Event) -> bytes:
             about = Deleted(channel_id)
         case model.MessageSent(message=message):
             about = message_json(message)
+        case model.MessageEdited(message=message):
+            edited_at = message.edited_at or event.at
+            about = Edited(
+                message.id, message.channel, message.body, list(message.mentions),
+                format_time(edited_at),
+            )  # fmt: skip
+        case model.ReactionAdded(message=m, channel=c, user=u, emoji=emoji) | (
+            model.ReactionRemoved(message=m, channel=c, user=u, emoji=emoji)
+        ):
+            about = ReactionChange(m, c, u, emoji)
+        case model.ReadUpdated(channel=c, position=position):
+            about = ReadChange(c, position)
+        case model.NotifyUpdated(channel=c, level=level):
+            about = NotifyChange(c, level)
         case model.MessageDeleted(id=message_id, channel=channel_id):
             about = DeletedMessage(message_id, channel_id)
     head = _encoder.encode(EventHead(event.type, event.event, format_time(event.at)))

@@ -75,6 +75,25 @@ class NewMember(msgspec.Struct):
 
 class NewMessage(msgspec.Struct):
     body: Body
+    mentions: list[str] = []
+    client_id: str | None = None
+
+
+class EditedMessage(msgspec.Struct):
+    body: Body
+    mentions: list[str] = []
+
+
+class NewReaction(msgspec.Struct):
+    emoji: str
+
+
+class ReadPosition(msgspec.Struct):
+    seq: int
+
+
+class Level(msgspec.Struct):
+    level: Annotated[str, Meta(extra_json_schema={"enum": ["all", "mentions", "none"]})]
 
 
 class UserChange(msgspec.Struct):

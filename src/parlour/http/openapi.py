@@ -11,12 +11,16 @@ from starlette.responses import Response
 from parlour import __version__
 from parlour.http.body import (
     Credentials,
+    EditedMessage,
+    Level,
     Members,
     NewChannel,
     NewMember,
     NewMessage,
     NewPassword,
+    NewReaction,
     PasswordChange,
+    ReadPosition,
     UserChange,
     respond,
 )
@@ -37,6 +41,10 @@ _, SCHEMAS = msgspec.json.schema_components(
         NewPassword,
         Members,
         NewMember,
+        EditedMessage,
+        NewReaction,
+        ReadPosition,
+        Level,
     ],
     ref_template="#/components/schemas/{name}",
 )

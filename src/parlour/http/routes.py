@@ -6,6 +6,7 @@ It is also the one place that says which methods each path serves: `Allow` heade
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -33,9 +34,16 @@ from parlour.http.invites import (
     post_invite,
     post_invite_by_id,
 )
-from parlour.http.messages import delete_message_by_id, post_message
+from parlour.http.messages import (
+    delete_message_by_id,
+    delete_reaction,
+    post_message,
+    post_message_by_id,
+    post_reaction,
+)
 from parlour.http.openapi import build_document, openapi_endpoint, operation, path_id
 from parlour.http.pages import FILE_METHODS, get_page, static_files
+from parlour.http.reads import post_notify, post_read
 from parlour.http.sessions import post_login, post_logout, post_password
 from parlour.http.setup import post_setup
 from parlour.http.users import get_reset, post_reset, post_user, post_user_reset
@@ -135,11 +143,28 @@ API: list[tuple[str, str, Any, dict[str, Any]]] = [
                [401, 404, 409, 413, 503],
                params=[path_id("channel_id")])),
     ("/api/channels/{channel_id}", "POST", post_message,
-     operation("Send a message", (202, "Message"), [400, 401, 404, 413, 415, 503],
-               "NewMessage", params=[path_id("channel_id")])),
+     operation("Send a message (a retry with a used client_id: 200, nothing posted)",
+               (202, "Message"), [400, 401, 404, 413, 415, 503], "NewMessage",
+               params=[path_id("channel_id")], also=(200, "Message"))),
+    ("/api/channels/{channel_id}/read", "POST", post_read,
+     operation("Move one's read position forward", (202, "Read"),
+               [400, 401, 404, 413, 415, 503], "ReadPosition",
+               params=[path_id("channel_id")])),
+    ("/api/channels/{channel_id}/notify", "POST", post_notify,
+     operation("Set one's notification level for a channel", (202, "Read"),
+               [400, 401, 404, 413, 415, 503], "Level", params=[path_id("channel_id")])),
     ("/api/channels/{channel_id}/messages", "GET", get_channel_messages,
      operation("A page of a channel's history", (200, "Page"), [400, 401, 404, 413, 503],
                params=[path_id("channel_id"), *HISTORY_PARAMS])),
+    ("/api/messages/{message_id}", "POST", post_message_by_id,
+     operation("Edit one's message", (202, "Message"), [400, 401, 403, 404, 413, 415, 503],
+               "EditedMessage", params=[path_id("message_id")])),
+    ("/api/messages/{message_id}/reactions", "POST", post_reaction,
+     operation("React to a message", (202, "Message"), [400, 401, 404, 409, 413, 415, 503],
+               "NewReaction", params=[path_id("message_id")])),
+    ("/api/messages/{message_id}/reactions/{emoji:path}", "DELETE", delete_reaction,
+     operation("Take back one's reaction (the emoji percent-encoded)", (202, "Message"),
+               [401, 404, 413, 503], params=[path_id("message_id"), path_id("emoji")])),
     ("/api/messages/{message_id}", "DELETE", delete_message_by_id,
      operation("Delete one's own message (any message: admins)", (202, "Deleted"),
                [401, 403, 404, 413, 503],
@@ -167,6 +192,12 @@ def methods_by_path() -> dict[str, list[str]]:
     return served
 
 
+def openapi_path(path: str) -> str:
+    """A route's path as OpenAPI spells it: `{emoji:path}` (Starlette's converter, so that a
+    percent-encoded `/` in an emoji still matches) is `{emoji}` there."""
+    return re.sub(r"\{(\w+):\w+\}", r"{\1}", path)
+
+
 def allowed(methods: Iterable[str]) -> list[str]:
     """What `Allow` lists for a path whose handlers have these methods: HEAD wherever GET is
     served (as HTTP asks), in a fixed order."""
@@ -179,7 +210,7 @@ def allowed(methods: Iterable[str]) -> list[str]:
 def build_routes() -> list[BaseRoute]:
     paths: dict[str, dict[str, Any]] = {}
     for path, method, _, op in API:
-        paths.setdefault(path, {})[method.lower()] = op
+        paths.setdefault(openapi_path(path), {})[method.lower()] = op
     routes: list[BaseRoute] = [
         Route(path, PathEndpoint(handlers)) for path, handlers in _handlers_by_path(paths).items()
     ]

@@ -32,6 +32,7 @@ from parlour.model import (
 from parlour.store.engine import Tx
 from parlour.store.log import record
 from parlour.store.messages import delete_one_message
+from parlour.store.reads import forget_reads
 from parlour.store.times import to_ms
 from parlour.store.users import require_active, select_user
 from parlour.store.visibility import audience_of, require_visible, select_channel
@@ -160,6 +161,7 @@ def delete_member(
         " AND left_seq IS NULL",
         (seq, channel_id, user_id),
     )
+    forget_reads(tx, channel_id, user_id)
     event = _updated(tx, channel_id, seq, at, user_id)
     if not event.channel.members:
         _delete_with_messages(tx, event.channel, at)
@@ -195,6 +197,7 @@ def _delete_with_messages(tx: Tx, channel: Channel, at: datetime) -> ChannelDele
 def delete_empty_channel(tx: Tx, channel: Channel, at: datetime) -> ChannelDeleted:
     """Delete a channel known to hold no messages; its members see it go, then leave it."""
     tx.run("DELETE FROM channels WHERE id = ?", (channel.id,))
+    forget_reads(tx, channel.id)
     event = ChannelDeleted(seq=tx.next_seq(), at=at, id=channel.id)
     tx.run(
         "UPDATE memberships SET left_seq = ? WHERE channel_id = ? AND left_seq IS NULL",

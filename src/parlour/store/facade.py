@@ -23,9 +23,12 @@ from parlour.model import (
     InviteId,
     Message,
     MessageDeleted,
+    MessageEdited,
     MessageId,
     MessageSent,
+    NotifyLevel,
     Page,
+    ReadState,
     ResetLink,
     ResetLinkId,
     Seq,
@@ -37,8 +40,20 @@ from parlour.model import (
     UserId,
     UserUpdated,
 )
-from parlour.store import channels, expiry, history, invites, log, messages, snapshot, users
+from parlour.store import (
+    channels,
+    expiry,
+    history,
+    invites,
+    log,
+    messages,
+    reads,
+    snapshot,
+    users,
+    visibility,
+)
 from parlour.store.database import Database
+from parlour.store.engine import Tx
 from parlour.store.records import (
     Credentials,
     EventBatch,
@@ -190,9 +205,69 @@ class Store:
             lambda tx: channels.delete_member(tx, by, channel_id, user_id, at)
         )
 
-    async def insert_message(self, message: Message) -> MessageSent:
-        """Raises ChannelNotFound."""
+    async def insert_message(self, message: Message) -> tuple[Message, MessageSent | None]:
+        """The message as stored, and its event; or, for a retry of a message whose
+        `client_id` this sender used in this channel, that message and no event. Raises
+        SessionEnded, ChannelNotFound, BadMention."""
         return await self._db.write(lambda tx: messages.insert_message(tx, message))
+
+    async def update_message(
+        self,
+        by: UserId,
+        message_id: MessageId,
+        body: str,
+        mentions: tuple[UserId, ...],
+        at: datetime,
+    ) -> MessageEdited:
+        """Raises SessionEnded, MessageNotFound, NotTheAuthor, BadMention."""
+        return await self._db.write(
+            lambda tx: messages.update_message(tx, by, message_id, body, mentions, at)
+        )
+
+    async def insert_reaction(
+        self, by: UserId, message_id: MessageId, emoji: str, at: datetime
+    ) -> Message:
+        """The message with the reaction. Raises SessionEnded, MessageNotFound,
+        ReactionExists, TooManyReactions."""
+        _, message = await self._db.write(
+            lambda tx: messages.insert_reaction(tx, by, message_id, emoji, at)
+        )
+        return message
+
+    async def delete_reaction(
+        self, by: UserId, message_id: MessageId, emoji: str, at: datetime
+    ) -> Message:
+        """The message without the reaction. Raises SessionEnded, MessageNotFound,
+        ReactionNotFound."""
+        _, message = await self._db.write(
+            lambda tx: messages.delete_reaction(tx, by, message_id, emoji, at)
+        )
+        return message
+
+    async def update_read(
+        self, user: UserId, channel_id: ChannelId, position: Seq, at: datetime
+    ) -> ReadState:
+        """The read state after moving the position forward. Raises ChannelNotFound,
+        InvalidInput (beyond the newest sequence)."""
+
+        def update(tx: Tx) -> ReadState:
+            channel = visibility.require_visible(tx, channel_id, user)
+            reads.update_read(tx, user, channel, position, at)
+            return reads.select_read_state(tx, user, channel)
+
+        return await self._db.write(update)
+
+    async def update_level(
+        self, user: UserId, channel_id: ChannelId, level: NotifyLevel, at: datetime
+    ) -> ReadState:
+        """The read state with the new level. Raises ChannelNotFound."""
+
+        def update(tx: Tx) -> ReadState:
+            channel = visibility.require_visible(tx, channel_id, user)
+            reads.update_level(tx, user, channel, level, at)
+            return reads.select_read_state(tx, user, channel)
+
+        return await self._db.write(update)
 
     async def delete_message(
         self, by: UserId, message_id: MessageId, at: datetime

@@ -6,28 +6,20 @@ depth of history (docs/api/history.md).
 
 from __future__ import annotations
 
-from typing import Any
-
-from parlour.model import ChannelId, Message, MessageId, Page, Seq, UserId
+from parlour.model import ChannelId, Message, Page, Seq, UserId
+from parlour.store.details import MESSAGES, message_row, with_details
 from parlour.store.engine import Reader
 from parlour.store.log import select_positions
-from parlour.store.times import from_ms
 from parlour.store.visibility import require_visible
 
-MESSAGES = "SELECT id, channel_id, sender, body, sent_at, seq FROM messages WHERE channel_id = ?"
-
-
-def message_of(row: tuple[Any, ...]) -> Message:
-    """The message whose `id, channel_id, sender, body, sent_at, seq` begin `row`."""
-    return Message(
-        MessageId(row[0]), ChannelId(row[1]), UserId(row[2]), row[3], from_ms(row[4]), Seq(row[5])
-    )
+MESSAGES_OF = MESSAGES + " WHERE channel_id = ?"
 
 
 def select_newest(r: Reader, channel_id: ChannelId, limit: int) -> tuple[list[Message], bool]:
-    """The channel's newest `limit` messages in sequence order, and whether older ones exist."""
-    rows = r.rows(MESSAGES + " ORDER BY seq DESC LIMIT ?", (channel_id, limit + 1))
-    return [message_of(row) for row in reversed(rows[:limit])], len(rows) > limit
+    """The channel's newest `limit` messages in sequence order (without their details: see
+    with_details), and whether older ones exist."""
+    rows = r.rows(MESSAGES_OF + " ORDER BY seq DESC LIMIT ?", (channel_id, limit + 1))
+    return [message_row(row) for row in reversed(rows[:limit])], len(rows) > limit
 
 
 OLDER_THAN = "SELECT EXISTS (SELECT 1 FROM messages WHERE channel_id = ? AND seq < ?)"
@@ -55,22 +47,23 @@ def select_page(
     require_visible(r, channel_id, user)
     if after is not None:
         rows = r.rows(
-            MESSAGES + " AND seq > ? ORDER BY seq LIMIT ?", (channel_id, after, limit + 1)
+            MESSAGES_OF + " AND seq > ? ORDER BY seq LIMIT ?", (channel_id, after, limit + 1)
         )
-        messages = [message_of(row) for row in rows[:limit]]
+        messages = [message_row(row) for row in rows[:limit]]
         newer = len(rows) > limit
         older = _exists(r, OLDER_THAN, channel_id, messages[0].seq if messages else after)
     else:
         if before is None:
-            rows = r.rows(MESSAGES + " ORDER BY seq DESC LIMIT ?", (channel_id, limit + 1))
+            rows = r.rows(MESSAGES_OF + " ORDER BY seq DESC LIMIT ?", (channel_id, limit + 1))
         else:
             rows = r.rows(
-                MESSAGES + " AND seq < ? ORDER BY seq DESC LIMIT ?", (channel_id, before, limit + 1)
+                MESSAGES_OF + " AND seq < ? ORDER BY seq DESC LIMIT ?",
+                (channel_id, before, limit + 1),
             )
-        messages = [message_of(row) for row in reversed(rows[:limit])]
+        messages = [message_row(row) for row in reversed(rows[:limit])]
         older = len(rows) > limit
         if messages:
             newer = _exists(r, NEWER_THAN, channel_id, messages[-1].seq)
         else:
             newer = before is not None and _exists(r, NEWER_THAN, channel_id, before)
-    return Page(messages, older, newer, position)
+    return Page(with_details(r, messages), older, newer, position)

@@ -13,6 +13,7 @@ after the message expiry period; resume points below the newest purged sequence 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import msgspec
@@ -28,14 +29,20 @@ from parlour.model import (
     Event,
     Message,
     MessageDeleted,
+    MessageEdited,
     MessageId,
     MessageSent,
+    NotifyUpdated,
+    ReactionAdded,
+    ReactionRemoved,
+    ReadUpdated,
     Seq,
     User,
     UserCreated,
     UserId,
     UserUpdated,
 )
+from parlour.store.details import message_row, with_details
 from parlour.store.engine import Reader, Tx
 from parlour.store.records import EventBatch
 from parlour.store.times import from_ms, to_ms
@@ -76,10 +83,21 @@ def record(tx: Tx, event: Event, audience: Audience = None, user: UserId | None 
             data = _channel_data(c)
         case ChannelDeleted(id=channel_id):
             subject = channel = channel_id
-        case MessageSent(message=message):
+        case MessageSent(message=message) | MessageEdited(message=message):
             subject, channel = message.id, message.channel
         case MessageDeleted(id=message_id, channel=channel_id):
             subject, channel = message_id, channel_id
+        case ReactionAdded(message=message_id, channel=channel_id, user=u, emoji=emoji) | (
+            ReactionRemoved(message=message_id, channel=channel_id, user=u, emoji=emoji)
+        ):
+            subject, channel = message_id, channel_id
+            data = _encode({"user": u, "emoji": emoji})
+        case ReadUpdated(channel=channel_id, position=position):
+            subject = channel = channel_id
+            data = _encode({"seq": position})
+        case NotifyUpdated(channel=channel_id, level=level):
+            subject = channel = channel_id
+            data = _encode({"level": level})
     if user is not None:
         kind, audience = "user", frozenset({user})
     else:
@@ -109,10 +127,11 @@ def forget_about(tx: Tx, subject: str) -> None:
 
 
 COLUMNS = """
-SELECT e.seq, e.at, e.type, e.event, e.channel_id, e.subject, e.data,
-       m.sender, m.body, m.sent_at, e.audience, e.user_id
+SELECT e.seq, e.at, e.type, e.event, e.channel_id, e.subject, e.data, e.audience, e.user_id,
+       m.id, m.channel_id, m.sender, m.body, m.sent_at, m.seq, m.edited_at, m.client_id
 FROM events e
-LEFT JOIN messages m ON e.type = 'message' AND e.event = 'sent' AND m.id = e.subject
+LEFT JOIN messages m ON e.type = 'message' AND e.event IN ('sent', 'edited')
+                        AND m.id = e.subject
 """
 # Was `:user` a member of the event's channel when it happened?
 MEMBER_THEN = """
@@ -150,8 +169,10 @@ def _channel(subject: str, data: dict[str, Any]) -> Channel:
     )
 
 
-def _event(row: tuple[Any, ...]) -> Event | None:
-    seq, ms, type_, kind, channel, subject, data, sender, body, sent_at = row[:10]
+def _event(row: tuple[Any, ...], messages: dict[MessageId, Message]) -> Event | None:
+    """The event of a COLUMNS row; `messages` holds the messages (with their details) that
+    `message sent` and `message edited` rows show as they are now."""
+    seq, ms, type_, kind, channel, subject, data = row[:7]
     s, at = Seq(int(seq)), from_ms(ms)
     fields = _decode(data) if data is not None else {}
     match (type_, kind):
@@ -165,14 +186,49 @@ def _event(row: tuple[Any, ...]) -> Event | None:
             return ChannelUpdated(seq=s, at=at, channel=_channel(subject, fields))
         case ("channel", "deleted"):
             return ChannelDeleted(seq=s, at=at, id=ChannelId(subject))
-        case ("message", "sent") if body is not None:
-            message = Message(
-                MessageId(subject), ChannelId(channel), UserId(sender), body, from_ms(sent_at), s
-            )
+        case ("message", "sent") if MessageId(subject) in messages:
+            # Reactions come after it, each with its own event.
+            message = replace(messages[MessageId(subject)], reactions=())
             return MessageSent(seq=s, at=at, message=message)
+        case ("message", "edited") if MessageId(subject) in messages:
+            return MessageEdited(seq=s, at=at, message=messages[MessageId(subject)])
         case ("message", "deleted"):
             return MessageDeleted(seq=s, at=at, id=MessageId(subject), channel=ChannelId(channel))
+        case ("reaction", "added"):
+            return ReactionAdded(
+                seq=s,
+                at=at,
+                message=MessageId(subject),
+                channel=ChannelId(channel),
+                user=UserId(fields["user"]),
+                emoji=fields["emoji"],
+            )
+        case ("reaction", "removed"):
+            return ReactionRemoved(
+                seq=s,
+                at=at,
+                message=MessageId(subject),
+                channel=ChannelId(channel),
+                user=UserId(fields["user"]),
+                emoji=fields["emoji"],
+            )
+        case ("read", "updated"):
+            return ReadUpdated(seq=s, at=at, channel=ChannelId(channel), position=fields["seq"])
+        case ("notify", "updated"):
+            return NotifyUpdated(seq=s, at=at, channel=ChannelId(channel), level=fields["level"])
     return None  # a message whose row is gone: its deletion follows
+
+
+def _events(r: Reader, rows: list[tuple[Any, ...]]) -> list[tuple[Event, tuple[Any, ...]]]:
+    """The events of COLUMNS rows, each with its row; rows of erased messages are skipped."""
+    shown = with_details(r, [message_row(row[9:]) for row in rows if row[9] is not None])
+    messages = {m.id: m for m in shown}
+    found = []
+    for row in rows:
+        event = _event(row, messages)
+        if event is not None:
+            found.append((event, row))
+    return found
 
 
 def select_positions(r: Reader) -> tuple[Seq, Seq]:
@@ -190,10 +246,7 @@ def select_events(r: Reader, after: Seq, limit: int, user: UserId) -> EventBatch
     events: list[Event] = []
     if limit > 0:
         params = {"after": after, "limit": limit, "user": user}
-        for row in r.rows(REPLAY_FOR_USER, params):
-            event = _event(row)
-            if event is not None:
-                events.append(event)
+        events = [event for event, _ in _events(r, r.rows(REPLAY_FOR_USER, params))]
     return EventBatch(events, newest, forgotten)
 
 
@@ -201,11 +254,8 @@ def select_deliveries(r: Reader, after: Seq, limit: int) -> list[Delivery]:
     """Every retained event with seq > after, with who may receive it: what a process that
     did not commit them (PostgreSQL's tail) publishes."""
     deliveries: list[Delivery] = []
-    for row in r.rows(REPLAY_ALL, {"after": after, "limit": limit}):
-        event = _event(row)
-        if event is None:
-            continue
-        audience_kind, user = row[10], row[11]
+    for event, row in _events(r, r.rows(REPLAY_ALL, {"after": after, "limit": limit})):
+        audience_kind, user = row[7], row[8]
         audience: Audience = None
         if audience_kind == "user":
             audience = frozenset({UserId(user)})

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from parlour.model import ChannelId, Message, Snapshot, UserId
+from parlour.model import ChannelId, Message, ReadState, Snapshot, UserId
+from parlour.store.details import with_details
 from parlour.store.engine import Reader
 from parlour.store.history import select_newest
 from parlour.store.log import select_positions
+from parlour.store.reads import select_read_state
 from parlour.store.users import user_of
 from parlour.store.visibility import select_visible_channels
 
@@ -22,8 +24,10 @@ def select_snapshot(r: Reader, user: UserId, messages_per_channel: int) -> Snaps
     channels = select_visible_channels(r, user)
     messages: list[Message] = []
     older: dict[ChannelId, bool] = {}
+    reads: dict[ChannelId, ReadState] = {}
     for channel in channels:
         newest_messages, older[channel.id] = select_newest(r, channel.id, messages_per_channel)
         messages.extend(newest_messages)
+        reads[channel.id] = select_read_state(r, user, channel)
     messages.sort(key=lambda m: m.seq)
-    return Snapshot(newest, users, channels, messages, older)
+    return Snapshot(newest, users, channels, with_details(r, messages), older, reads)
