@@ -10,6 +10,12 @@ import { World } from "./world.js";
 
 // After a failed boot while the chat is open, try again after this long.
 const REBOOT_RETRY_MS = 3000;
+// What the login form says when the server ended this session. A revoked session looks the
+// same to the client whatever revoked it, so this names the ways it happens.
+const SESSION_ENDED =
+  "Your session has ended: you logged out elsewhere, your password was changed or reset, " +
+  "or an admin deactivated your account. Log in again.";
+const LOGGED_OUT = "You have been logged out.";
 
 const root = /** @type {HTMLElement} */ (document.getElementById("app"));
 /** @type {Chat | null} */
@@ -23,8 +29,8 @@ const sync = new Sync({
   event: (data) => chat?.applyEvent(data),
   status: (status) => chat?.setStatus(status),
   reboot: () => start(),
-  loggedOut: () => {
-    if (chat) leaveChat("You have been logged out.");
+  loggedOut: (why) => {
+    if (chat) leaveChat(why === "session-ended" ? SESSION_ENDED : LOGGED_OUT);
   },
   // Tabs share the cookie: whoever logged in, this tab now shows them (an invitation page
   // keeps what is typed in it).
@@ -55,7 +61,7 @@ async function start() {
       chat.replaceWorld(world);
     } else {
       closeChat();
-      chat = new Chat(root, world, { loggedOut: leaveChat, logOut });
+      chat = new Chat(root, world, { sessionEnded: () => leaveChat(SESSION_ENDED), logOut });
       chat.mount();
     }
     chat.setStatus(sync.status);

@@ -15,8 +15,6 @@ import { NewChannel } from "./new-channel.js";
 import { Reads } from "./reads.js";
 import { Room } from "./room.js";
 
-const SESSION_ENDED = "Your session has ended. Log in again.";
-
 /**
  * @typedef {import("./world.js").World} World
  * @typedef {import("./world.js").Change} Change
@@ -27,7 +25,8 @@ export class Chat {
   /**
    * @param {HTMLElement} root
    * @param {World} world
-   * @param {{loggedOut: (note?: string) => void, logOut: () => Promise<string | null>}} on
+   * @param {{sessionEnded: () => void, logOut: () => Promise<string | null>}} on
+   *   sessionEnded: the server answered 401 (this session is over)
    */
   constructor(root, world, on) {
     this.root = root;
@@ -37,7 +36,7 @@ export class Chat {
     /** @type {string | null} */
     this.active = null;
     this.reads = new Reads(world.me.id, () => this.#refreshUnread());
-    const sessionEnded = () => this.on.loggedOut(SESSION_ENDED);
+    const sessionEnded = () => this.on.sessionEnded();
 
     const v = this.view;
     this.banner = new Banner(slot(v, "banner"));
