@@ -1,7 +1,8 @@
 // The account actions in the sidebar's footer: "Invite someone" (a dialog that makes a
-// one-use link and copies it), "Change password" (a dialog: the current password, and the
-// new one twice, checked against the server's length limits: limits.js), and "Log out".
-// They are here together because each acts on the person logged in, not on a channel.
+// one-use link and copies it), "Change name" (rename.js does the renaming), "Change
+// password" (a dialog: the current password, and the new one twice, checked against the
+// server's length limits: limits.js), and "Log out". They are here together because each
+// acts on the person logged in, not on a channel.
 
 import { post } from "./api.js";
 import {
@@ -19,9 +20,11 @@ import { passwordLength, serverLimits, showLimits } from "./limits.js";
 /**
  * @typedef {{
  *   me: () => import("./world.js").User,
+ *   rename: () => void,
  *   sessionEnded: () => void,
  *   logOut: () => Promise<string | null>,
  * }} AccountHandlers
+ *   rename: open the rename dialog for oneself
  */
 
 export class Account {
@@ -40,6 +43,7 @@ export class Account {
       invite: () => this.#invite(),
       "another-invite": () => this.#makeInvite(),
       "copy-invite": () => this.#copyInvite(),
+      "rename-me": () => this.on.rename(),
       password: () => this.#openPassword(),
       "close-password": () => this.passwordDialog.close(),
       logout: () => this.#logOut(),

@@ -15,6 +15,7 @@ const REBOOT_RETRY_MS = 3000;
 const SESSION_ENDED =
   "Your session has ended: you logged out elsewhere, your password was changed or reset, " +
   "or an admin deactivated your account. Log in again.";
+const DEACTIVATED = "An admin has deactivated your account, so you have been logged out.";
 const LOGGED_OUT = "You have been logged out.";
 
 const root = /** @type {HTMLElement} */ (document.getElementById("app"));
@@ -61,7 +62,12 @@ async function start() {
       chat.replaceWorld(world);
     } else {
       closeChat();
-      chat = new Chat(root, world, { sessionEnded: () => leaveChat(SESSION_ENDED), logOut });
+      chat = new Chat(root, world, {
+        sessionEnded: () => leaveChat(SESSION_ENDED),
+        // Every tab hears the event that says so: no need to tell the others.
+        deactivated: () => leaveChat(DEACTIVATED),
+        logOut,
+      });
       chat.mount();
     }
     chat.setStatus(sync.status);

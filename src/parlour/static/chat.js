@@ -2,8 +2,9 @@
 // active, applies each change to the parts that show it, and routes between channels. The
 // parts each do one job in their own module: the channel list and unread counts
 // (channel-list.js), the active channel (room.js), the compose box (compose.js), the "New
-// channel" form (new-channel.js), the account actions and dialogs (account.js) and the
-// connection banner (banner.js). This module is where they meet, and nothing more.
+// channel" form (new-channel.js), the account actions and dialogs (account.js), renaming
+// (rename.js) and the connection banner (banner.js). This module is where they meet, and
+// nothing more.
 
 import { Account } from "./account.js";
 import { channelInAddress, goToChannel, lastChannel, rememberChannel } from "./address.js";
@@ -13,6 +14,7 @@ import { Compose } from "./compose.js";
 import { clone, onActions, paintAvatar, slot } from "./dom.js";
 import { NewChannel } from "./new-channel.js";
 import { Reads } from "./reads.js";
+import { Rename } from "./rename.js";
 import { Room } from "./room.js";
 
 /**
@@ -25,8 +27,12 @@ export class Chat {
   /**
    * @param {HTMLElement} root
    * @param {World} world
-   * @param {{sessionEnded: () => void, logOut: () => Promise<string | null>}} on
-   *   sessionEnded: the server answered 401 (this session is over)
+   * @param {{
+   *   sessionEnded: () => void,
+   *   deactivated: () => void,
+   *   logOut: () => Promise<string | null>,
+   * }} on sessionEnded: the server answered 401 (this session is over); deactivated: an
+   *   admin deactivated the person logged in here
    */
   constructor(root, world, on) {
     this.root = root;
@@ -37,9 +43,17 @@ export class Chat {
     this.active = null;
     this.reads = new Reads(world.me.id, () => this.#refreshUnread());
     const sessionEnded = () => this.on.sessionEnded();
+    /** The server accepted a change to a user: show it now, before its event. */
+    const userChanged = (/** @type {import("./world.js").User} */ user) =>
+      this.applyEvent({ type: "user", event: "updated", ...user });
 
     const v = this.view;
     this.banner = new Banner(slot(v, "banner"));
+    this.rename = new Rename(v, {
+      me: () => this.world.me,
+      renamed: userChanged,
+      sessionEnded,
+    });
     this.channels = new ChannelList(v, {
       pick: (id) => {
         this.#go(id);
@@ -71,6 +85,7 @@ export class Chat {
     });
     this.account = new Account(v, {
       me: () => this.world.me,
+      rename: () => this.rename.open(this.world.me),
       sessionEnded,
       logOut: () => this.on.logOut(),
     });
@@ -99,6 +114,7 @@ export class Chat {
     window.removeEventListener("focus", this.onVisible);
     this.banner.close();
     this.reads.close();
+    this.rename.close();
     this.account.close();
   }
 
@@ -110,12 +126,19 @@ export class Chat {
 
   #start() {
     const { world } = this;
-    slot(this.view, "me-name").textContent = world.me.name;
-    paintAvatar(slot(this.view, "me-avatar"), world.me);
+    this.#showMe();
     this.reads.startIfNew(Array.from(world.channels.keys(), (id) => [id, world.newestTime(id)]));
     this.reads.prune(new Set(world.channels.keys()));
     this.channels.reset(world.channels.values());
     this.route(true);
+  }
+
+  /** The footer's "Logged in as": name, initial, and whether an admin. */
+  #showMe() {
+    const { me } = this.world;
+    slot(this.view, "me-name").textContent = me.name;
+    paintAvatar(slot(this.view, "me-avatar"), me);
+    slot(this.view, "me-admin").hidden = me.role !== "admin";
   }
 
   /** @param {Status} status */
@@ -221,7 +244,24 @@ export class Chat {
       }
       case "user-created":
         break;
+      case "user-updated":
+        this.#userUpdated(change.user, change.before);
+        break;
     }
+  }
+
+  /**
+   * @param {import("./world.js").User} user as now
+   * @param {import("./world.js").User} before as it was
+   */
+  #userUpdated(user, before) {
+    const me = user.id === this.world.me.id;
+    if (me && !user.active) {
+      this.on.deactivated();
+      return;
+    }
+    if (user.name !== before.name) this.room.renamed(user);
+    if (me) this.#showMe();
   }
 }
 

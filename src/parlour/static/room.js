@@ -109,6 +109,11 @@ export class Room {
     this.timeline.toBottom();
   }
 
+  /** @param {{id: string, name: string}} user */
+  renamed(user) {
+    this.timeline.renamed(user);
+  }
+
   /** @param {Message} message @param {HTMLElement} li */
   async #deleteMessage(message, li) {
     const button = find(li, ".msg-delete");
