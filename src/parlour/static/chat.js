@@ -2,16 +2,19 @@
 // active, applies each change to the parts that show it, and routes between channels. The
 // parts each do one job in their own module: the channel list and unread counts
 // (channel-list.js), the active channel (room.js), the compose box (compose.js), the "New
-// channel" form (new-channel.js), the account actions and dialogs (account.js), renaming
-// (rename.js) and the connection banner (banner.js). This module is where they meet, and
-// nothing more.
+// channel" form (new-channel.js), the account actions and dialogs (account.js), the members
+// view with its invitations (members.js), renaming (rename.js), the confirmation asked
+// before a weighty change (confirm.js) and the connection banner (banner.js). This module is
+// where they meet, and nothing more.
 
 import { Account } from "./account.js";
 import { channelInAddress, goToChannel, lastChannel, rememberChannel } from "./address.js";
 import { Banner } from "./banner.js";
 import { ChannelList } from "./channel-list.js";
 import { Compose } from "./compose.js";
+import { Confirm } from "./confirm.js";
 import { clone, onActions, paintAvatar, slot } from "./dom.js";
+import { Members } from "./members.js";
 import { NewChannel } from "./new-channel.js";
 import { Reads } from "./reads.js";
 import { Rename } from "./rename.js";
@@ -49,9 +52,17 @@ export class Chat {
 
     const v = this.view;
     this.banner = new Banner(slot(v, "banner"));
+    this.confirm = new Confirm(v);
     this.rename = new Rename(v, {
       me: () => this.world.me,
       renamed: userChanged,
+      sessionEnded,
+    });
+    this.members = new Members(v, {
+      world: () => this.world,
+      confirm: (question) => this.confirm.ask(question),
+      rename: (user, returnTo) => this.rename.open(user, returnTo),
+      changed: userChanged,
       sessionEnded,
     });
     this.channels = new ChannelList(v, {
@@ -86,10 +97,13 @@ export class Chat {
     this.account = new Account(v, {
       me: () => this.world.me,
       rename: () => this.rename.open(this.world.me),
+      invited: () => this.members.invited(),
+      invitations: () => this.members.open("invitations"),
       sessionEnded,
       logOut: () => this.on.logOut(),
     });
     onActions(v, {
+      members: () => this.members.open(),
       "new-channel": () => this.newChannel.show(true),
       "first-channel": () => this.newChannel.show(true),
       "cancel-channel": () => this.newChannel.show(false),
@@ -114,7 +128,9 @@ export class Chat {
     window.removeEventListener("focus", this.onVisible);
     this.banner.close();
     this.reads.close();
+    this.confirm.close();
     this.rename.close();
+    this.members.close();
     this.account.close();
   }
 
@@ -131,6 +147,7 @@ export class Chat {
     this.reads.prune(new Set(world.channels.keys()));
     this.channels.reset(world.channels.values());
     this.route(true);
+    this.members.refresh();
   }
 
   /** The footer's "Logged in as": name, initial, and whether an admin. */
@@ -243,6 +260,7 @@ export class Chat {
         break;
       }
       case "user-created":
+        this.members.added(change.user);
         break;
       case "user-updated":
         this.#userUpdated(change.user, change.before);
@@ -261,7 +279,14 @@ export class Chat {
       return;
     }
     if (user.name !== before.name) this.room.renamed(user);
-    if (me) this.#showMe();
+    if (!me) {
+      this.members.changed(user);
+      return;
+    }
+    this.#showMe();
+    // What one may do changed: the members' administration comes or goes.
+    if (user.role !== before.role) this.members.refresh();
+    else this.members.changed(user);
   }
 }
 
