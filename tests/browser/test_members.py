@@ -24,6 +24,7 @@ from browser_fixtures import (  # noqa: F401 - the *_fixture names are pytest fi
     log_in,
     me,
     member,
+    open_channel,
     open_members,
     pages_fixture,
     room_title,
@@ -105,6 +106,10 @@ def test_everyone_sees_the_members_and_a_role_change_shows_live_to_others(
     # Live, elsewhere: Carol's list shows the badge; Bob's page gains an admin's tools.
     expect(member(carol, "Bob").locator(".tag")).to_have_text(["admin"])
     expect(bob.locator('[data-slot="me-admin"]')).to_be_visible()
+    expect(
+        bob.get_by_role("button", name=re.compile("^Delete Carol.s message from"))
+    ).to_have_count(1)
+    expect(bob.get_by_role("button", name="Delete channel")).to_be_visible()
 
 
 def test_the_last_admin_is_told_why_they_cannot_step_down(
@@ -253,6 +258,9 @@ def test_renaming_oneself_shows_at_once_in_another_persons_page(
     expect(alice.get_by_role("dialog", name="Members").locator(".member-name")).to_have_text(
         ["Alice", "Robert"]
     )
+    expect(
+        alice.get_by_role("button", name=re.compile("^Delete Robert.s message from"))
+    ).to_have_count(1)
 
 
 def test_an_admin_renames_a_member_who_sees_their_new_name(
@@ -340,6 +348,47 @@ def test_a_member_is_told_when_only_admins_may_invite(start_server: Any, pages: 
     expect(bob.get_by_role("alert").filter(has_text="Only admins may invite")).to_be_visible()
     expect(bob.get_by_label(re.compile("Send them this link"))).to_be_hidden()
     expect(bob.get_by_role("button", name="New link")).to_be_hidden()
+
+
+def test_an_admin_deletes_anyones_message_and_a_channel_that_holds_messages(
+    server: ServerProcess, pages: Pages
+) -> None:
+    alice = pages.page()
+    set_up(alice, server)
+    channel = create_channel(alice, "general")
+    create_channel(alice, "random")
+    open_channel(alice, "general")
+    bob_api = invite_user(server, api_client(server, "Alice"), "Bob")
+    for body in ("spam", "more spam", "a real message"):
+        api_send(bob_api, channel, body)
+    bob = logged_in_page(pages, server, "Bob")
+    open_channel(bob, "general")
+    expect(bodies(bob)).to_have_text(["spam", "more spam", "a real message"])
+    # A member: no "Delete channel" while it holds messages, and only their own messages.
+    expect(bob.get_by_role("button", name="Delete channel")).to_be_hidden()
+
+    spam = alice.locator(".timeline .msg", has_text="more spam")
+    spam.hover()
+    spam.get_by_role("button", name=re.compile("^Delete Bob.s message from")).click()
+    spam.get_by_role("button", name=re.compile("^Confirm: delete Bob.s message")).click()
+    expect(bodies(alice)).to_have_text(["spam", "a real message"])
+    expect(bodies(bob)).to_have_text(["spam", "a real message"])
+
+    alice.get_by_role("button", name="Delete channel").click()
+    asked = confirmation(alice)
+    expect(asked.get_by_role("heading")).to_have_text("Delete #general and its messages?")
+    expect(asked).to_contain_text("#general holds 2 messages")
+    expect(asked).to_contain_text("deletes all of them too, for everyone")
+    asked.get_by_role("button", name="Cancel").click()
+    expect(alice.get_by_role("button", name="Delete channel")).to_be_focused()
+    expect(bodies(alice)).to_have_count(2)
+
+    alice.get_by_role("button", name="Delete channel").click()
+    asked.get_by_role("button", name="Delete channel and messages").click()
+    expect(asked).to_be_hidden()
+    for page in (alice, bob):
+        expect(page.locator(".channel-list")).not_to_contain_text("general")
+        expect(room_title(page)).to_have_text("#random")
 
 
 def test_the_members_view_works_on_a_phone_in_dark_mode(

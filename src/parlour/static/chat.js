@@ -74,6 +74,7 @@ export class Chat {
     this.room = new Room(v, {
       messageDeleted: (m) => this.#apply(this.world.removeMessage(m.id, m.channel)),
       channelDeleted: (id) => this.applyEvent({ type: "channel", event: "deleted", id }),
+      confirm: (question) => this.confirm.ask(question),
       sessionEnded,
     });
     this.compose = new Compose(v, {
@@ -284,9 +285,14 @@ export class Chat {
       return;
     }
     this.#showMe();
-    // What one may do changed: the members' administration comes or goes.
-    if (user.role !== before.role) this.members.refresh();
-    else this.members.changed(user);
+    if (user.role !== before.role) {
+      // What one may do changed: delete buttons on others' messages, on channels that hold
+      // messages, and the members' administration come or go.
+      this.room.show(this.world, this.active ? this.world.channels.get(this.active) : undefined);
+      this.members.refresh();
+    } else {
+      this.members.changed(user);
+    }
   }
 }
 

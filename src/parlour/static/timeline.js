@@ -137,7 +137,8 @@ export class Timeline {
     /** @type {HTMLElement} */ (li.querySelector(".msg-body")).append(...bodyNodes(m.body));
     const own = m.sender === world.me.id;
     li.classList.toggle("own", own);
-    if (own) {
+    // Admins may delete anyone's message (moderation); others only their own.
+    if (own || world.isAdmin()) {
       const del = document.createElement("button");
       del.type = "button";
       del.className = "quiet small msg-delete";
