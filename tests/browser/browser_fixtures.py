@@ -200,3 +200,26 @@ def api_send(client: httpx.Client, channel_id: str, body: str) -> str:
     assert reply.status_code == 202, reply.text
     message_id: str = reply.json()["id"]
     return message_id
+
+
+# --- members and administration (issue 11) ---
+
+
+def open_members(page: Page) -> Locator:
+    """Opens the members view from the sidebar; returns its dialog."""
+    page.get_by_role("button", name="Members", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Members")
+    expect(dialog).to_be_visible()
+    return dialog
+
+
+def member(page: Page, name: str) -> Locator:
+    """A person's row in the members view."""
+    return page.locator(".member").filter(
+        has=page.locator(".member-name", has_text=re.compile(rf"^{re.escape(name)}$"))
+    )
+
+
+def confirmation(page: Page) -> Locator:
+    """The dialog that asks before a weighty change."""
+    return page.locator('[data-slot="confirm-dialog"]')

@@ -1,7 +1,8 @@
 // The account actions in the sidebar's footer: "Invite someone" (a dialog that makes a
-// one-use link and copies it), "Change password" (a dialog: the current password, and the
-// new one twice, checked against the server's length limits: limits.js), and "Log out".
-// They are here together because each acts on the person logged in, not on a channel.
+// one-use link and copies it), "Change name" (rename.js does the renaming), "Change
+// password" (a dialog: the current password, and the new one twice, checked against the
+// server's length limits: limits.js), and "Log out". They are here together because each
+// acts on the person logged in, not on a channel.
 
 import { post } from "./api.js";
 import {
@@ -15,13 +16,19 @@ import {
   slot,
 } from "./dom.js";
 import { passwordLength, serverLimits, showLimits } from "./limits.js";
+import { copyLink, showLink } from "./share-link.js";
 
 /**
  * @typedef {{
  *   me: () => import("./world.js").User,
+ *   rename: () => void,
+ *   invited: () => void,
+ *   invitations: () => void,
  *   sessionEnded: () => void,
  *   logOut: () => Promise<string | null>,
  * }} AccountHandlers
+ *   rename: open the rename dialog for oneself; invited: a link was issued;
+ *   invitations: show the list of open invitations
  */
 
 export class Account {
@@ -40,6 +47,11 @@ export class Account {
       invite: () => this.#invite(),
       "another-invite": () => this.#makeInvite(),
       "copy-invite": () => this.#copyInvite(),
+      "open-invitations": () => {
+        this.inviteDialog.close();
+        this.on.invitations();
+      },
+      "rename-me": () => this.on.rename(),
       password: () => this.#openPassword(),
       "close-password": () => this.passwordDialog.close(),
       logout: () => this.#logOut(),
@@ -73,34 +85,33 @@ export class Account {
     const reply = await post("/api/invite");
     status.hidden = true;
     if (reply.status === 200) {
-      const link = slot(dialog, "invite-link", HTMLInputElement);
-      link.value = new URL(`/invite/${encodeURIComponent(reply.data.id)}`, location.origin).href;
       ready.hidden = false;
       again.hidden = false;
       copy.hidden = false;
-      link.focus();
-      link.select();
-      link.scrollLeft = 0;
+      const link = slot(dialog, "invite-link", HTMLInputElement);
+      showLink(link, `/invite/${encodeURIComponent(reply.data.id)}`);
+      this.on.invited();
     } else if (reply.status === 401) {
       this.on.sessionEnded();
+    } else if (reply.status === 403) {
+      // The operator runs the server with `--who-can-invite admins`.
+      again.hidden = true;
+      showError(
+        dialog,
+        "invite",
+        "Only admins may invite people to this server. Ask an admin for an invitation link.",
+      );
     } else {
       showError(dialog, "invite", `No link made: ${reply.detail}`);
     }
   }
 
   async #copyInvite() {
-    const dialog = this.inviteDialog;
-    const link = slot(dialog, "invite-link", HTMLInputElement);
-    const said = slot(dialog, "copy-status");
-    try {
-      await navigator.clipboard.writeText(link.value);
-      said.textContent = "Copied. Paste it into a message to the person you invite.";
-    } catch {
-      link.focus();
-      link.select();
-      said.textContent =
-        "Copying is not allowed here: the link is selected, press Ctrl+C (or ⌘C).";
-    }
+    await copyLink(
+      slot(this.inviteDialog, "invite-link", HTMLInputElement),
+      slot(this.inviteDialog, "copy-status"),
+      "Copied. Paste it into a message to the person you invite.",
+    );
   }
 
   #openPassword() {

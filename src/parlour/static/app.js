@@ -1,15 +1,25 @@
 // parlour's web client: decides which view the state demands (setup on 503, login on 401,
-// an invitation at /invite/{id}, else the chat) and connects the chat to the event stream.
+// an invitation at /invite/{id}, a password-reset link at /reset/{id}, else the chat) and
+// connects the chat to the event stream.
 
 import { get, post } from "./api.js";
 import { Chat } from "./chat.js";
-import { showInvite, showLogin, showSetup, showUnreachable } from "./gates.js";
+import { showInvite, showLogin, showReset, showSetup, showUnreachable } from "./gates.js";
 import { serverLimits } from "./limits.js";
 import { Sync } from "./sync.js";
 import { World } from "./world.js";
 
 // After a failed boot while the chat is open, try again after this long.
 const REBOOT_RETRY_MS = 3000;
+// What the login form says when the server ended this session. A revoked session looks the
+// same to the client whatever revoked it, so this names the ways it happens.
+const SESSION_ENDED =
+  "Your session has ended: you logged out elsewhere, your password was changed or reset, " +
+  "or an admin deactivated your account. Log in again.";
+const DEACTIVATED = "An admin has deactivated your account, so you have been logged out.";
+const LOGGED_OUT = "You have been logged out.";
+// The pages a link opens, which keep what is typed in them when another tab logs in.
+const LINK_PAGE = /^\/(invite|reset)\//;
 
 const root = /** @type {HTMLElement} */ (document.getElementById("app"));
 /** @type {Chat | null} */
@@ -23,13 +33,13 @@ const sync = new Sync({
   event: (data) => chat?.applyEvent(data),
   status: (status) => chat?.setStatus(status),
   reboot: () => start(),
-  loggedOut: () => {
-    if (chat) leaveChat("You have been logged out.");
+  loggedOut: (why) => {
+    if (chat) leaveChat(why === "session-ended" ? SESSION_ENDED : LOGGED_OUT);
   },
-  // Tabs share the cookie: whoever logged in, this tab now shows them (an invitation page
-  // keeps what is typed in it).
+  // Tabs share the cookie: whoever logged in, this tab now shows them (an invitation or
+  // reset page keeps what is typed in it).
   loggedIn: () => {
-    if (!location.pathname.startsWith("/invite/")) start();
+    if (!LINK_PAGE.test(location.pathname)) start();
   },
 });
 
@@ -46,6 +56,13 @@ async function start() {
     await showInvite(root, decodeURIComponent(invite[1]), { done: joined });
     return;
   }
+  const reset = location.pathname.match(/^\/reset\/([^/]+)\/?$/);
+  if (reset) {
+    closeChat();
+    sync.stop();
+    await showReset(root, decodeURIComponent(reset[1]), { done: joined });
+    return;
+  }
   sync.beginBoot();
   const reply = await get("/api/boot");
   if (run !== starts) return;
@@ -55,7 +72,12 @@ async function start() {
       chat.replaceWorld(world);
     } else {
       closeChat();
-      chat = new Chat(root, world, { loggedOut: leaveChat, logOut });
+      chat = new Chat(root, world, {
+        sessionEnded: () => leaveChat(SESSION_ENDED),
+        // Every tab hears the event that says so: no need to tell the others.
+        deactivated: () => leaveChat(DEACTIVATED),
+        logOut,
+      });
       chat.mount();
     }
     chat.setStatus(sync.status);
@@ -81,10 +103,10 @@ async function start() {
   }
 }
 
-/** Logged in by setup, login or an accepted invitation. */
+/** Logged in by setup, login, an accepted invitation or a used reset link. */
 function joined() {
   sync.announce("logged-in");
-  if (location.pathname.startsWith("/invite/")) history.replaceState(null, "", "/");
+  if (LINK_PAGE.test(location.pathname)) history.replaceState(null, "", "/");
   start();
 }
 
@@ -112,7 +134,7 @@ async function logOut() {
 }
 
 window.addEventListener("popstate", () => {
-  if (chat && !location.pathname.startsWith("/invite/")) chat.route();
+  if (chat && !LINK_PAGE.test(location.pathname)) chat.route();
   else start();
 });
 

@@ -2,20 +2,23 @@
 // active, applies each change to the parts that show it, and routes between channels. The
 // parts each do one job in their own module: the channel list and unread counts
 // (channel-list.js), the active channel (room.js), the compose box (compose.js), the "New
-// channel" form (new-channel.js), the account actions and dialogs (account.js) and the
-// connection banner (banner.js). This module is where they meet, and nothing more.
+// channel" form (new-channel.js), the account actions and dialogs (account.js), the members
+// view with its invitations (members.js), renaming (rename.js), the confirmation asked
+// before a weighty change (confirm.js) and the connection banner (banner.js). This module is
+// where they meet, and nothing more.
 
 import { Account } from "./account.js";
 import { channelInAddress, goToChannel, lastChannel, rememberChannel } from "./address.js";
 import { Banner } from "./banner.js";
 import { ChannelList } from "./channel-list.js";
 import { Compose } from "./compose.js";
+import { Confirm } from "./confirm.js";
 import { clone, onActions, paintAvatar, slot } from "./dom.js";
+import { Members } from "./members.js";
 import { NewChannel } from "./new-channel.js";
 import { Reads } from "./reads.js";
+import { Rename } from "./rename.js";
 import { Room } from "./room.js";
-
-const SESSION_ENDED = "Your session has ended. Log in again.";
 
 /**
  * @typedef {import("./world.js").World} World
@@ -27,7 +30,12 @@ export class Chat {
   /**
    * @param {HTMLElement} root
    * @param {World} world
-   * @param {{loggedOut: (note?: string) => void, logOut: () => Promise<string | null>}} on
+   * @param {{
+   *   sessionEnded: () => void,
+   *   deactivated: () => void,
+   *   logOut: () => Promise<string | null>,
+   * }} on sessionEnded: the server answered 401 (this session is over); deactivated: an
+   *   admin deactivated the person logged in here
    */
   constructor(root, world, on) {
     this.root = root;
@@ -37,10 +45,26 @@ export class Chat {
     /** @type {string | null} */
     this.active = null;
     this.reads = new Reads(world.me.id, () => this.#refreshUnread());
-    const sessionEnded = () => this.on.loggedOut(SESSION_ENDED);
+    const sessionEnded = () => this.on.sessionEnded();
+    /** The server accepted a change to a user: show it now, before its event. */
+    const userChanged = (/** @type {import("./world.js").User} */ user) =>
+      this.applyEvent({ type: "user", event: "updated", ...user });
 
     const v = this.view;
     this.banner = new Banner(slot(v, "banner"));
+    this.confirm = new Confirm(v);
+    this.rename = new Rename(v, {
+      me: () => this.world.me,
+      renamed: userChanged,
+      sessionEnded,
+    });
+    this.members = new Members(v, {
+      world: () => this.world,
+      confirm: (question) => this.confirm.ask(question),
+      rename: (user, returnTo) => this.rename.open(user, returnTo),
+      changed: userChanged,
+      sessionEnded,
+    });
     this.channels = new ChannelList(v, {
       pick: (id) => {
         this.#go(id);
@@ -50,6 +74,7 @@ export class Chat {
     this.room = new Room(v, {
       messageDeleted: (m) => this.#apply(this.world.removeMessage(m.id, m.channel)),
       channelDeleted: (id) => this.applyEvent({ type: "channel", event: "deleted", id }),
+      confirm: (question) => this.confirm.ask(question),
       sessionEnded,
     });
     this.compose = new Compose(v, {
@@ -72,10 +97,14 @@ export class Chat {
     });
     this.account = new Account(v, {
       me: () => this.world.me,
+      rename: () => this.rename.open(this.world.me),
+      invited: () => this.members.invited(),
+      invitations: () => this.members.open("invitations"),
       sessionEnded,
       logOut: () => this.on.logOut(),
     });
     onActions(v, {
+      members: () => this.members.open(),
       "new-channel": () => this.newChannel.show(true),
       "first-channel": () => this.newChannel.show(true),
       "cancel-channel": () => this.newChannel.show(false),
@@ -100,6 +129,9 @@ export class Chat {
     window.removeEventListener("focus", this.onVisible);
     this.banner.close();
     this.reads.close();
+    this.confirm.close();
+    this.rename.close();
+    this.members.close();
     this.account.close();
   }
 
@@ -111,12 +143,20 @@ export class Chat {
 
   #start() {
     const { world } = this;
-    slot(this.view, "me-name").textContent = world.me.name;
-    paintAvatar(slot(this.view, "me-avatar"), world.me);
+    this.#showMe();
     this.reads.startIfNew(Array.from(world.channels.keys(), (id) => [id, world.newestTime(id)]));
     this.reads.prune(new Set(world.channels.keys()));
     this.channels.reset(world.channels.values());
     this.route(true);
+    this.members.refresh();
+  }
+
+  /** The footer's "Logged in as": name, initial, and whether an admin. */
+  #showMe() {
+    const { me } = this.world;
+    slot(this.view, "me-name").textContent = me.name;
+    paintAvatar(slot(this.view, "me-avatar"), me);
+    slot(this.view, "me-admin").hidden = me.role !== "admin";
   }
 
   /** @param {Status} status */
@@ -221,7 +261,37 @@ export class Chat {
         break;
       }
       case "user-created":
+        this.members.added(change.user);
         break;
+      case "user-updated":
+        this.#userUpdated(change.user, change.before);
+        break;
+    }
+  }
+
+  /**
+   * @param {import("./world.js").User} user as now
+   * @param {import("./world.js").User} before as it was
+   */
+  #userUpdated(user, before) {
+    const me = user.id === this.world.me.id;
+    if (me && !user.active) {
+      this.on.deactivated();
+      return;
+    }
+    if (user.name !== before.name) this.room.renamed(user);
+    if (!me) {
+      this.members.changed(user);
+      return;
+    }
+    this.#showMe();
+    if (user.role !== before.role) {
+      // What one may do changed: delete buttons on others' messages, on channels that hold
+      // messages, and the members' administration come or go.
+      this.room.show(this.world, this.active ? this.world.channels.get(this.active) : undefined);
+      this.members.refresh();
+    } else {
+      this.members.changed(user);
     }
   }
 }

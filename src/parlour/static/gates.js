@@ -1,5 +1,6 @@
-// The pages before the chat: setup (a new server), login, accepting an invitation, and
-// "can't reach the server". Each shows API errors next to the field they are about.
+// The pages before the chat: setup (a new server), login, accepting an invitation, setting a
+// new password through a reset link, and "can't reach the server". Each shows API errors
+// next to the field they are about.
 
 import { call, get, post } from "./api.js";
 import {
@@ -179,6 +180,77 @@ export async function showInvite(root, inviteId, on) {
     } else {
       showError(form, "form", answer.detail);
     }
+    focusFirstError(form);
+  });
+}
+
+/**
+ * The page a password-reset link opens (/reset/{id}): says whose password it sets, takes
+ * the new one twice, and logs in (the server's answer sets the cookie). The link itself is
+ * the secret, so a dead one (used, replaced, expired, or its user deactivated) says only
+ * that, and whom to ask.
+ * @param {HTMLElement} root
+ * @param {string} resetId
+ * @param {{done: () => void}} on
+ */
+export async function showReset(root, resetId, on) {
+  const view = clone("reset-view");
+  const form = find(view, "form", HTMLFormElement);
+  showLimits(view);
+  const lede = slot(view, "lede");
+  const fields = slot(view, "fields");
+  root.replaceChildren(view);
+  document.title = "New password · parlour";
+  const path = `/api/reset/${encodeURIComponent(resetId)}`;
+  const dead =
+    "This link can't be used: it is unknown, already used, replaced by a newer one, or " +
+    "expired. Ask an admin of this server for a new one.";
+  const reply = await get(path);
+  if (reply.status === 200) {
+    const name = reply.data.user.name;
+    lede.replaceChildren(
+      "This link sets a new password for ",
+      strong(name),
+      ". Choose it, and you are logged in.",
+    );
+    // For password managers: which account the new password belongs to.
+    slot(view, "reset-user", HTMLInputElement).value = name;
+    fields.hidden = false;
+    find(view, 'input[name="password"]').focus();
+  } else if (reply.status === 404) {
+    lede.textContent = dead;
+  } else if (reply.status === 503) {
+    lede.textContent = "This server is not set up yet, so it has no accounts.";
+  } else {
+    lede.textContent = `The link could not be checked: ${reply.detail} Reload to try again.`;
+  }
+  onSubmit(form, async () => {
+    clearErrors(form);
+    const password = field(form, "password");
+    const { newPasswordMin, newPasswordMax } = await serverLimits();
+    if (passwordLength(password) < newPasswordMin)
+      showError(form, "password", `Use at least ${newPasswordMin} characters.`);
+    else if (passwordLength(password) > newPasswordMax)
+      showError(form, "password", `Use at most ${newPasswordMax} characters.`);
+    else if (field(form, "again") !== password)
+      showError(form, "again", "The two passwords are different.");
+    if (form.querySelector("[aria-invalid]")) {
+      focusFirstError(form);
+      return;
+    }
+    const answer = await call("POST", path, { password });
+    if (answer.status === 200) {
+      on.done();
+      return;
+    }
+    if (answer.status === 404) {
+      fields.hidden = true;
+      lede.textContent = dead;
+      lede.focus();
+      return;
+    }
+    if (answer.status === 400) showError(form, fieldOf(answer.detail), answer.detail);
+    else showError(form, "form", answer.detail);
     focusFirstError(form);
   });
 }

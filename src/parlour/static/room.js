@@ -1,7 +1,9 @@
 // The active channel's view: its title, its messages (the Timeline), what an empty channel
-// or an unknown one says instead, and the room's own tools: "Delete channel" (shown only
-// for an empty channel, as the server allows) and "Delete" on one's own messages, which asks
-// for a confirming second press so that a slip of the finger deletes nothing.
+// or an unknown one says instead, and the room's own tools, as the server allows them:
+// "Delete channel" (for an empty channel; for an admin, any channel: one that holds messages
+// is deleted with them, after a confirmation that says so), and "Delete" on one's own
+// messages (an admin's: on anyone's), which asks for a confirming second press so that a
+// slip of the finger deletes nothing.
 
 import { del } from "./api.js";
 import { find, hashMark, onActions, showError, slot } from "./dom.js";
@@ -14,12 +16,14 @@ const CONFIRM_MS = 4000;
  * @typedef {import("./world.js").World} World
  * @typedef {import("./world.js").Channel} Channel
  * @typedef {import("./world.js").Message} Message
+ * @typedef {import("./confirm.js").Question} Question
  */
 
 /**
  * @typedef {{
  *   messageDeleted: (message: Message) => void,
  *   channelDeleted: (channelId: string) => void,
+ *   confirm: (question: Question) => Promise<boolean>,
  *   sessionEnded: () => void,
  * }} RoomHandlers
  */
@@ -72,7 +76,7 @@ export class Room {
     const { world, channel } = this;
     if (!world) return;
     const count = channel ? world.timeline(channel.id).length : 0;
-    this.deleteButton.hidden = !channel || count > 0;
+    this.deleteButton.hidden = !channel || (count > 0 && !world.isAdmin());
     slot(this.el, "room-empty").hidden = count > 0;
     const emptyTitle = slot(this.el, "room-empty-title");
     const emptyText = slot(this.el, "room-empty-text");
@@ -109,6 +113,11 @@ export class Room {
     this.timeline.toBottom();
   }
 
+  /** @param {{id: string, name: string}} user */
+  renamed(user) {
+    this.timeline.renamed(user);
+  }
+
   /** @param {Message} message @param {HTMLElement} li */
   async #deleteMessage(message, li) {
     const button = find(li, ".msg-delete");
@@ -141,21 +150,46 @@ export class Room {
   }
 
   async #deleteChannel() {
-    const id = this.channel?.id;
-    if (!id || !this.world?.channels.has(id)) return;
+    const { world, channel } = this;
+    if (!world || !channel || !world.channels.has(channel.id)) return;
     showError(this.el, "channel", "");
+    const count = world.timeline(channel.id).length;
+    if (count === 0) {
+      const problem = await this.#sendDeleteChannel(channel.id);
+      if (problem) showError(this.el, "channel", problem);
+      return;
+    }
+    // An admin deleting a channel that holds messages: everyone's messages go with it.
+    const messages = count === 1 ? "one message" : `${count} messages`;
+    await this.on.confirm({
+      title: `Delete #${channel.name} and its messages?`,
+      text:
+        `#${channel.name} holds ${messages}. Deleting the channel deletes ` +
+        `${count === 1 ? "it" : "all of them"} too, for everyone. This cannot be undone.`,
+      go: "Delete channel and messages",
+      danger: true,
+      run: () => this.#sendDeleteChannel(channel.id),
+      focusAfter: () =>
+        this.world?.channels.has(channel.id) ? this.deleteButton : slot(this.el, "scroller"),
+    });
+  }
+
+  /**
+   * @param {string} id
+   * @returns {Promise<string | null>} why it was refused, or null once deleted
+   */
+  async #sendDeleteChannel(id) {
     const reply = await del(`/api/channels/${encodeURIComponent(id)}`);
     if (reply.status === 202 || reply.status === 404) {
       this.on.channelDeleted(id);
-      return;
+      return null;
     }
-    if (reply.status === 401) return this.on.sessionEnded();
-    showError(
-      this.el,
-      "channel",
-      reply.status === 409
-        ? "Not deleted: someone has just written here. Only empty channels can be deleted."
-        : `Not deleted: ${reply.detail}`,
-    );
+    if (reply.status === 401) {
+      this.on.sessionEnded();
+      return null;
+    }
+    return reply.status === 409
+      ? "Not deleted: someone has just written here. Only empty channels can be deleted."
+      : `Not deleted: ${reply.detail}`;
   }
 }

@@ -135,18 +135,41 @@ export class Timeline {
       time.title = fullFormat.format(when);
     }
     /** @type {HTMLElement} */ (li.querySelector(".msg-body")).append(...bodyNodes(m.body));
-    if (m.sender === world.me.id) {
-      li.classList.add("own");
+    const own = m.sender === world.me.id;
+    li.classList.toggle("own", own);
+    // Admins may delete anyone's message (moderation); others only their own.
+    if (own || world.isAdmin()) {
       const del = document.createElement("button");
       del.type = "button";
       del.className = "quiet small msg-delete";
       del.textContent = "Delete";
-      del.setAttribute("aria-label", `Delete your message from ${timeFormat.format(when)}`);
+      del.setAttribute("aria-label", deleteLabel(own ? null : sender.name, when));
       del.addEventListener("click", () => this.onDelete(m, li));
       /** @type {HTMLElement} */ (li.querySelector(".msg-actions")).append(del);
     }
     this.items.set(m.id, li);
     return li;
+  }
+
+  /**
+   * Someone's name changed: their messages show the new one (and their avatar its initial).
+   * @param {{id: string, name: string}} user
+   */
+  renamed(user) {
+    if (!this.world) return;
+    const own = user.id === this.world.me.id;
+    for (const li of this.items.values()) {
+      if (li.dataset.sender !== user.id) continue;
+      /** @type {HTMLElement} */ (li.querySelector(".sender")).textContent = user.name;
+      paintAvatar(/** @type {HTMLElement} */ (li.querySelector(".avatar")), user);
+      const del = /** @type {HTMLElement | null} */ (li.querySelector(".msg-delete"));
+      if (del && del.dataset.confirming !== "yes") {
+        del.setAttribute(
+          "aria-label",
+          deleteLabel(own ? null : user.name, new Date(Number(li.dataset.time))),
+        );
+      }
+    }
   }
 
   /** @param {HTMLElement} li */
@@ -183,6 +206,16 @@ export class Timeline {
       li.prepend(heading);
     }
   }
+}
+
+/**
+ * What a message's "Delete" button says to a screen reader: whose message, from when.
+ * @param {string | null} sender someone else's name, or null for one's own message
+ * @param {Date} when
+ */
+function deleteLabel(sender, when) {
+  const whose = sender === null ? "your" : `${sender}’s`;
+  return `Delete ${whose} message from ${timeFormat.format(when)}`;
 }
 
 /** @param {number} time */

@@ -2,23 +2,24 @@
 // after it (SPEC "Boot + stream = truth"). No DOM here; apply() says what changed.
 
 /**
- * @typedef {{id: string, name: string}} User
+ * @typedef {{id: string, name: string, role: "admin" | "member", active: boolean}} User
  * @typedef {{id: string, name: string, created_at: string}} Channel
  * @typedef {{id: string, channel: string, sender: string, body: string, sent_at: string}} Message
  * @typedef {{kind: "message-sent", message: Message, confirmed: boolean}
  *   | {kind: "message-deleted", id: string, channel: string}
  *   | {kind: "channel-created", channel: Channel}
  *   | {kind: "channel-deleted", channel: Channel}
- *   | {kind: "user-created", user: User}} Change
+ *   | {kind: "user-created", user: User}
+ *   | {kind: "user-updated", user: User, before: User}} Change
  */
 
 export class World {
   /** @param {any} boot the body of GET /api/boot */
   constructor(boot) {
-    /** @type {User} */
-    this.me = boot.user;
-    /** @type {Map<string, User>} */
-    this.users = new Map(boot.users.map((/** @type {User} */ u) => [u.id, u]));
+    /** @type {Map<string, User>} in creation order */
+    this.users = new Map(boot.users.map((/** @type {any} */ u) => [u.id, userOf(u)]));
+    /** @type {User} who is logged in here; replaced (not changed) when they change */
+    this.me = this.users.get(boot.user.id) ?? userOf(boot.user);
     /** @type {Map<string, Channel>} in creation order */
     this.channels = new Map(boot.channels.map((/** @type {Channel} */ c) => [c.id, c]));
     /**
@@ -46,6 +47,11 @@ export class World {
   /** @param {string} id */
   userName(id) {
     return this.users.get(id)?.name ?? "someone";
+  }
+
+  /** Whether the person logged in here is an admin (who may moderate and manage members). */
+  isAdmin() {
+    return this.me.role === "admin";
   }
 
   /**
@@ -89,10 +95,17 @@ export class World {
       }
       case "user.created": {
         if (this.users.has(event.id)) return null;
-        /** @type {User} */
-        const user = { id: event.id, name: event.name };
+        const user = userOf(event);
         this.users.set(user.id, user);
         return { kind: "user-created", user };
+      }
+      case "user.updated": {
+        const before = this.users.get(event.id);
+        if (!before) return null;
+        const user = userOf(event);
+        this.users.set(user.id, user);
+        if (user.id === this.me.id) this.me = user;
+        return { kind: "user-updated", user, before };
       }
       default:
         return null;
@@ -172,4 +185,19 @@ export class World {
     }
     return null;
   }
+}
+
+/**
+ * A user from an answer or an event, with only the fields the client uses. A revision-1
+ * server sends no role and no active flag: everyone is then an active member.
+ * @param {any} data
+ * @returns {User}
+ */
+function userOf(data) {
+  return {
+    id: data.id,
+    name: data.name,
+    role: data.role === "admin" ? "admin" : "member",
+    active: data.active !== false,
+  };
 }
