@@ -86,7 +86,7 @@ async def create_app(config: Config) -> Running:
         loop,
         Hooks(
             on_commit=broker.publish,
-            on_revoked=lambda sessions: broker.end_sessions(sessions, "session revoked"),
+            on_revoked=lambda sessions, _: broker.end_sessions(sessions, "session revoked"),
             on_fatal=on_fatal,
         ),
     )
@@ -117,7 +117,7 @@ def make_reset_link(database: str, name: str, expiry: timedelta) -> IssuedResetL
     """
 
     async def make() -> IssuedResetLink:
-        hooks = Hooks(on_commit=_ignore, on_revoked=_ignore, on_fatal=_ignore)
+        hooks = Hooks(on_commit=_ignore, on_revoked=lambda *_: None, on_fatal=_ignore)
         store = await open_store(database, asyncio.get_running_loop(), hooks)
         try:
             return await create_reset_link_for_name(store, name, expiry)

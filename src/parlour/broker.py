@@ -74,11 +74,15 @@ class Subscription:
             return
         self._wake()
 
-    def close(self, reason: str) -> None:
+    def close(self, reason: str, *, drain: bool = False) -> None:
+        """End the subscription. With `drain`, what is queued is still handed out first:
+        a session revoked by a write ends after the events committed with it (a deactivated
+        user's stream shows their `user updated` before it ends)."""
         if self.closed is not None:
             return
         self.closed = reason
-        self._pending = []
+        if not drain:
+            self._pending = []
         self._wake()
         if self.on_close is not None:
             self.on_close(reason)
@@ -91,7 +95,7 @@ class Subscription:
     async def take(self, idle_seconds: float) -> list[tuple[Seq, bytes]]:
         """Everything queued, waiting up to `idle_seconds`; [] if nothing came.
 
-        Raises StreamClosed once the subscription is closed.
+        Raises StreamClosed once the subscription is closed and nothing is left to drain.
         """
         if not self._pending and self.closed is None:
             loop = asyncio.get_running_loop()
@@ -102,7 +106,7 @@ class Subscription:
             finally:
                 timer.cancel()
                 self._waiter = None
-        if self.closed is not None:
+        if self.closed is not None and not self._pending:
             raise StreamClosed(self.closed)
         frames = self._pending
         self._pending = []
@@ -167,7 +171,7 @@ class Broker:
         """End every stream opened with one of these sessions (logout, revocation, expiry)."""
         for session in sessions:
             for subscription in list(self._by_session.get(session, ())):
-                subscription.close(reason)
+                subscription.close(reason, drain=True)
 
     def end_all(self, reason: str) -> None:
         for subscription in list(self._subscriptions):

@@ -59,9 +59,11 @@ class Engine(Protocol):
         until it ends; return the counter's (seq, forgotten_seq) as they are now."""
         ...
 
-    def end_write(self, conn: Connection, seq: Seq | None, revoked: list[SessionId]) -> None:
-        """Store the new newest sequence (None: no event was made), tell other processes of
-        new events and revoked sessions if there are any, and commit."""
+    def end_write(
+        self, conn: Connection, newest: Seq, made_events: bool, revoked: list[SessionId]
+    ) -> None:
+        """Store the newest sequence (if `made_events`), tell other processes of new events
+        and revoked sessions if there are any, and commit."""
         ...
 
     def begin_read(self, conn: Connection) -> None:

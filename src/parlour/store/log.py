@@ -250,9 +250,11 @@ def select_events(r: Reader, after: Seq, limit: int, user: UserId) -> EventBatch
     return EventBatch(events, newest, forgotten)
 
 
-def select_deliveries(r: Reader, after: Seq, limit: int) -> list[Delivery]:
-    """Every retained event with seq > after, with who may receive it: what a process that
-    did not commit them (PostgreSQL's tail) publishes."""
+def select_deliveries(r: Reader, after: Seq, limit: int) -> tuple[list[Delivery], Seq]:
+    """Every retained event with seq > after (at most `limit`), with who may receive it:
+    what a process that did not commit them (PostgreSQL's tail) publishes; and the newest
+    sequence committed, which the caller has seen all of once a read comes back short."""
+    newest, _ = select_positions(r)
     deliveries: list[Delivery] = []
     for event, row in _events(r, r.rows(REPLAY_ALL, {"after": after, "limit": limit})):
         audience_kind, user = row[7], row[8]
@@ -263,7 +265,7 @@ def select_deliveries(r: Reader, after: Seq, limit: int) -> list[Delivery]:
             members = r.rows(MEMBERS_AT, (row[4], event.seq, event.seq))
             audience = frozenset(UserId(m[0]) for m in members)
         deliveries.append(Delivery(event, audience))
-    return deliveries
+    return deliveries, newest
 
 
 def purge(tx: Tx, before_ms: int) -> None:

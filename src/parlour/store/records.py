@@ -16,8 +16,10 @@ class Hooks:
     on_commit: Callable[[list[Delivery]], None]
     """Committed events and who may receive them, in sequence order (from every process, on
     PostgreSQL)."""
-    on_revoked: Callable[[list[SessionId]], None]
-    """Revoked sessions (logout, password change, expiry), from every process."""
+    on_revoked: Callable[[list[SessionId], Seq], None]
+    """Revoked sessions (logout, password change, deactivation, expiry), from every process,
+    with the newest sequence committed with them: their streams end once every event up to
+    it has been published (so a deactivated user's stream still shows the deactivation)."""
     on_fatal: Callable[[str], None]
     """The store can no longer write: the process must exit (non-zero) and be restarted."""
 

@@ -73,8 +73,11 @@ class PgEngine:
         ).fetchone()
         return Seq(int(row[0])), Seq(int(row[1]))
 
-    def end_write(self, conn: Connection, seq: Seq | None, revoked: list[SessionId]) -> None:
-        if seq is not None:
+    def end_write(
+        self, conn: Connection, newest: Seq, made_events: bool, revoked: list[SessionId]
+    ) -> None:
+        seq = newest
+        if made_events:
             # The notification is delivered at commit, never before, and carries only the
             # sequence: payloads are small, and the tail reads the rows themselves.
             conn.execute(
@@ -83,7 +86,8 @@ class PgEngine:
                 {"seq": seq, "channel": EVENTS_CHANNEL},
             )
         for session in revoked:
-            conn.execute("SELECT pg_notify(%s, %s)", (REVOKED_CHANNEL, session))
+            # Other processes end its streams once they have published up to `newest`.
+            conn.execute("SELECT pg_notify(%s, %s)", (REVOKED_CHANNEL, f"{newest}:{session}"))
         conn.execute("COMMIT")
 
     def begin_read(self, conn: Connection) -> None:
@@ -121,9 +125,7 @@ async def open_postgres(
     await loop.run_in_executor(None, prepare, url)
     engine = PgEngine(url)
     tail = Tail(url, hooks.on_commit, hooks.on_revoked)
-    own = Hooks(
-        on_commit=lambda _: tail.poke(), on_revoked=hooks.on_revoked, on_fatal=hooks.on_fatal
-    )
+    own = Hooks(on_commit=lambda _: tail.poke(), on_revoked=tail.revoke, on_fatal=hooks.on_fatal)
     db = await loop.run_in_executor(None, lambda: Database(engine, loop, own))
     await tail.start(db)
     return Store(db, on_close=tail.close)

@@ -57,9 +57,11 @@ class SqliteEngine:
         ).fetchone()
         return Seq(seq), Seq(forgotten)
 
-    def end_write(self, conn: Connection, seq: Seq | None, revoked: list[SessionId]) -> None:
-        if seq is not None:
-            conn.execute("UPDATE counter SET seq = ? WHERE id = 1", (seq,))
+    def end_write(
+        self, conn: Connection, newest: Seq, made_events: bool, revoked: list[SessionId]
+    ) -> None:
+        if made_events:
+            conn.execute("UPDATE counter SET seq = ? WHERE id = 1", (newest,))
         conn.execute("COMMIT")
 
     def begin_read(self, conn: Connection) -> None:
