@@ -16,6 +16,7 @@ from parlour.model import (
     Message,
     MessageId,
     Seq,
+    Session,
     SessionId,
     User,
     UserId,
@@ -31,11 +32,12 @@ async def open_test_store(path: Path, broker: Broker) -> Store:
     return await open_store(
         str(path),
         asyncio.get_running_loop(),
-        Hooks(broker.publish, lambda s: broker.end_sessions(s, "revoked"), lambda r: None),
+        Hooks(broker.publish, lambda s, _: broker.end_sessions(s, "revoked"), lambda r: None),
     )
 
 
 SENDER = UserId("U" + "u" * 20)
+SESSION = Session(SessionId("s" * 64), User(SENDER, "Alice", "admin", active=True), now())
 
 
 async def set_up(store: Store) -> ChannelId:
@@ -67,7 +69,7 @@ def test_a_stream_opened_during_writes_delivers_every_event_once_in_order(
         try:
             channel = await set_up(store)
             await send(store, channel, backlog)
-            stream = await EventStream.open(store, broker, SessionId("s"), 0)
+            stream = await EventStream.open(store, broker, SESSION, 0)
             # Writers run while the stream replays, hands over and goes live.
             writers = [asyncio.create_task(send(store, channel, live // 3)) for _ in range(3)]
             total = 2 + backlog + live
@@ -94,7 +96,7 @@ def test_a_stream_resumed_mid_history_starts_right_after_its_resume_point(
         store = await open_test_store(tmp_path / "parlour.db", broker)
         try:
             await send(store, await set_up(store), 20)
-            stream = await EventStream.open(store, broker, SessionId("s"), 10)
+            stream = await EventStream.open(store, broker, SESSION, 10)
             chunk = await stream.next_chunk(1.0)
             stream.close()
             return [int(m) for m in FRAME_ID.findall(chunk)]

@@ -43,7 +43,7 @@ def tables(url: str) -> list[str]:
 def test_a_new_database_gets_every_table_of_the_latest_schema() -> None:
     url = fresh_postgres_database()
     prepare(url)
-    assert set(tables(url)) >= {"counter", "users", "channels", "messages", "tombstones"}
+    assert set(tables(url)) >= {"counter", "users", "channels", "messages", "events", "memberships"}
     with psycopg.connect(url) as conn:
         row = conn.execute("SELECT version FROM parlour_schema").fetchone()
     assert row == (len(bundled_migrations()),)
