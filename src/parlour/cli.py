@@ -132,7 +132,17 @@ def build_parser() -> Parser:
         "login-failures",
         _positive_int,
         str(DEFAULTS.login_failures),
-        "failed logins for one name within the window before logins for it get 429",
+        "failed logins for one name from one address within the window before that "
+        "address gets 429 for that name",
+        "N",
+    )
+    _add(
+        serve,
+        "login-address-failures",
+        _positive_int,
+        str(DEFAULTS.login_address_failures),
+        "failed logins from one address, for any names, within the window before every "
+        "login from it gets 429",
         "N",
     )
     env = _env("behind-https")
@@ -200,6 +210,7 @@ def config_from(args: argparse.Namespace, parser: Parser) -> Config:
         behind_https=args.behind_https,
         who_can_invite=args.who_can_invite,
         login_failures=args.login_failures,
+        login_address_failures=args.login_address_failures,
         login_window=args.login_window,
     )
     check_database_location(config.database, parser)

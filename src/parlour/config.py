@@ -50,4 +50,5 @@ class Config:
     behind_https: bool = False
     who_can_invite: Literal["members", "admins"] = "members"
     login_failures: int = 10
+    login_address_failures: int = 50
     login_window: timedelta = timedelta(minutes=5)

@@ -218,6 +218,10 @@ async def serve(config: Config) -> int:
             server_header=False,
             log_config=_log_config(),
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            # The client's address (the login throttle counts by it) is the peer's. uvicorn
+            # believes X-Forwarded-For from 127.0.0.1 and ::1 (or $FORWARDED_ALLOW_IPS) by
+            # default, which would let anyone on the loopback pick an address per guess.
+            proxy_headers=False,
         ),
         on_exit=lambda: _call_soon(loop, running.begin_shutdown),
     )

@@ -35,13 +35,15 @@ from parlour.model import (
     UserId,
     UserUpdated,
 )
-from parlour.store import channels, expiry, invites, log, messages, snapshot, users
+from parlour.store import channels, expiry, invites, log, logins, messages, snapshot, users
 from parlour.store.database import Database
 from parlour.store.records import (
     Credentials,
     EventBatch,
     Expired,
     ExpiryCutoffs,
+    LoginAttempt,
+    LoginLimits,
     NewResetLink,
     NewSession,
     UserChanges,
@@ -122,6 +124,24 @@ class Store:
         return await self._db.write(
             lambda tx: users.update_password(tx, user_id, password_hash, keep)
         )
+
+    async def insert_login_attempt(self, attempt: LoginAttempt, limits: LoginLimits) -> None:
+        """Count the attempt from now (in every process), within the limits, in one
+        transaction. Raises TooManyFailedLogins, counting nothing."""
+        await self._db.write(lambda tx: logins.insert_login_attempt(tx, attempt, limits))
+
+    async def update_failed_login(self, attempt: LoginAttempt, at: datetime) -> None:
+        """The attempt failed at `at`: it stays counted for the window from then."""
+        await self._db.write(lambda tx: logins.update_failed_login(tx, attempt, at))
+
+    async def insert_login_session(self, attempt: LoginAttempt, session: NewSession) -> None:
+        """The attempt succeeded: start `session`, and forget the attempt and its name's
+        failures from its address, in one transaction."""
+        await self._db.write(lambda tx: logins.insert_login_session(tx, attempt, session))
+
+    async def delete_login_attempt(self, attempt_id: str) -> None:
+        """The attempt ended otherwise (the server busy, a storage error): uncount it."""
+        await self._db.write(lambda tx: logins.delete_login_attempt(tx, attempt_id))
 
     async def insert_invite(self, invite: Invite, admins_only: bool) -> None:
         """Raises SessionEnded, AdminsOnly."""
