@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 from parlour import __version__
 from parlour.app import make_reset_link
-from parlour.config import Config, format_duration, parse_duration
+from parlour.config import Config, format_duration, parse_duration, parse_trusted_proxies
 from parlour.errors import ParlourError, StartupRefused, StorageError
 from parlour.model import format_time
 from parlour.server import run
@@ -56,6 +56,13 @@ _positive_int.__name__ = "whole number of at least 1"
 def _duration(text: str) -> timedelta:
     try:
         return parse_duration(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
+
+
+def _trusted_proxies(text: str) -> tuple[str, ...]:
+    try:
+        return parse_trusted_proxies(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from e
 
@@ -145,6 +152,16 @@ def build_parser() -> Parser:
         "login from it gets 429",
         "N",
     )
+    env = _env("trusted-proxies")
+    serve.add_argument(
+        "--trusted-proxies",
+        type=_trusted_proxies,
+        default=os.environ.get(env, ""),
+        metavar="ADDRESSES",
+        help="comma-separated addresses or networks of reverse proxies whose X-Forwarded-For "
+        "names the client (for the login throttle); from anyone else it is ignored "
+        f"(env {env}; default none)",
+    )
     env = _env("behind-https")
     serve.add_argument(
         "--behind-https",
@@ -212,6 +229,7 @@ def config_from(args: argparse.Namespace, parser: Parser) -> Config:
         login_failures=args.login_failures,
         login_address_failures=args.login_address_failures,
         login_window=args.login_window,
+        trusted_proxies=args.trusted_proxies,
     )
     check_database_location(config.database, parser)
     return config

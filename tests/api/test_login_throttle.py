@@ -1,10 +1,11 @@
 """The login throttle per name and client address, and per address (issue 11), through real
 servers: a stranger cannot lock a member out, an address that guesses at many names is
-stopped, guesses sent at once count as they arrive, X-Forwarded-For is not believed, and on
-PostgreSQL the limits hold across processes.
+stopped, guesses sent at once count as they arrive, X-Forwarded-For is believed only from
+--trusted-proxies, and on PostgreSQL the limits hold across processes.
 
 Different client addresses are real: Linux routes all of 127.0.0.0/8 to the loopback, so a
-client bound to 127.0.0.2 is another peer of the server on 127.0.0.1. The rules one by one,
+client bound to 127.0.0.2 is another peer of the server on 127.0.0.1. Behind a trusted proxy
+(127.0.0.1 here), X-Forwarded-For values stand for other addresses. The rules one by one,
 with explicit times, are in tests/store/test_login_attempts.py.
 """
 
@@ -257,7 +258,7 @@ def test_retry_after_counts_from_the_most_recent_failure(start_server: Any) -> N
     assert int(r.headers["retry-after"]) >= 58, r.headers
 
 
-# --- X-Forwarded-For ---------------------------------------------------------------------
+# --- X-Forwarded-For and --trusted-proxies -----------------------------------------------
 
 
 def test_x_forwarded_for_is_ignored_without_trusted_proxies(start_server: Any) -> None:
@@ -271,9 +272,79 @@ def test_x_forwarded_for_is_ignored_without_trusted_proxies(start_server: Any) -
     assert_throttled(login(c, OWNER_NAME, OWNER_PASSWORD, forwarded_for="198.51.100.7"), 60)
 
 
+def test_x_forwarded_for_from_a_trusted_proxy_names_the_client(start_server: Any) -> None:
+    server: ServerProcess = start_server(
+        "--login-failures", "3", "--login-window", "60s", "--trusted-proxies", "127.0.0.1"
+    )
+    set_up(server)
+    proxy = server.client()
+    for _ in range(3):
+        assert_problem(login(proxy, OWNER_NAME, WRONG, forwarded_for="203.0.113.9"), 401)
+    assert_throttled(login(proxy, OWNER_NAME, OWNER_PASSWORD, forwarded_for="203.0.113.9"), 60)
+    # Alice, behind the same proxy from her own address, logs in.
+    r = login(proxy, OWNER_NAME, OWNER_PASSWORD, forwarded_for="198.51.100.7")
+    assert r.status_code == 200, r.text
+
+
+def test_what_a_client_writes_before_the_proxys_entry_is_not_believed(
+    start_server: Any,
+) -> None:
+    # A proxy appends the peer it saw; whatever the client sent itself comes before that.
+    server: ServerProcess = start_server(
+        "--login-failures", "3", "--login-window", "60s", "--trusted-proxies", "127.0.0.1"
+    )
+    set_up(server)
+    proxy = server.client()
+    for i in range(3):
+        forwarded = f"192.0.2.{i}, 203.0.113.9"
+        assert_problem(login(proxy, OWNER_NAME, WRONG, forwarded_for=forwarded), 401)
+    assert_throttled(login(proxy, OWNER_NAME, WRONG, forwarded_for="192.0.2.77, 203.0.113.9"), 60)
+
+
+def test_x_forwarded_for_from_a_peer_not_listed_is_ignored(start_server: Any) -> None:
+    server: ServerProcess = start_server(
+        "--login-failures", "3", "--login-window", "60s", "--trusted-proxies", "127.0.0.1"
+    )
+    set_up(server)
+    stranger = from_peer(server, STRANGER)
+    for i in range(3):
+        assert_problem(login(stranger, OWNER_NAME, WRONG, forwarded_for=f"203.0.113.{i}"), 401)
+    assert_throttled(login(stranger, OWNER_NAME, WRONG, forwarded_for="198.51.100.7"), 60)
+
+
+def test_trusted_proxies_may_be_networks(start_server: Any) -> None:
+    server: ServerProcess = start_server(
+        "--login-failures", "2", "--login-window", "60s", "--trusted-proxies", "::1, 127.0.0.0/8"
+    )
+    set_up(server)
+    proxy = from_peer(server, STRANGER)
+    for _ in range(2):
+        assert_problem(login(proxy, OWNER_NAME, WRONG, forwarded_for="203.0.113.9"), 401)
+    assert_throttled(login(proxy, OWNER_NAME, WRONG, forwarded_for="203.0.113.9"), 60)
+    assert login(proxy, OWNER_NAME, OWNER_PASSWORD, forwarded_for="198.51.100.7").status_code == 200
+
+
+def test_the_limits_and_proxies_can_be_set_by_environment_variables(start_server: Any) -> None:
+    server: ServerProcess = start_server(
+        "--login-window",
+        "60s",
+        env={"PARLOUR_TRUSTED_PROXIES": "127.0.0.1", "PARLOUR_LOGIN_ADDRESS_FAILURES": "2"},
+    )
+    set_up(server)
+    proxy = server.client()
+    for i in range(2):
+        assert_problem(login(proxy, f"name {i}", WRONG, forwarded_for="203.0.113.9"), 401)
+    r = login(proxy, OWNER_NAME, OWNER_PASSWORD, forwarded_for="203.0.113.9")
+    assert "address" in assert_throttled(r, 60)
+    r = login(proxy, OWNER_NAME, OWNER_PASSWORD, forwarded_for="198.51.100.7")
+    assert r.status_code == 200, r.text
+
+
 @pytest.mark.parametrize(
     ("args", "mentions"),
     [
+        (["--trusted-proxies", "127.0.0.1,proxy.example.org"], "proxy.example.org"),
+        (["--trusted-proxies", "10.0.0.0/33"], "10.0.0.0/33"),
         (["--login-address-failures", "0"], "0"),
     ],
 )
@@ -294,6 +365,19 @@ def test_a_bad_throttle_flag_exits_2_naming_it(
     assert mentions in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "p.db").exists()
+
+
+def test_an_ipv6_client_is_counted_by_its_64_bit_prefix(start_server: Any) -> None:
+    server: ServerProcess = start_server(
+        "--login-failures", "3", "--login-window", "60s", "--trusted-proxies", "127.0.0.1"
+    )
+    set_up(server)
+    proxy = server.client()
+    for host in ("2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::9"):
+        assert_problem(login(proxy, OWNER_NAME, WRONG, forwarded_for=host), 401)
+    assert_throttled(login(proxy, OWNER_NAME, WRONG, forwarded_for="2001:db8:1:2::3"), 60)
+    r = login(proxy, OWNER_NAME, OWNER_PASSWORD, forwarded_for="2001:db8:1:3::1")
+    assert r.status_code == 200, r.text
 
 
 # --- several processes on one PostgreSQL database ----------------------------------------

@@ -16,7 +16,7 @@ from parlour.wire import user_json
 async def post_login(request: Request) -> Response:
     p = parlour_of(request)
     data = await admit(request, Credentials)
-    # The peer (server.py).
+    # The peer, or the client a trusted proxy reports (server.py, --trusted-proxies).
     address = request.client.host if request.client else None
     login = await log_in(
         p.store,
