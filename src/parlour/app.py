@@ -16,13 +16,12 @@ from parlour.config import Config
 from parlour.domain.expiry import run_expiry
 from parlour.domain.members import IssuedResetLink, create_reset_link_for_name
 from parlour.domain.passwords import Passwords
-from parlour.domain.sessions import LoginThrottle
 from parlour.domain.setup import SetupState
 from parlour.http.errors import EXCEPTION_HANDLERS, UnexpectedErrors
 from parlour.http.headers import ResponseHeaders
 from parlour.http.routes import build_routes
 from parlour.http.state import Parlour
-from parlour.store import Hooks, open_store
+from parlour.store import Hooks, LoginLimits, open_store
 
 
 @dataclass(slots=True)
@@ -95,7 +94,9 @@ async def create_app(config: Config) -> Running:
         store=store,
         broker=broker,
         setup=SetupState(store),
-        throttle=LoginThrottle(config.login_failures, config.login_window),
+        throttle=LoginLimits(
+            config.login_failures, config.login_address_failures, config.login_window
+        ),
         passwords=Passwords.for_this_machine(),
         shutting_down=asyncio.Event(),
     )

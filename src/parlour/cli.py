@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 from parlour import __version__
 from parlour.app import make_reset_link
-from parlour.config import Config, format_duration, parse_duration
+from parlour.config import Config, format_duration, parse_duration, parse_trusted_proxies
 from parlour.errors import ParlourError, StartupRefused, StorageError
 from parlour.model import format_time
 from parlour.server import run
@@ -56,6 +56,13 @@ _positive_int.__name__ = "whole number of at least 1"
 def _duration(text: str) -> timedelta:
     try:
         return parse_duration(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
+
+
+def _trusted_proxies(text: str) -> tuple[str, ...]:
+    try:
+        return parse_trusted_proxies(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from e
 
@@ -132,8 +139,28 @@ def build_parser() -> Parser:
         "login-failures",
         _positive_int,
         str(DEFAULTS.login_failures),
-        "failed logins for one name within the window before logins for it get 429",
+        "failed logins for one name from one address within the window before that "
+        "address gets 429 for that name",
         "N",
+    )
+    _add(
+        serve,
+        "login-address-failures",
+        _positive_int,
+        str(DEFAULTS.login_address_failures),
+        "failed logins from one address, for any names, within the window before every "
+        "login from it gets 429",
+        "N",
+    )
+    env = _env("trusted-proxies")
+    serve.add_argument(
+        "--trusted-proxies",
+        type=_trusted_proxies,
+        default=os.environ.get(env, ""),
+        metavar="ADDRESSES",
+        help="comma-separated addresses or networks of reverse proxies whose X-Forwarded-For "
+        "names the client (for the login throttle); from anyone else it is ignored "
+        f"(env {env}; default none)",
     )
     env = _env("behind-https")
     serve.add_argument(
@@ -200,7 +227,9 @@ def config_from(args: argparse.Namespace, parser: Parser) -> Config:
         behind_https=args.behind_https,
         who_can_invite=args.who_can_invite,
         login_failures=args.login_failures,
+        login_address_failures=args.login_address_failures,
         login_window=args.login_window,
+        trusted_proxies=args.trusted_proxies,
     )
     check_database_location(config.database, parser)
     return config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,6 +37,30 @@ def format_duration(d: timedelta) -> str:
     return f"{seconds}s"
 
 
+def parse_trusted_proxies(text: str) -> tuple[str, ...]:
+    """`127.0.0.1, ::1, 10.0.0.0/8` → each address or network, written as Python writes it
+    (a network with host bits set is taken as the network); anything else is ValueError.
+
+    Checked here because uvicorn takes a malformed entry for a name to compare literally,
+    which never matches: a typo would silently trust no proxy.
+    """
+    proxies: list[str] = []
+    for item in text.split(","):
+        entry = item.strip()
+        if not entry:
+            continue
+        try:
+            if "/" in entry:
+                proxies.append(str(ipaddress.ip_network(entry, strict=False)))
+            else:
+                proxies.append(str(ipaddress.ip_address(entry)))
+        except ValueError:
+            raise ValueError(
+                f"{entry!r} is not an IP address or network (e.g. 127.0.0.1, ::1, 10.0.0.0/8)"
+            ) from None
+    return tuple(proxies)
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     database: str = "parlour.db"
@@ -50,4 +75,7 @@ class Config:
     behind_https: bool = False
     who_can_invite: Literal["members", "admins"] = "members"
     login_failures: int = 10
+    login_address_failures: int = 50
     login_window: timedelta = timedelta(minutes=5)
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses and networks (`10.0.0.0/8`) whose X-Forwarded-For is believed."""

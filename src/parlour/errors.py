@@ -46,12 +46,17 @@ class RateLimited(ParlourError):
 
 
 class TooManyFailedLogins(RateLimited):
-    """The login throttle (docs/api/sessions.md): too many attempts for one name."""
+    """The login throttle (docs/api/sessions.md): too many attempts for one name from this
+    address, or (`whole_address`) from this address over all names."""
 
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__(
-            "Too many failed logins for this name; try again later.", retry_after_seconds
+    def __init__(self, retry_after_seconds: int, *, whole_address: bool = False) -> None:
+        detail = (
+            "Too many failed logins from your address; try again later."
+            if whole_address
+            else "Too many failed logins for this name; try again later."
         )
+        super().__init__(detail, retry_after_seconds)
+        self.whole_address = whole_address
 
 
 class ServerBusy(RateLimited):

@@ -74,7 +74,7 @@ DESCRIPTIONS = {
     410: "Resume point too old: boot again",
     413: "Body larger than 65,536 bytes",
     415: "Body is not application/json",
-    429: "Too many failed logins for this name, or the server is busy checking passwords",
+    429: "Too many failed logins (for this name, or from this address), or the server is busy",
     503: "Setup required",
 }
 

@@ -11,9 +11,8 @@ from starlette.requests import HTTPConnection
 from parlour.broker import Broker
 from parlour.config import Config
 from parlour.domain.passwords import Passwords
-from parlour.domain.sessions import LoginThrottle
 from parlour.domain.setup import SetupState
-from parlour.store import Store
+from parlour.store import LoginLimits, Store
 
 
 @dataclass(slots=True)
@@ -22,7 +21,7 @@ class Parlour:
     store: Store
     broker: Broker
     setup: SetupState
-    throttle: LoginThrottle
+    throttle: LoginLimits
     passwords: Passwords
     shutting_down: asyncio.Event
 

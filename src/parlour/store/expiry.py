@@ -14,7 +14,8 @@ from parlour.store.visibility import audience_of, select_channel
 
 def delete_expired(tx: Tx, cutoffs: ExpiryCutoffs) -> Expired:
     """Expire, in one transaction: messages, then the channels they left empty and idle,
-    invites, reset links, sessions; then forget events older than the message expiry period.
+    invites, reset links, login attempts, sessions; then forget events older than the
+    message expiry period.
 
     With several processes each sweeps, but writers take turns (database.py): a second
     sweep right after the first finds nothing left to do.
@@ -41,6 +42,7 @@ def delete_expired(tx: Tx, cutoffs: ExpiryCutoffs) -> Expired:
     now_ms = to_ms(now)
     tx.run("DELETE FROM invites WHERE expires_at <= ?", (now_ms,))
     tx.run("DELETE FROM reset_links WHERE expires_at <= ?", (now_ms,))
+    tx.run("DELETE FROM login_attempts WHERE at <= ?", (to_ms(cutoffs.login_attempts_before),))
     sessions = [
         SessionId(row[0])
         for row in tx.rows("DELETE FROM sessions WHERE expires_at <= ? RETURNING id", (now_ms,))

@@ -46,6 +46,7 @@ from parlour.store import (
     history,
     invites,
     log,
+    logins,
     messages,
     reads,
     snapshot,
@@ -59,6 +60,8 @@ from parlour.store.records import (
     EventBatch,
     Expired,
     ExpiryCutoffs,
+    LoginAttempt,
+    LoginLimits,
     NewResetLink,
     NewSession,
     UserChanges,
@@ -139,6 +142,24 @@ class Store:
         return await self._db.write(
             lambda tx: users.update_password(tx, user_id, password_hash, keep)
         )
+
+    async def insert_login_attempt(self, attempt: LoginAttempt, limits: LoginLimits) -> None:
+        """Count the attempt from now (in every process), within the limits, in one
+        transaction. Raises TooManyFailedLogins, counting nothing."""
+        await self._db.write(lambda tx: logins.insert_login_attempt(tx, attempt, limits))
+
+    async def update_failed_login(self, attempt: LoginAttempt, at: datetime) -> None:
+        """The attempt failed at `at`: it stays counted for the window from then."""
+        await self._db.write(lambda tx: logins.update_failed_login(tx, attempt, at))
+
+    async def insert_login_session(self, attempt: LoginAttempt, session: NewSession) -> None:
+        """The attempt succeeded: start `session`, and forget the attempt and its name's
+        failures from its address, in one transaction."""
+        await self._db.write(lambda tx: logins.insert_login_session(tx, attempt, session))
+
+    async def delete_login_attempt(self, attempt_id: str) -> None:
+        """The attempt ended otherwise (the server busy, a storage error): uncount it."""
+        await self._db.write(lambda tx: logins.delete_login_attempt(tx, attempt_id))
 
     async def insert_invite(self, invite: Invite, admins_only: bool) -> None:
         """Raises SessionEnded, AdminsOnly."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from parlour.model import Delivery, Event, ResetLinkId, Role, Seq, SessionId, User, UserId
 
@@ -74,6 +74,7 @@ class ExpiryCutoffs:
     messages_sent_before: datetime
     channels_idle_since: datetime
     tombstones_before: datetime
+    login_attempts_before: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +89,25 @@ class Copied:
 
     rows: dict[str, int]
     seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoginLimits:
+    """The login throttle (docs/api/sessions.md): at most `per_name` attempts for one name
+    from one address, and `per_address` from one address over all names, in flight or
+    failed within `window`."""
+
+    per_name: int
+    per_address: int
+    window: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class LoginAttempt:
+    """One login attempt, counted from `at`. `name_key` is a digest of the folded name, and
+    `address` the client's address as the throttle counts it (domain/sessions.py)."""
+
+    id: str
+    name_key: str
+    address: str
+    at: datetime

@@ -18,7 +18,8 @@ CREATE TABLE login_attempts (
     id text PRIMARY KEY,
     name_key text NOT NULL,
     address text NOT NULL,
-    at bigint NOT NULL
+    at bigint NOT NULL,
+    in_flight boolean NOT NULL
 );
 CREATE INDEX login_attempts_by_name ON login_attempts (name_key, address, at);
 CREATE INDEX login_attempts_by_address ON login_attempts (address, at);

@@ -1,5 +1,5 @@
 -- parlour schema 2 (API revision 2, issue 11): roles and deactivation, password-reset links,
--- login failures shared by every process, and one log of events.
+-- login attempts shared by every process, and one log of events.
 -- Migrations never change once released; this file copies nothing from parlour's code.
 
 -- Roles and deactivation. The user created by setup (the first) becomes the admin.
@@ -18,13 +18,19 @@ CREATE TABLE reset_links (
 CREATE INDEX reset_links_by_user ON reset_links (user_id);
 CREATE INDEX reset_links_by_expiry ON reset_links (expires_at);
 
--- Failed logins (and logins in progress), so that every process counts the same ones.
--- `name_key` is NULL for a row that counts only against the address.
+-- Login attempts in progress and failed logins within the login window, so that every
+-- process counts the same ones (docs/api/sessions.md, "The model"). `name_key` is the SHA-256
+-- (hex) of the folded name typed, not the name itself: people type passwords into name
+-- fields, and a hash has a bounded size whatever was typed. `address` is the client's
+-- address (an IPv6 one as its /64). `in_flight` is 1 while the password is being checked,
+-- 0 once it failed; `at` is when the attempt began, then when it failed. Successes and
+-- attempts that ended otherwise leave no row.
 CREATE TABLE login_attempts (
     id TEXT PRIMARY KEY,
     name_key TEXT NOT NULL,
     address TEXT NOT NULL,
-    at INTEGER NOT NULL
+    at INTEGER NOT NULL,
+    in_flight INTEGER NOT NULL
 );
 CREATE INDEX login_attempts_by_name ON login_attempts (name_key, address, at);
 CREATE INDEX login_attempts_by_address ON login_attempts (address, at);
