@@ -1,8 +1,8 @@
 // The channel list in the sidebar, and the unread counts. Each channel is a plain link (a
 // middle click or Ctrl+click opens it in a new tab, as a link should), the active one is
-// marked aria-current, and each shows how many messages from others wait in it; the total
-// also goes on the phone's "Channels" button (the list is out of sight there) and in the
-// tab's title.
+// marked aria-current, and each shows how many messages from others wait in it ("30+" when more
+// may wait than this tab holds); the total also goes on the phone's "Channels" button (the
+// list is out of sight there) and in the tab's title.
 
 import { channelPath } from "./address.js";
 import { find, hashMark, slot } from "./dom.js";
@@ -35,15 +35,16 @@ export class ChannelList {
     });
   }
 
-  /** Lists these channels, and only these. @param {Iterable<Channel>} channels */
-  reset(channels) {
+  /** Lists the world's channels, and only these. @param {World} world */
+  reset(world) {
     this.list.replaceChildren();
     this.items.clear();
-    for (const c of channels) this.add(c);
+    for (const c of world.channels.values()) this.add(world, c);
+    this.#showNone();
   }
 
-  /** @param {Channel} channel */
-  add(channel) {
+  /** @param {World} world @param {Channel} channel */
+  add(world, channel) {
     const li = document.createElement("li");
     const a = document.createElement("a");
     a.className = "channel";
@@ -51,7 +52,7 @@ export class ChannelList {
     a.dataset.channel = channel.id;
     const name = document.createElement("span");
     name.className = "channel-name";
-    name.textContent = channel.name;
+    name.textContent = world.label(channel);
     const badge = document.createElement("span");
     badge.className = "badge";
     badge.hidden = true;
@@ -59,13 +60,26 @@ export class ChannelList {
     li.append(a);
     this.list.append(li);
     this.items.set(channel.id, li);
-    this.none.hidden = true;
+    this.#showNone();
   }
 
   /** @param {string} channelId */
   remove(channelId) {
     this.items.get(channelId)?.remove();
     this.items.delete(channelId);
+    this.#showNone();
+  }
+
+  /** Names channels again (someone in a direct one was renamed). @param {World} world */
+  relabel(world) {
+    for (const [id, li] of this.items) {
+      const channel = world.channels.get(id);
+      if (channel) find(li, ".channel-name").textContent = world.label(channel);
+    }
+  }
+
+  #showNone() {
+    this.none.hidden = this.list.childElementCount > 0;
   }
 
   /** @param {string | null} activeId */
@@ -94,23 +108,28 @@ export class ChannelList {
    */
   refreshUnread(world, reads, activeId, visible) {
     let total = 0;
+    let anyMore = false;
     for (const [id, li] of this.items) {
       const reading = id === activeId && visible;
-      const n = reading ? 0 : world.unreadSince(id, reads.mark(id));
-      total += n;
+      const { count, more } = reading
+        ? { count: 0, more: false }
+        : world.unreadSince(id, reads.mark(id));
+      total += count;
+      anyMore ||= more;
       const badge = find(li, ".badge");
-      badge.hidden = n === 0;
+      badge.hidden = count === 0;
       const label = document.createElement("span");
       label.className = "visually-hidden";
       label.textContent = " unread";
-      badge.replaceChildren(String(n), label);
-      li.classList.toggle("unread", n > 0);
+      badge.replaceChildren(`${count}${more ? "+" : ""}`, label);
+      li.classList.toggle("unread", count > 0);
     }
-    this.none.hidden = this.items.size > 0;
+    const shown = `${total}${anyMore ? "+" : ""}`;
     this.elsewhere.hidden = total === 0;
-    this.elsewhere.textContent = String(total);
-    this.elsewhere.title = `${total} unread elsewhere`;
+    this.elsewhere.textContent = shown;
+    this.elsewhere.title = `${shown} unread elsewhere`;
     const channel = activeId ? world.channels.get(activeId) : undefined;
-    document.title = `${total ? `(${total}) ` : ""}${channel ? `#${channel.name} · ` : ""}parlour`;
+    document.title =
+      `${total ? `(${shown}) ` : ""}${channel ? `${world.title(channel)} · ` : ""}parlour`;
   }
 }

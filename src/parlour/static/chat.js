@@ -1,11 +1,11 @@
 // The chat, once logged in: it owns the World (what this tab knows) and which channel is
 // active, applies each change to the parts that show it, and routes between channels. The
 // parts each do one job in their own module: the channel list and unread counts
-// (channel-list.js), the active channel (room.js), the compose box (compose.js), the "New
-// channel" form (new-channel.js), the account actions and dialogs (account.js), the members
-// view with its invitations (members.js), renaming (rename.js), the confirmation asked
-// before a weighty change (confirm.js) and the connection banner (banner.js). This module is
-// where they meet, and nothing more.
+// (channel-list.js), the active channel (room.js), fetching history pages (history.js), the
+// compose box (compose.js), the "New channel" form (new-channel.js), the account actions
+// and dialogs (account.js), the members view with its invitations (members.js), renaming
+// (rename.js), the confirmation asked before a weighty change (confirm.js) and the
+// connection banner (banner.js). This module is where they meet, and nothing more.
 
 import { Account } from "./account.js";
 import { channelInAddress, goToChannel, lastChannel, rememberChannel } from "./address.js";
@@ -14,6 +14,7 @@ import { ChannelList } from "./channel-list.js";
 import { Compose } from "./compose.js";
 import { Confirm } from "./confirm.js";
 import { clone, onActions, paintAvatar, slot } from "./dom.js";
+import { History } from "./history.js";
 import { Members } from "./members.js";
 import { NewChannel } from "./new-channel.js";
 import { Reads } from "./reads.js";
@@ -25,6 +26,11 @@ import { Room } from "./room.js";
  * @typedef {import("./world.js").Change} Change
  * @typedef {import("./sync.js").Status} Status
  */
+
+// A channel left for another keeps at most this many of its newest messages: older pages are
+// fetched again if the reader goes back and scrolls up (memory stays bounded however much
+// they read).
+const KEEP_INACTIVE = 100;
 
 export class Chat {
   /**
@@ -53,6 +59,14 @@ export class Chat {
     const v = this.view;
     this.banner = new Banner(slot(v, "banner"));
     this.confirm = new Confirm(v);
+    this.history = new History({
+      world: () => this.world,
+      joined: (change) => this.#apply(change),
+      state: (id) => {
+        if (id === this.active) this.room.loadState();
+      },
+      sessionEnded,
+    });
     this.rename = new Rename(v, {
       me: () => this.world.me,
       renamed: userChanged,
@@ -76,6 +90,9 @@ export class Chat {
       channelDeleted: (id) => this.applyEvent({ type: "channel", event: "deleted", id }),
       confirm: (question) => this.confirm.ask(question),
       sessionEnded,
+      load: (id) => this.history.load(id),
+      loading: (id) => this.history.loading(id),
+      failed: (id) => this.history.failed(id),
     });
     this.compose = new Compose(v, {
       channel: () => this.active,
@@ -138,6 +155,7 @@ export class Chat {
   /** After booting again: the same person, a fresh world. @param {World} world */
   replaceWorld(world) {
     this.world = world;
+    this.history.reset();
     this.#start();
   }
 
@@ -146,7 +164,7 @@ export class Chat {
     this.#showMe();
     this.reads.startIfNew(Array.from(world.channels.keys(), (id) => [id, world.newestTime(id)]));
     this.reads.prune(new Set(world.channels.keys()));
-    this.channels.reset(world.channels.values());
+    this.channels.reset(world);
     this.route(true);
     this.members.refresh();
   }
@@ -177,6 +195,7 @@ export class Chat {
       if (id !== null) goToChannel(id, { replace: true });
     }
     const changed = id !== this.active;
+    if (changed && this.active !== null) this.world.trim(this.active, KEEP_INACTIVE);
     this.active = id;
     if (changed || rebuild) this.#renderRoom();
     this.view.classList.toggle("list-open", id === null);
@@ -200,7 +219,7 @@ export class Chat {
     const channel = this.active ? this.world.channels.get(this.active) : undefined;
     this.channels.markCurrent(this.active);
     if (channel) rememberChannel(this.world.me.id, channel.id);
-    this.compose.showFor(channel);
+    this.compose.showFor(channel, channel && this.world.title(channel));
     this.room.show(this.world, channel);
     this.#markActiveRead();
     this.#refreshUnread();
@@ -220,9 +239,12 @@ export class Chat {
 
   // --- changes ---
 
-  /** @param {any} data one event from the stream (or made from the server's answer) */
-  applyEvent(data) {
-    this.#apply(this.world.apply(data));
+  /**
+   * @param {any} data one event from the stream (or made from the server's answer)
+   * @param {number} [seq] its sequence, when it came from the stream
+   */
+  applyEvent(data, seq) {
+    this.#apply(this.world.apply(data, seq));
   }
 
   /** Shows a change to the world, if there was one. @param {Change | null} change */
@@ -240,11 +262,25 @@ export class Chat {
         if (change.channel === this.active) this.room.remove(change.id);
         this.#refreshUnread();
         break;
+      case "message-edited":
+        if (change.message.channel === this.active) this.room.edited(change.message);
+        break;
+      case "message-reacted":
+        break; // Reactions are not shown yet: the world keeps them.
+      case "page":
+        if (change.channel === this.active) this.room.paged(change.added);
+        this.#refreshUnread();
+        break;
       case "channel-created":
-        this.channels.add(change.channel);
+        this.channels.add(this.world, change.channel);
+        // Added to a channel with a history: its newest page, for its unread count too.
+        if (!this.world.span(change.channel.id)?.loaded) this.history.load(change.channel.id);
         if (this.active === change.channel.id || this.active === null) this.route(true);
         else this.room.update();
         this.#refreshUnread();
+        break;
+      case "channel-updated":
+        if (this.active === change.channel.id) this.room.refresh();
         break;
       case "channel-deleted": {
         this.channels.remove(change.channel.id);
@@ -279,7 +315,13 @@ export class Chat {
       this.on.deactivated();
       return;
     }
-    if (user.name !== before.name) this.room.renamed(user);
+    if (user.name !== before.name) {
+      this.room.renamed(user);
+      // Direct conversations are named by their members.
+      this.channels.relabel(this.world);
+      this.room.refresh();
+      this.#refreshUnread();
+    }
     if (!me) {
       this.members.changed(user);
       return;
