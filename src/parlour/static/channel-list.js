@@ -1,11 +1,13 @@
-// The channel list in the sidebar, and the unread counts. Each channel is a plain link (a
-// middle click or Ctrl+click opens it in a new tab, as a link should), the active one is
-// marked aria-current, and each shows how many messages from others wait in it ("30+" when more
+// The channel list in the sidebar, and the unread counts. Public and private channels are
+// listed under "Channels" (a private one with a padlock), direct conversations under
+// "Direct messages", named by the people in them. Each channel is a plain link (a middle
+// click or Ctrl+click opens it in a new tab, as a link should), the active one is marked
+// aria-current, and each shows how many messages from others wait in it ("30+" when more
 // may wait than this tab holds); the total also goes on the phone's "Channels" button (the
 // list is out of sight there) and in the tab's title.
 
 import { channelPath } from "./address.js";
-import { find, hashMark, slot } from "./dom.js";
+import { channelMark, find, slot } from "./dom.js";
 
 /**
  * @typedef {import("./world.js").World} World
@@ -21,11 +23,14 @@ export class ChannelList {
    */
   constructor(view, on) {
     this.list = slot(view, "channels", HTMLUListElement);
+    this.directs = slot(view, "directs", HTMLUListElement);
     this.none = slot(view, "no-channels");
+    this.noDirects = slot(view, "no-directs");
     this.elsewhere = slot(view, "elsewhere");
     /** @type {Map<string, HTMLLIElement>} in creation order */
     this.items = new Map();
-    this.list.addEventListener("click", (event) => {
+    const sidebar = find(view, ".sidebar-scroll");
+    sidebar.addEventListener("click", (event) => {
       const a = /** @type {HTMLElement} */ (event.target).closest("a[data-channel]");
       if (!(a instanceof HTMLElement) || !(event instanceof MouseEvent)) return;
       if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
@@ -38,6 +43,7 @@ export class ChannelList {
   /** Lists the world's channels, and only these. @param {World} world */
   reset(world) {
     this.list.replaceChildren();
+    this.directs.replaceChildren();
     this.items.clear();
     for (const c of world.channels.values()) this.add(world, c);
     this.#showNone();
@@ -50,15 +56,30 @@ export class ChannelList {
     a.className = "channel";
     a.href = channelPath(channel.id);
     a.dataset.channel = channel.id;
+    a.dataset.kind = channel.kind;
     const name = document.createElement("span");
     name.className = "channel-name";
     name.textContent = world.label(channel);
     const badge = document.createElement("span");
     badge.className = "badge";
     badge.hidden = true;
-    a.append(hashMark(), name, badge);
+    if (channel.kind === "direct") {
+      const at = document.createElement("span");
+      at.className = "hash";
+      at.setAttribute("aria-hidden", "true");
+      at.textContent = "@";
+      a.append(at);
+    }
+    a.append(...channelMark(channel), name);
+    if (channel.kind === "private") {
+      const kind = document.createElement("span");
+      kind.className = "visually-hidden";
+      kind.textContent = " (private)";
+      a.append(kind);
+    }
+    a.append(badge);
     li.append(a);
-    this.list.append(li);
+    (channel.kind === "direct" ? this.directs : this.list).append(li);
     this.items.set(channel.id, li);
     this.#showNone();
   }
@@ -70,7 +91,7 @@ export class ChannelList {
     this.#showNone();
   }
 
-  /** Names channels again (someone in a direct one was renamed). @param {World} world */
+  /** Names direct conversations again (someone in one was renamed). @param {World} world */
   relabel(world) {
     for (const [id, li] of this.items) {
       const channel = world.channels.get(id);
@@ -80,6 +101,7 @@ export class ChannelList {
 
   #showNone() {
     this.none.hidden = this.list.childElementCount > 0;
+    this.noDirects.hidden = this.directs.childElementCount > 0;
   }
 
   /** @param {string | null} activeId */
@@ -94,7 +116,10 @@ export class ChannelList {
   /** Focuses the active channel's link (or the first one), when the list comes into view. */
   focusCurrent() {
     const current =
-      this.list.querySelector(".channel[aria-current]") ?? this.list.querySelector(".channel");
+      this.list.querySelector(".channel[aria-current]") ??
+      this.directs.querySelector(".channel[aria-current]") ??
+      this.list.querySelector(".channel") ??
+      this.directs.querySelector(".channel");
     /** @type {HTMLElement | null} */ (current)?.focus();
   }
 

@@ -1,18 +1,22 @@
 // The chat, once logged in: it owns the World (what this tab knows) and which channel is
 // active, applies each change to the parts that show it, and routes between channels. The
 // parts each do one job in their own module: the channel list and unread counts
-// (channel-list.js), the active channel (room.js), fetching history pages (history.js), the
-// compose box (compose.js), the "New channel" form (new-channel.js), the account actions
-// and dialogs (account.js), the members view with its invitations (members.js), renaming
-// (rename.js), the confirmation asked before a weighty change (confirm.js) and the
-// connection banner (banner.js). This module is where they meet, and nothing more.
+// (channel-list.js), the active channel (room.js), fetching history pages (history.js), who
+// is in a private channel or a conversation (channel-people.js), the compose box
+// (compose.js), the "New channel" form (new-channel.js), direct conversations (direct.js),
+// the account actions and dialogs (account.js), the members view with its invitations
+// (members.js), renaming (rename.js), the confirmation asked before a weighty change
+// (confirm.js) and the connection banner (banner.js). This module is where they meet, and
+// nothing more.
 
 import { Account } from "./account.js";
 import { channelInAddress, goToChannel, lastChannel, rememberChannel } from "./address.js";
 import { Banner } from "./banner.js";
 import { ChannelList } from "./channel-list.js";
+import { ChannelPeople } from "./channel-people.js";
 import { Compose } from "./compose.js";
 import { Confirm } from "./confirm.js";
+import { Direct } from "./direct.js";
 import { clone, onActions, paintAvatar, slot } from "./dom.js";
 import { History } from "./history.js";
 import { Members } from "./members.js";
@@ -77,6 +81,27 @@ export class Chat {
       confirm: (question) => this.confirm.ask(question),
       rename: (user, returnTo) => this.rename.open(user, returnTo),
       changed: userChanged,
+      message: (user) => this.direct.start(user.id === this.world.me.id ? [] : [user.id]),
+      sessionEnded,
+    });
+    /** The server accepted a change to a channel's members: show it now, before its event. */
+    const channelChanged = (/** @type {any} */ channel) =>
+      this.applyEvent({ type: "channel", event: "updated", ...channel });
+    this.people = new ChannelPeople(v, {
+      world: () => this.world,
+      confirm: (question) => this.confirm.ask(question),
+      changed: channelChanged,
+      sessionEnded,
+    });
+    this.direct = new Direct(v, {
+      world: () => this.world,
+      opened: (channel, created) => {
+        // A new conversation is empty; one that exists but is unknown here has a history.
+        if (created) this.applyEvent({ type: "channel", event: "created", ...channel });
+        else if (!this.world.channels.has(channel.id)) channelChanged(channel);
+        this.#go(channel.id);
+        this.compose.focus();
+      },
       sessionEnded,
     });
     this.channels = new ChannelList(v, {
@@ -90,6 +115,9 @@ export class Chat {
       channelDeleted: (id) => this.applyEvent({ type: "channel", event: "deleted", id }),
       confirm: (question) => this.confirm.ask(question),
       sessionEnded,
+      people: () => {
+        if (this.active) this.people.open(this.active);
+      },
       load: (id) => this.history.load(id),
       loading: (id) => this.history.loading(id),
       failed: (id) => this.history.failed(id),
@@ -110,6 +138,11 @@ export class Chat {
         this.compose.focus();
       },
       named: (name) => this.world.channelNamed(name),
+      others: () =>
+        Array.from(this.world.users.values()).filter(
+          (u) => u.active && u.id !== this.world.me.id,
+        ),
+      nameOf: (id) => this.world.userName(id),
       sessionEnded,
     });
     this.account = new Account(v, {
@@ -125,6 +158,7 @@ export class Chat {
       "new-channel": () => this.newChannel.show(true),
       "first-channel": () => this.newChannel.show(true),
       "cancel-channel": () => this.newChannel.show(false),
+      "new-direct": () => this.direct.open(),
       "show-channels": () => {
         v.classList.add("list-open");
         this.channels.focusCurrent();
@@ -149,6 +183,8 @@ export class Chat {
     this.confirm.close();
     this.rename.close();
     this.members.close();
+    this.people.close();
+    this.direct.close();
     this.account.close();
   }
 
@@ -167,6 +203,7 @@ export class Chat {
     this.channels.reset(world);
     this.route(true);
     this.members.refresh();
+    this.people.refresh();
   }
 
   /** The footer's "Logged in as": name, initial, and whether an admin. */
@@ -281,9 +318,11 @@ export class Chat {
         break;
       case "channel-updated":
         if (this.active === change.channel.id) this.room.refresh();
+        this.people.refresh();
         break;
       case "channel-deleted": {
         this.channels.remove(change.channel.id);
+        this.people.refresh();
         if (this.active === change.channel.id) {
           this.active = null;
           const next = this.#defaultChannel();
@@ -298,6 +337,7 @@ export class Chat {
       }
       case "user-created":
         this.members.added(change.user);
+        this.people.refresh();
         break;
       case "user-updated":
         this.#userUpdated(change.user, change.before);
@@ -317,11 +357,12 @@ export class Chat {
     }
     if (user.name !== before.name) {
       this.room.renamed(user);
-      // Direct conversations are named by their members.
+      // Direct conversations are named by their members; the header lists them.
       this.channels.relabel(this.world);
       this.room.refresh();
       this.#refreshUnread();
     }
+    this.people.refresh();
     if (!me) {
       this.members.changed(user);
       return;

@@ -1,12 +1,14 @@
-// The active channel's view: its title, its messages (the Timeline) with, above them, older
-// ones loading as the reader scrolls up or the mark of the channel's beginning, what an
-// empty channel or an unknown one says instead, and the room's own tools, as the server allows them: "Delete channel" (for an empty channel; for an
+// The active channel's view: its title, who is in it (for a private channel or a direct
+// conversation: a button that opens its members, channel-people.js), its messages (the
+// Timeline) with, above them, older ones loading as the reader scrolls up or the mark of the
+// channel's beginning, what an empty channel or an unknown one says instead, and the room's
+// own tools, as the server allows them: "Delete channel" (for an empty channel; for an
 // admin, any channel but a direct one: one that holds messages is deleted with them, after a
 // confirmation that says so), and "Delete" on one's own messages (an admin's: on anyone's),
 // which asks for a confirming second press so that a slip of the finger deletes nothing.
 
 import { del } from "./api.js";
-import { find, hashMark, onActions, showError, slot } from "./dom.js";
+import { channelMark, find, hashMark, onActions, showError, slot } from "./dom.js";
 import { Timeline } from "./timeline.js";
 
 // How long a "Delete" button waits for its confirming second press.
@@ -20,17 +22,31 @@ const CONFIRM_MS = 4000;
  */
 
 /**
+ * "a", "a and b", "a, b and c".
+ * @param {string[]} items
+ */
+function andList(items) {
+  if (items.length < 2) return items.join("");
+  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/**
  * @typedef {{
  *   messageDeleted: (message: Message) => void,
  *   channelDeleted: (channelId: string) => void,
  *   confirm: (question: Question) => Promise<boolean>,
  *   sessionEnded: () => void,
+ *   people: () => void,
  *   load: (channelId: string) => void,
  *   loading: (channelId: string) => boolean,
  *   failed: (channelId: string) => string | null,
  * }} RoomHandlers
- *   load: fetch the page the channel needs next; loading and failed: whether a page is on its way, and why the last one did not come
+ *   people: show who is in the channel; load: fetch the page the channel needs next;
+ *   loading and failed: whether a page is on its way, and why the last one did not come
  */
+
+// How many members' names the room's header shows before "and N others".
+const NAMES_SHOWN = 4;
 
 export class Room {
   /**
@@ -53,10 +69,12 @@ export class Room {
       () => this.#loadIfNear(),
     );
     this.top = slot(this.el, "timeline-top");
+    this.people = slot(this.el, "room-people");
     this.deleteButton = find(this.el, '[data-action="delete-channel"]');
     onActions(this.el, {
       "delete-channel": () => this.#deleteChannel(),
       jump: () => this.timeline.toBottom(),
+      people: () => this.on.people(),
       "load-again": () => {
         if (this.channel) this.on.load(this.channel.id);
       },
@@ -78,7 +96,7 @@ export class Room {
     this.update();
   }
 
-  /** The channel changed, or someone in it was renamed. */
+  /** The channel changed (its members), or someone in it was renamed. */
   refresh() {
     const { world, channel } = this;
     if (!world || !channel) return;
@@ -87,15 +105,24 @@ export class Room {
     this.update();
   }
 
-  /** The title. */
+  /** The title, and who is in a private channel or a direct conversation. */
   #showHead() {
     const { world, channel } = this;
     if (!world) return;
     const title = slot(this.el, "room-title");
-    if (channel) {
-      const mark = channel.kind === "direct" ? [] : [hashMark()];
-      title.replaceChildren(...mark, world.label(channel));
-    } else title.textContent = world.channels.size ? "No such channel" : "Welcome";
+    if (channel) title.replaceChildren(...channelMark(channel), world.label(channel));
+    else title.textContent = world.channels.size ? "No such channel" : "Welcome";
+    const members = channel?.members;
+    this.people.hidden = !members;
+    if (!members) return;
+    const names = members.map((id) => (id === world.me.id ? "you" : world.userName(id)));
+    // Oneself last: "Bob, Carol and you".
+    names.sort((a, b) => Number(a === "you") - Number(b === "you"));
+    const shown = names.length > NAMES_SHOWN + 1 ? names.slice(0, NAMES_SHOWN) : names;
+    const rest = names.length - shown.length;
+    const text = rest ? `${shown.join(", ")} and ${rest} others` : andList(shown);
+    this.people.textContent = text.charAt(0).toUpperCase() + text.slice(1);
+    this.people.setAttribute("aria-label", `Members (${members.length}): ${text}`);
   }
 
   /** The parts of the room that depend on whether it holds messages, or channels exist. */
