@@ -148,10 +148,15 @@ def test_someone_added_sees_the_channel_at_once_with_its_history(
     # Bob's page was open before: the channel comes with its newest messages, and the
     # older ones as he scrolls up, down to its beginning.
     expect(channels(bob)).to_contain_text("plans")
+    # What was said before he joined is not unread; what is said after is.
+    badge = channels(bob).locator("a", has_text="plans").locator(".badge")
+    expect(badge).to_be_hidden()
+    send(alice, "welcome, Bob")
+    expect(badge).to_have_text("1 unread")
     open_private(bob, "plans")
-    expect(bodies(bob).last).to_have_text("plan 69")
+    expect(bodies(bob).last).to_have_text("welcome, Bob")
     bob.locator('[data-slot="scroller"]').evaluate("s => { s.scrollTop = 0; }")
-    expect(bodies(bob)).to_have_count(70)
+    expect(bodies(bob)).to_have_count(71)
     expect(bodies(bob).first).to_have_text("plan 0")
     expect(bob.locator('[data-slot="timeline-top"]')).to_have_text(
         "This is the beginning of plans."

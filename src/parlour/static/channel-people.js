@@ -110,7 +110,8 @@ export class ChannelPeople {
     const others = Array.from(world.users.values()).filter(
       (u) => u.active && !members.includes(u.id),
     );
-    this.picker.show(others, "Everyone here is a member already.", fresh ? null : this.picker.chosen());
+    const keep = fresh ? null : this.picker.chosen();
+    this.picker.show(others, "Everyone here is a member already.", keep);
   }
 
   /**

@@ -305,6 +305,11 @@ export class Chat {
       case "message-reacted":
         break; // Reactions are not shown yet: the world keeps them.
       case "page":
+        // Joined after boot: what was said before one could see the channel is not unread
+        // (the server's read state starts there too).
+        if (change.joined) {
+          this.reads.markRead(change.channel, this.world.timeAt(change.channel, change.joined));
+        }
         if (change.channel === this.active) this.room.paged(change.added);
         this.#refreshUnread();
         break;

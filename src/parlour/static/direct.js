@@ -72,7 +72,10 @@ export class Direct {
   async start(userIds) {
     const others = userIds.filter((id) => id !== this.on.world().me.id);
     if (others.length > MAX_OTHERS) {
-      return `A conversation has at most ${MAX_OTHERS} people besides you; make a private channel for more.`;
+      return (
+        `A conversation has at most ${MAX_OTHERS} people besides you; make a private ` +
+        "channel for more."
+      );
     }
     const reply = await post("/api/direct", { members: others });
     if (reply.status === 200 || reply.status === 202) {

@@ -164,7 +164,8 @@ export class Members {
     actions.className = "member-actions";
     const admin = world.isAdmin();
     if (user.active) {
-      actions.append(button("message", "Message", me ? "Message yourself" : `Message ${user.name}`));
+      const label = me ? "Message yourself" : `Message ${user.name}`;
+      actions.append(button("message", "Message", label));
     }
     if (admin || me) actions.append(button("rename", "Rename", `Rename ${user.name}`));
     if (admin) {

@@ -112,7 +112,8 @@ export class NewChannel {
     const refused = reply.status === 400 ? refusedMember(reply.detail) : null;
     if (refused) {
       // A member the server refused (deactivated meanwhile): its words name only the id.
-      showError(form, "members", `${this.on.nameOf(refused)} can't be a member: they are no longer active.`);
+      const who = this.on.nameOf(refused);
+      showError(form, "members", `${who} can't be a member: they are no longer active.`);
     } else if (reply.status === 409) {
       const existing = this.on.named(name);
       showError(

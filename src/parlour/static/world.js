@@ -33,24 +33,27 @@
  *   reactions: Reaction[],
  *   client_id: string | null,
  * }} Message
- * @typedef {{loaded: boolean, older: boolean, from: number, epoch: number}} Span
+ * @typedef {{loaded: boolean, older: boolean, from: number, epoch: number, joined: number}} Span
  *   loaded: the channel's newest messages are here (false for a channel the user was added
  *   to after boot, until its newest page arrives); older: the server holds messages below
  *   `from`; from: the sequence from which every retained message is held; epoch: changes
- *   whenever held pages are dropped, so that a page asked for before then is not joined
+ *   whenever held pages are dropped, so that a page asked for before then is not joined;
+ *   joined: for a channel the user was added to after boot, the sequence of the event that
+ *   added them (what was said before it was said before their time), else 0
  * @typedef {{channel: string, before: number | null, epoch: number, journal: {seq: number,
  *   event: any}[]}} Fetch a history page on its way (before: null for the newest page)
  * @typedef {{kind: "message-sent", message: Message, confirmed: boolean}
  *   | {kind: "message-deleted", id: string, channel: string}
  *   | {kind: "message-edited", message: Message}
  *   | {kind: "message-reacted", message: Message}
- *   | {kind: "page", channel: string, added: Message[]}
+ *   | {kind: "page", channel: string, added: Message[], joined: number}
  *   | {kind: "channel-created", channel: Channel}
  *   | {kind: "channel-updated", channel: Channel, before: Channel}
  *   | {kind: "channel-deleted", channel: Channel}
  *   | {kind: "user-created", user: User}
  *   | {kind: "user-updated", user: User, before: User}} Change
- *   page: a history page joined what was held (added: the messages it brought, in order);
+ *   page: a history page joined what was held (added: the messages it brought, in order;
+ *   joined: as the channel's span says, when this is its first page, else 0);
  *   channel-created: a channel came into view (made, or the user was added to it);
  *   channel-deleted: it left view (deleted, or the user left or was removed)
  */
@@ -95,6 +98,7 @@ export class World {
         older: older[channel.id] === true,
         from: resumePoint + 1,
         epoch: 0,
+        joined: 0,
       });
     }
     for (const m of boot.messages) {
@@ -187,7 +191,7 @@ export class World {
       case "message.edited":
       case "reaction.added":
       case "reaction.removed": {
-        const message = this.#find(event.channel, event.type === "reaction" ? event.message : event.id);
+        const message = this.#find(event.channel, messageIdOf(event));
         if (!message || !changeMessage(message, event)) return null;
         return event.type === "reaction"
           ? { kind: "message-reacted", message }
@@ -202,7 +206,7 @@ export class World {
         return { kind: "channel-created", channel };
       }
       case "channel.updated":
-        return this.#updated(channelOf(event));
+        return this.#updated(channelOf(event), seq);
       case "channel.deleted": {
         const channel = this.channels.get(event.id);
         return channel ? this.#remove(channel) : null;
@@ -226,24 +230,34 @@ export class World {
     }
   }
 
-  /** @param {Channel} channel @returns {Change | null} */
-  #updated(channel) {
+  /**
+   * @param {Channel} channel
+   * @param {number} [seq] the event's sequence (none: from an answer, made just now)
+   * @returns {Change | null}
+   */
+  #updated(channel, seq) {
     const before = this.channels.get(channel.id);
     if (!this.canSee(channel)) return before ? this.#remove(before) : null;
     if (!before) {
       // Added to a channel that already has a history: its newest page must be fetched.
-      this.#add(channel, false);
+      this.#add(channel, false, seq ?? Number.MAX_SAFE_INTEGER);
       return { kind: "channel-created", channel };
     }
     this.channels.set(channel.id, channel);
     return { kind: "channel-updated", channel, before };
   }
 
-  /** @param {Channel} channel @param {boolean} loaded */
-  #add(channel, loaded) {
+  /** @param {Channel} channel @param {boolean} loaded @param {number} [joined] */
+  #add(channel, loaded, joined = 0) {
     this.channels.set(channel.id, channel);
     this.timelines.set(channel.id, []);
-    this.spans.set(channel.id, { loaded, older: false, from: Number.MAX_SAFE_INTEGER, epoch: 0 });
+    this.spans.set(channel.id, {
+      loaded,
+      older: false,
+      from: Number.MAX_SAFE_INTEGER,
+      epoch: 0,
+      joined,
+    });
   }
 
   /** @param {Channel} channel @returns {Change} */
@@ -358,14 +372,15 @@ export class World {
         ids.delete(event.id);
         continue;
       }
-      const target = added.find((m) => m.id === (event.type === "reaction" ? event.message : event.id));
+      const target = added.find((m) => m.id === messageIdOf(event));
       if (target) changeMessage(target, event);
     }
-    const joined = added.filter((m) => ids.has(m.id));
-    for (const m of joined) insertBySeq(list, m);
+    const kept = added.filter((m) => ids.has(m.id));
+    for (const m of kept) insertBySeq(list, m);
     // The page covers everything from its first message up (what it left out was deleted).
     const first = page.messages.length ? Number(page.messages[0].seq) : Infinity;
     const from = Math.min(first, list.length ? list[0].seq : Infinity);
+    const joined = fetch.before === null ? span.joined : 0;
     if (fetch.before === null) {
       span.loaded = true;
       span.from = Number.isFinite(from) ? from : page.position + 1;
@@ -373,7 +388,7 @@ export class World {
       span.from = Math.min(span.from, from);
     }
     span.older = page.older;
-    return { kind: "page", channel: fetch.channel, added: joined };
+    return { kind: "page", channel: fetch.channel, added: kept, joined };
   }
 
   /**
@@ -409,6 +424,19 @@ export class World {
       if (m.sender !== this.me.id) count++;
     }
     return { count, more: count > 0 && (this.spans.get(channelId)?.older ?? false) };
+  }
+
+  /**
+   * The send time of the newest message held in a channel with a sequence up to `seq`, or 0.
+   * @param {string} channelId
+   * @param {number} seq
+   */
+  timeAt(channelId, seq) {
+    const list = this.timelines.get(channelId) ?? [];
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (list[i].seq <= seq) return Date.parse(list[i].sent_at);
+    }
+    return 0;
   }
 
   /** @param {string} channelId the time of the newest message, or 0 */
@@ -455,6 +483,15 @@ function changeMessage(message, event) {
   if (users.length) message.reactions[at].users = users;
   else message.reactions.splice(at, 1);
   return true;
+}
+
+/**
+ * The message an edit or reaction event is about (a reaction names it `message`).
+ * @param {any} event
+ * @returns {string}
+ */
+function messageIdOf(event) {
+  return event.type === "reaction" ? event.message : event.id;
 }
 
 /**
