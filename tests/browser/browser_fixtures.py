@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import re
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -223,3 +225,34 @@ def member(page: Page, name: str) -> Locator:
 def confirmation(page: Page) -> Locator:
     """The dialog that asks before a weighty change."""
     return page.locator('[data-slot="confirm-dialog"]')
+
+
+# --- what a page's event stream delivered ---
+
+# Keeps, in window.heard, every event the page's stream delivers: the tab holding the stream
+# passes each one to the others on the "parlour" BroadcastChannel (sync.js), and a second
+# BroadcastChannel object in the same page hears it too. Nothing in the client changes.
+_LISTEN = """
+window.heard = [];
+new BroadcastChannel("parlour").onmessage = (e) => {
+  if (e.data && e.data.kind === "event") window.heard.push(e.data.data);
+};
+"""
+
+
+def listen_to_stream(page: Page) -> None:
+    """From the next navigation on, records the events the page hears (see heard_events)."""
+    page.add_init_script(_LISTEN)
+
+
+def heard_events(
+    page: Page, until: Callable[[list[dict[str, Any]]], bool] = lambda _: True
+) -> list[dict[str, Any]]:
+    """The events the page's stream delivered so far, once `until` holds of them."""
+    deadline = time.monotonic() + EXPECT_TIMEOUT_MS / 1000
+    while True:
+        events: list[dict[str, Any]] = page.evaluate("window.heard")
+        if until(events) or time.monotonic() > deadline:
+            assert until(events), events
+            return events
+        page.wait_for_timeout(50)

@@ -9,6 +9,10 @@ import { serverLimits } from "./limits.js";
 import { Sync } from "./sync.js";
 import { World } from "./world.js";
 
+// How many of each channel's newest messages boot brings: about a screenful of the channel
+// shown first (older ones come as the reader scrolls up: history.js), and enough for the
+// other channels' unread counts in most cases (beyond it they show "30+").
+const BOOT_MESSAGES = 30;
 // After a failed boot while the chat is open, try again after this long.
 const REBOOT_RETRY_MS = 3000;
 // What the login form says when the server ended this session. A revoked session looks the
@@ -30,7 +34,7 @@ let starts = 0;
 let cancelRetry = () => {};
 
 const sync = new Sync({
-  event: (data) => chat?.applyEvent(data),
+  event: (data, seq) => chat?.applyEvent(data, seq),
   status: (status) => chat?.setStatus(status),
   reboot: () => start(),
   loggedOut: (why) => {
@@ -64,7 +68,7 @@ async function start() {
     return;
   }
   sync.beginBoot();
-  const reply = await get("/api/boot");
+  const reply = await get(`/api/boot?messages=${BOOT_MESSAGES}`);
   if (run !== starts) return;
   if (reply.status === 200) {
     const world = new World(reply.data);

@@ -1,19 +1,24 @@
 // The chat, once logged in: it owns the World (what this tab knows) and which channel is
 // active, applies each change to the parts that show it, and routes between channels. The
 // parts each do one job in their own module: the channel list and unread counts
-// (channel-list.js), the active channel (room.js), the compose box (compose.js), the "New
-// channel" form (new-channel.js), the account actions and dialogs (account.js), the members
-// view with its invitations (members.js), renaming (rename.js), the confirmation asked
-// before a weighty change (confirm.js) and the connection banner (banner.js). This module is
-// where they meet, and nothing more.
+// (channel-list.js), the active channel (room.js), fetching history pages (history.js), who
+// is in a private channel or a conversation (channel-people.js), the compose box
+// (compose.js), the "New channel" form (new-channel.js), direct conversations (direct.js),
+// the account actions and dialogs (account.js), the members view with its invitations
+// (members.js), renaming (rename.js), the confirmation asked before a weighty change
+// (confirm.js) and the connection banner (banner.js). This module is where they meet, and
+// nothing more.
 
 import { Account } from "./account.js";
 import { channelInAddress, goToChannel, lastChannel, rememberChannel } from "./address.js";
 import { Banner } from "./banner.js";
 import { ChannelList } from "./channel-list.js";
+import { ChannelPeople } from "./channel-people.js";
 import { Compose } from "./compose.js";
 import { Confirm } from "./confirm.js";
+import { Direct } from "./direct.js";
 import { clone, onActions, paintAvatar, slot } from "./dom.js";
+import { History } from "./history.js";
 import { Members } from "./members.js";
 import { NewChannel } from "./new-channel.js";
 import { Reads } from "./reads.js";
@@ -25,6 +30,11 @@ import { Room } from "./room.js";
  * @typedef {import("./world.js").Change} Change
  * @typedef {import("./sync.js").Status} Status
  */
+
+// A channel left for another keeps at most this many of its newest messages: older pages are
+// fetched again if the reader goes back and scrolls up (memory stays bounded however much
+// they read).
+const KEEP_INACTIVE = 100;
 
 export class Chat {
   /**
@@ -53,6 +63,14 @@ export class Chat {
     const v = this.view;
     this.banner = new Banner(slot(v, "banner"));
     this.confirm = new Confirm(v);
+    this.history = new History({
+      world: () => this.world,
+      joined: (change) => this.#apply(change),
+      state: (id) => {
+        if (id === this.active) this.room.loadState();
+      },
+      sessionEnded,
+    });
     this.rename = new Rename(v, {
       me: () => this.world.me,
       renamed: userChanged,
@@ -63,6 +81,27 @@ export class Chat {
       confirm: (question) => this.confirm.ask(question),
       rename: (user, returnTo) => this.rename.open(user, returnTo),
       changed: userChanged,
+      message: (user) => this.direct.start(user.id === this.world.me.id ? [] : [user.id]),
+      sessionEnded,
+    });
+    /** The server accepted a change to a channel's members: show it now, before its event. */
+    const channelChanged = (/** @type {any} */ channel) =>
+      this.applyEvent({ type: "channel", event: "updated", ...channel });
+    this.people = new ChannelPeople(v, {
+      world: () => this.world,
+      confirm: (question) => this.confirm.ask(question),
+      changed: channelChanged,
+      sessionEnded,
+    });
+    this.direct = new Direct(v, {
+      world: () => this.world,
+      opened: (channel, created) => {
+        // A new conversation is empty; one that exists but is unknown here has a history.
+        if (created) this.applyEvent({ type: "channel", event: "created", ...channel });
+        else if (!this.world.channels.has(channel.id)) channelChanged(channel);
+        this.#go(channel.id);
+        this.compose.focus();
+      },
       sessionEnded,
     });
     this.channels = new ChannelList(v, {
@@ -76,6 +115,12 @@ export class Chat {
       channelDeleted: (id) => this.applyEvent({ type: "channel", event: "deleted", id }),
       confirm: (question) => this.confirm.ask(question),
       sessionEnded,
+      people: () => {
+        if (this.active) this.people.open(this.active);
+      },
+      load: (id) => this.history.load(id),
+      loading: (id) => this.history.loading(id),
+      failed: (id) => this.history.failed(id),
     });
     this.compose = new Compose(v, {
       channel: () => this.active,
@@ -93,6 +138,11 @@ export class Chat {
         this.compose.focus();
       },
       named: (name) => this.world.channelNamed(name),
+      others: () =>
+        Array.from(this.world.users.values()).filter(
+          (u) => u.active && u.id !== this.world.me.id,
+        ),
+      nameOf: (id) => this.world.userName(id),
       sessionEnded,
     });
     this.account = new Account(v, {
@@ -108,6 +158,7 @@ export class Chat {
       "new-channel": () => this.newChannel.show(true),
       "first-channel": () => this.newChannel.show(true),
       "cancel-channel": () => this.newChannel.show(false),
+      "new-direct": () => this.direct.open(),
       "show-channels": () => {
         v.classList.add("list-open");
         this.channels.focusCurrent();
@@ -132,12 +183,15 @@ export class Chat {
     this.confirm.close();
     this.rename.close();
     this.members.close();
+    this.people.close();
+    this.direct.close();
     this.account.close();
   }
 
   /** After booting again: the same person, a fresh world. @param {World} world */
   replaceWorld(world) {
     this.world = world;
+    this.history.reset();
     this.#start();
   }
 
@@ -146,9 +200,10 @@ export class Chat {
     this.#showMe();
     this.reads.startIfNew(Array.from(world.channels.keys(), (id) => [id, world.newestTime(id)]));
     this.reads.prune(new Set(world.channels.keys()));
-    this.channels.reset(world.channels.values());
+    this.channels.reset(world);
     this.route(true);
     this.members.refresh();
+    this.people.refresh();
   }
 
   /** The footer's "Logged in as": name, initial, and whether an admin. */
@@ -177,6 +232,7 @@ export class Chat {
       if (id !== null) goToChannel(id, { replace: true });
     }
     const changed = id !== this.active;
+    if (changed && this.active !== null) this.world.trim(this.active, KEEP_INACTIVE);
     this.active = id;
     if (changed || rebuild) this.#renderRoom();
     this.view.classList.toggle("list-open", id === null);
@@ -200,7 +256,7 @@ export class Chat {
     const channel = this.active ? this.world.channels.get(this.active) : undefined;
     this.channels.markCurrent(this.active);
     if (channel) rememberChannel(this.world.me.id, channel.id);
-    this.compose.showFor(channel);
+    this.compose.showFor(channel, channel && this.world.title(channel));
     this.room.show(this.world, channel);
     this.#markActiveRead();
     this.#refreshUnread();
@@ -220,9 +276,12 @@ export class Chat {
 
   // --- changes ---
 
-  /** @param {any} data one event from the stream (or made from the server's answer) */
-  applyEvent(data) {
-    this.#apply(this.world.apply(data));
+  /**
+   * @param {any} data one event from the stream (or made from the server's answer)
+   * @param {number} [seq] its sequence, when it came from the stream
+   */
+  applyEvent(data, seq) {
+    this.#apply(this.world.apply(data, seq));
   }
 
   /** Shows a change to the world, if there was one. @param {Change | null} change */
@@ -240,14 +299,35 @@ export class Chat {
         if (change.channel === this.active) this.room.remove(change.id);
         this.#refreshUnread();
         break;
+      case "message-edited":
+        if (change.message.channel === this.active) this.room.edited(change.message);
+        break;
+      case "message-reacted":
+        break; // Reactions are not shown yet: the world keeps them.
+      case "page":
+        // Joined after boot: what was said before one could see the channel is not unread
+        // (the server's read state starts there too).
+        if (change.joined) {
+          this.reads.markRead(change.channel, this.world.timeAt(change.channel, change.joined));
+        }
+        if (change.channel === this.active) this.room.paged(change.added);
+        this.#refreshUnread();
+        break;
       case "channel-created":
-        this.channels.add(change.channel);
+        this.channels.add(this.world, change.channel);
+        // Added to a channel with a history: its newest page, for its unread count too.
+        if (!this.world.span(change.channel.id)?.loaded) this.history.load(change.channel.id);
         if (this.active === change.channel.id || this.active === null) this.route(true);
         else this.room.update();
         this.#refreshUnread();
         break;
+      case "channel-updated":
+        if (this.active === change.channel.id) this.room.refresh();
+        this.people.refresh();
+        break;
       case "channel-deleted": {
         this.channels.remove(change.channel.id);
+        this.people.refresh();
         if (this.active === change.channel.id) {
           this.active = null;
           const next = this.#defaultChannel();
@@ -262,6 +342,7 @@ export class Chat {
       }
       case "user-created":
         this.members.added(change.user);
+        this.people.refresh();
         break;
       case "user-updated":
         this.#userUpdated(change.user, change.before);
@@ -279,7 +360,14 @@ export class Chat {
       this.on.deactivated();
       return;
     }
-    if (user.name !== before.name) this.room.renamed(user);
+    if (user.name !== before.name) {
+      this.room.renamed(user);
+      // Direct conversations are named by their members; the header lists them.
+      this.channels.relabel(this.world);
+      this.room.refresh();
+      this.#refreshUnread();
+    }
+    this.people.refresh();
     if (!me) {
       this.members.changed(user);
       return;

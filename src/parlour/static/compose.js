@@ -48,12 +48,13 @@ export class Compose {
   /**
    * Addresses the box to a channel, or hides it when there is none.
    * @param {Channel | undefined} channel
+   * @param {string} [title] the channel as running text names it ("#general", "Bob")
    */
-  showFor(channel) {
+  showFor(channel, title = "") {
     showError(this.form, "body", "");
     if (channel) {
-      this.label.textContent = `Message #${channel.name}`;
-      this.textarea.placeholder = `Message #${channel.name}`;
+      this.label.textContent = `Message ${title}`;
+      this.textarea.placeholder = `Message ${title}`;
     }
     this.form.hidden = !channel;
   }
@@ -96,7 +97,7 @@ export class Compose {
       this.form,
       "body",
       reply.status === 404
-        ? "This channel no longer exists; your message was not sent."
+        ? "This channel no longer exists, or you are no longer in it; your message was not sent."
         : reply.status === 0
           ? "Not sent: can't reach the server. Your message is still here; try again."
           : `Not sent: ${reply.detail}`,

@@ -3,7 +3,8 @@
 // the open invitations below it (invitations.js). For an admin, each member also has the
 // administrator's actions: rename, make admin / make member, deactivate / reactivate (each
 // asked first, in words saying what will happen: confirm.js), and a password-reset link to
-// pass on by hand (share-link.js), as parlour sends no e-mail.
+// pass on by hand (share-link.js), as parlour sends no e-mail. Everyone active has a
+// "Message" button that opens the direct conversation with them (direct.js).
 
 import { post } from "./api.js";
 import { find, onActions, paintAvatar, showError, slot } from "./dom.js";
@@ -22,13 +23,15 @@ import { copyLink, showLink } from "./share-link.js";
  *   confirm: (question: Question) => Promise<boolean>,
  *   rename: (user: User, returnTo: () => HTMLElement | null) => void,
  *   changed: (user: User) => void,
+ *   message: (user: User) => Promise<string | null>,
  *   sessionEnded: () => void,
  * }} MembersHandlers
- *   changed: the server accepted a change to a user (the answer, before its event arrives)
+ *   changed: the server accepted a change to a user (the answer, before its event arrives);
+ *   message: open the direct conversation with a user (resolves to why not, or null)
  */
 
 /** The per-member buttons, by the data-member key each carries. */
-const ACTIONS = ["rename", "role", "active", "reset"];
+const ACTIONS = ["message", "rename", "role", "active", "reset"];
 
 export class Members {
   /**
@@ -160,6 +163,10 @@ export class Members {
     const actions = document.createElement("div");
     actions.className = "member-actions";
     const admin = world.isAdmin();
+    if (user.active) {
+      const label = me ? "Message yourself" : `Message ${user.name}`;
+      actions.append(button("message", "Message", label));
+    }
     if (admin || me) actions.append(button("rename", "Rename", `Rename ${user.name}`));
     if (admin) {
       const toAdmin = user.role !== "admin";
@@ -204,10 +211,18 @@ export class Members {
   #act(key, user) {
     if (!ACTIONS.includes(key)) return;
     showError(this.dialog, "members", "");
-    if (key === "rename") this.on.rename(user, () => this.#returnTo(user.id, "rename"));
+    if (key === "message") this.#message(user);
+    else if (key === "rename") this.on.rename(user, () => this.#returnTo(user.id, "rename"));
     else if (key === "role") this.#changeRole(user);
     else if (key === "active") this.#changeActive(user);
     else this.#resetLink(user);
+  }
+
+  /** @param {User} user */
+  async #message(user) {
+    const problem = await this.on.message(user);
+    if (problem) showError(this.dialog, "members", problem);
+    else this.dialog.close();
   }
 
   /** @param {User} user */

@@ -1,12 +1,14 @@
-// The active channel's view: its title, its messages (the Timeline), what an empty channel
-// or an unknown one says instead, and the room's own tools, as the server allows them:
-// "Delete channel" (for an empty channel; for an admin, any channel: one that holds messages
-// is deleted with them, after a confirmation that says so), and "Delete" on one's own
-// messages (an admin's: on anyone's), which asks for a confirming second press so that a
-// slip of the finger deletes nothing.
+// The active channel's view: its title, who is in it (for a private channel or a direct
+// conversation: a button that opens its members, channel-people.js), its messages (the
+// Timeline) with, above them, older ones loading as the reader scrolls up or the mark of the
+// channel's beginning, what an empty channel or an unknown one says instead, and the room's
+// own tools, as the server allows them: "Delete channel" (for an empty channel; for an
+// admin, any channel but a direct one: one that holds messages is deleted with them, after a
+// confirmation that says so), and "Delete" on one's own messages (an admin's: on anyone's),
+// which asks for a confirming second press so that a slip of the finger deletes nothing.
 
 import { del } from "./api.js";
-import { find, hashMark, onActions, showError, slot } from "./dom.js";
+import { channelMark, find, hashMark, onActions, showError, slot } from "./dom.js";
 import { Timeline } from "./timeline.js";
 
 // How long a "Delete" button waits for its confirming second press.
@@ -20,13 +22,31 @@ const CONFIRM_MS = 4000;
  */
 
 /**
+ * "a", "a and b", "a, b and c".
+ * @param {string[]} items
+ */
+function andList(items) {
+  if (items.length < 2) return items.join("");
+  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/**
  * @typedef {{
  *   messageDeleted: (message: Message) => void,
  *   channelDeleted: (channelId: string) => void,
  *   confirm: (question: Question) => Promise<boolean>,
  *   sessionEnded: () => void,
+ *   people: () => void,
+ *   load: (channelId: string) => void,
+ *   loading: (channelId: string) => boolean,
+ *   failed: (channelId: string) => string | null,
  * }} RoomHandlers
+ *   people: show who is in the channel; load: fetch the page the channel needs next;
+ *   loading and failed: whether a page is on its way, and why the last one did not come
  */
+
+// How many members' names the room's header shows before "and N others".
+const NAMES_SHOWN = 4;
 
 export class Room {
   /**
@@ -46,11 +66,18 @@ export class Room {
       slot(this.el, "scroller"),
       jump,
       (message, li) => this.#deleteMessage(message, li),
+      () => this.#loadIfNear(),
     );
+    this.top = slot(this.el, "timeline-top");
+    this.people = slot(this.el, "room-people");
     this.deleteButton = find(this.el, '[data-action="delete-channel"]');
     onActions(this.el, {
       "delete-channel": () => this.#deleteChannel(),
       jump: () => this.timeline.toBottom(),
+      people: () => this.on.people(),
+      "load-again": () => {
+        if (this.channel) this.on.load(this.channel.id);
+      },
     });
   }
 
@@ -64,11 +91,38 @@ export class Room {
     this.world = world;
     this.channel = channel;
     showError(this.el, "channel", "");
-    const title = slot(this.el, "room-title");
-    if (channel) title.replaceChildren(hashMark(), channel.name);
-    else title.textContent = world.channels.size ? "No such channel" : "Welcome";
+    this.#showHead();
     this.timeline.show(world, channel ? channel.id : null);
     this.update();
+  }
+
+  /** The channel changed (its members), or someone in it was renamed. */
+  refresh() {
+    const { world, channel } = this;
+    if (!world || !channel) return;
+    this.channel = world.channels.get(channel.id) ?? channel;
+    this.#showHead();
+    this.update();
+  }
+
+  /** The title, and who is in a private channel or a direct conversation. */
+  #showHead() {
+    const { world, channel } = this;
+    if (!world) return;
+    const title = slot(this.el, "room-title");
+    if (channel) title.replaceChildren(...channelMark(channel), world.label(channel));
+    else title.textContent = world.channels.size ? "No such channel" : "Welcome";
+    const members = channel?.members;
+    this.people.hidden = !members;
+    if (!members) return;
+    const names = members.map((id) => (id === world.me.id ? "you" : world.userName(id)));
+    // Oneself last: "Bob, Carol and you".
+    names.sort((a, b) => Number(a === "you") - Number(b === "you"));
+    const shown = names.length > NAMES_SHOWN + 1 ? names.slice(0, NAMES_SHOWN) : names;
+    const rest = names.length - shown.length;
+    const text = rest ? `${shown.join(", ")} and ${rest} others` : andList(shown);
+    this.people.textContent = text.charAt(0).toUpperCase() + text.slice(1);
+    this.people.setAttribute("aria-label", `Members (${members.length}): ${text}`);
   }
 
   /** The parts of the room that depend on whether it holds messages, or channels exist. */
@@ -76,13 +130,17 @@ export class Room {
     const { world, channel } = this;
     if (!world) return;
     const count = channel ? world.timeline(channel.id).length : 0;
-    this.deleteButton.hidden = !channel || (count > 0 && !world.isAdmin());
-    slot(this.el, "room-empty").hidden = count > 0;
+    const span = channel ? world.span(channel.id) : undefined;
+    // Messages exist beyond those held, or (not loaded yet) may.
+    const more = span ? !span.loaded || span.older : false;
+    this.deleteButton.hidden =
+      !channel || channel.kind === "direct" || ((count > 0 || more) && !world.isAdmin());
+    slot(this.el, "room-empty").hidden = count > 0 || more;
     const emptyTitle = slot(this.el, "room-empty-title");
     const emptyText = slot(this.el, "room-empty-text");
     slot(this.el, "first-channel").hidden = world.channels.size > 0;
     if (channel) {
-      emptyTitle.replaceChildren("This is the start of ", hashMark(), channel.name, ".");
+      emptyTitle.replaceChildren("This is the start of ", ...this.#called(channel), ".");
       emptyText.textContent = "No messages yet. Say hello!";
     } else if (world.channels.size === 0) {
       emptyTitle.textContent = "No channels yet.";
@@ -91,6 +149,89 @@ export class Room {
       emptyTitle.textContent = "This channel does not exist.";
       emptyText.textContent = "It may have been deleted. Pick another from the list.";
     }
+    this.#showTop(count, span);
+    this.#loadIfNear();
+  }
+
+  /**
+   * What shows above the oldest message held: older ones loading (or why they did not),
+   * or the channel's beginning. The reader's view does not move when it changes.
+   * @param {number} count
+   * @param {import("./world.js").Span | undefined} span
+   */
+  #showTop(count, span) {
+    const { channel } = this;
+    /** @type {(Node | string)[]} */
+    let content = [];
+    let kind = "";
+    const failed = channel ? this.on.failed(channel.id) : null;
+    if (!channel || !span || (span.loaded && !span.older && count === 0)) {
+      kind = "";
+    } else if (failed) {
+      kind = "failed";
+      const again = document.createElement("button");
+      again.type = "button";
+      again.className = "quiet small";
+      again.dataset.action = "load-again";
+      again.textContent = "Try again";
+      const text = document.createElement("span");
+      text.className = "error";
+      text.textContent = failed;
+      content = [text, " ", again];
+    } else if (!span.loaded || span.older) {
+      kind = "loading";
+      content = [span.loaded ? "Loading older messages…" : "Loading messages…"];
+    } else {
+      kind = "start";
+      content = ["This is the beginning of ", ...this.#called(channel), "."];
+    }
+    if (this.top.dataset.kind === kind && kind !== "failed") return;
+    this.timeline.keepPlace(() => {
+      this.top.dataset.kind = kind;
+      this.top.replaceChildren(...content);
+      this.top.hidden = kind === "";
+    });
+  }
+
+  /**
+   * The channel as running text names it: "#general", "plans", "your conversation with Bob".
+   * @param {Channel} channel
+   * @returns {(Node | string)[]}
+   */
+  #called(channel) {
+    const world = /** @type {World} */ (this.world);
+    if (channel.kind === "public") return [hashMark(), channel.name ?? ""];
+    if (channel.kind === "private") return [channel.name ?? ""];
+    const label = world.label(channel);
+    return [label === "You" ? "your notes to yourself" : `your conversation with ${label}`];
+  }
+
+  /** Asks for older messages when the reader is near the top of those held. */
+  #loadIfNear() {
+    const { world, channel } = this;
+    if (!world || !channel || this.on.failed(channel.id)) return;
+    const span = world.span(channel.id);
+    if (!span || (span.loaded && !span.older)) return;
+    if (!span.loaded || this.timeline.isNearTop()) this.on.load(channel.id);
+  }
+
+  /**
+   * A history page joined the channel shown: its messages go in place, the view stays.
+   * @param {Message[]} messages
+   */
+  paged(messages) {
+    this.timeline.insert(messages);
+    this.update();
+  }
+
+  /** A fetch for the channel shown started, ended or failed. */
+  loadState() {
+    this.update();
+  }
+
+  /** @param {Message} message */
+  edited(message) {
+    this.timeline.edited(message);
   }
 
   /**
@@ -154,18 +295,29 @@ export class Room {
     if (!world || !channel || !world.channels.has(channel.id)) return;
     showError(this.el, "channel", "");
     const count = world.timeline(channel.id).length;
-    if (count === 0) {
+    const span = world.span(channel.id);
+    const more = span ? !span.loaded || span.older : false;
+    if (count === 0 && !more) {
       const problem = await this.#sendDeleteChannel(channel.id);
       if (problem) showError(this.el, "channel", problem);
       return;
     }
-    // An admin deleting a channel that holds messages: everyone's messages go with it.
-    const messages = count === 1 ? "one message" : `${count} messages`;
+    // An admin deleting a channel that holds messages: everyone's messages go with it. Only
+    // the newest are held here, so beyond those the count is a lower bound.
+    const name = world.title(channel);
+    const one = count === 1 && !more;
+    const messages = more
+      ? count
+        ? `more than ${count} messages`
+        : "messages"
+      : one
+        ? "one message"
+        : `${count} messages`;
     await this.on.confirm({
-      title: `Delete #${channel.name} and its messages?`,
+      title: `Delete ${name} and its messages?`,
       text:
-        `#${channel.name} holds ${messages}. Deleting the channel deletes ` +
-        `${count === 1 ? "it" : "all of them"} too, for everyone. This cannot be undone.`,
+        `${name} holds ${messages}. Deleting the channel deletes ` +
+        `${one ? "it" : "all of them"} too, for everyone. This cannot be undone.`,
       go: "Delete channel and messages",
       danger: true,
       run: () => this.#sendDeleteChannel(channel.id),

@@ -28,7 +28,7 @@ const WATCHDOG_TICK_MS = 1000;
  * @typedef {"logged-out" | "session-ended"} LoggedOut why: logged out in a tab here, or the
  *   server ended the session (it answered 401)
  * @typedef {{
- *   event: (data: any) => void,
+ *   event: (data: any, seq: number) => void,
  *   status: (status: Status) => void,
  *   reboot: () => void,
  *   loggedOut: (why: LoggedOut) => void,
@@ -122,7 +122,7 @@ export class Sync {
     }
     if (this.lastSeq === null || !(seq > this.lastSeq)) return;
     this.lastSeq = seq;
-    this.handlers.event(data);
+    this.handlers.event(data, seq);
   }
 
   /** A message from another tab. @param {any} message */

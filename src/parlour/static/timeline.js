@@ -1,6 +1,8 @@
-// The active channel's messages: one <li> per message, added and removed one at a time so
-// the aria-live log announces only what is new, and the view stays at the newest message
-// unless the reader has scrolled up to read older ones.
+// The active channel's messages: one <li> per message, in sequence order, added and removed
+// one at a time so the aria-live log announces only what is new, and the view stays at the
+// newest message unless the reader has scrolled up to read older ones. Near the top it asks
+// for older messages (history.js); when they arrive above, the message under the reader's
+// eye stays where it was on the screen (its offset is measured before and restored after).
 
 import { bodyNodes } from "./body.js";
 import { clone, paintAvatar } from "./dom.js";
@@ -9,6 +11,9 @@ import { clone, paintAvatar } from "./dom.js";
 const GROUP_MS = 5 * 60 * 1000;
 // Closer than this to the bottom counts as "at the newest message".
 const STICKY_PX = 48;
+// Closer than this to the top (or than a screen's height, if more) asks for older messages,
+// so that they are usually there before the reader reaches them.
+const LOAD_AHEAD_PX = 400;
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
@@ -30,12 +35,14 @@ export class Timeline {
    * @param {HTMLElement} scroller
    * @param {HTMLElement} jump the "new messages" button
    * @param {(message: Message, li: HTMLElement) => void} onDelete
+   * @param {() => void} nearTop the reader is close to the oldest message shown
    */
-  constructor(list, scroller, jump, onDelete) {
+  constructor(list, scroller, jump, onDelete, nearTop) {
     this.list = list;
     this.scroller = scroller;
     this.jump = jump;
     this.onDelete = onDelete;
+    this.nearTop = nearTop;
     /** @type {World | null} */
     this.world = null;
     /** @type {string | null} */
@@ -44,6 +51,7 @@ export class Timeline {
     this.items = new Map();
     scroller.addEventListener("scroll", () => {
       if (this.atBottom()) this.jump.hidden = true;
+      if (this.isNearTop()) this.nearTop();
     });
   }
 
@@ -62,6 +70,7 @@ export class Timeline {
     this.list.replaceChildren();
     for (const m of channelId ? world.timeline(channelId) : []) {
       const li = this.#build(m);
+      li.classList.toggle("pending", world.pending.has(m.id));
       this.list.append(li);
     }
     for (const li of this.items.values()) this.#decorate(li);
@@ -80,21 +89,101 @@ export class Timeline {
     if (!this.world || message.channel !== this.channelId) return;
     const stick = this.atBottom() || message.sender === this.world.me.id;
     let li = this.items.get(message.id);
-    if (li) {
-      li.classList.toggle("pending", !confirmed);
-    } else {
+    if (!li) {
       li = this.#build(message);
-      li.classList.toggle("pending", !confirmed);
+      this.#place(li, message.seq);
     }
-    // Sequence order: confirmed messages go before any still-pending own sends.
-    const firstPending = confirmed
-      ? this.list.querySelector(`.msg.pending:not([data-id="${CSS.escape(message.id)}"])`)
-      : null;
-    if (firstPending) this.list.insertBefore(li, firstPending);
-    else if (li.parentElement !== this.list || !confirmed) this.list.append(li);
+    li.classList.toggle("pending", !confirmed);
     this.#redecorateAround(li);
     if (stick) this.toBottom();
     else this.jump.hidden = false;
+  }
+
+  /**
+   * Messages from a history page (most often all older than those shown), each put in its
+   * place; the reader's view does not move.
+   * @param {Message[]} messages in sequence order
+   */
+  insert(messages) {
+    if (!this.world || !messages.length) return;
+    this.keepPlace(() => {
+      /** @type {HTMLElement[]} */
+      const added = [];
+      let after = /** @type {HTMLElement | null} */ (this.list.firstElementChild);
+      for (const m of messages) {
+        if (m.channel !== this.channelId || this.items.has(m.id)) continue;
+        while (after && Number(after.dataset.seq) < m.seq) {
+          after = /** @type {HTMLElement | null} */ (after.nextElementSibling);
+        }
+        const li = this.#build(m);
+        this.list.insertBefore(li, after);
+        added.push(li);
+      }
+      for (const li of added) this.#redecorateAround(li);
+    });
+  }
+
+  /**
+   * Makes a change above what the reader is looking at (older messages, the note at the top)
+   * without moving it: the message nearest the top of the view stays where it was on the
+   * screen. A reader at the newest message stays there.
+   * @param {() => void} change
+   */
+  keepPlace(change) {
+    if (this.atBottom()) {
+      change();
+      this.toBottom();
+      return;
+    }
+    const anchor = this.#anchor();
+    const before = anchor?.getBoundingClientRect().top ?? 0;
+    change();
+    if (anchor?.isConnected) {
+      this.scroller.scrollTop += anchor.getBoundingClientRect().top - before;
+    }
+  }
+
+  /** The body of the first message whose body shows at the top of the view, if any. */
+  #anchor() {
+    const top = this.scroller.getBoundingClientRect().top;
+    for (const li of this.list.children) {
+      const body = li.querySelector(".msg-body");
+      if (body instanceof HTMLElement && body.getBoundingClientRect().bottom > top) return body;
+    }
+    return null;
+  }
+
+  /**
+   * A message's body or its "edited" mark changed (an edit).
+   * @param {Message} message
+   */
+  edited(message) {
+    const li = this.items.get(message.id);
+    if (!li) return;
+    const body = /** @type {HTMLElement} */ (li.querySelector(".msg-body"));
+    body.replaceChildren(...bodyNodes(message.body));
+    if (message.edited_at) body.append(editedMark(message.edited_at));
+  }
+
+  /** Whether the view is close enough to its top to want older messages. */
+  isNearTop() {
+    return this.scroller.scrollTop < Math.max(LOAD_AHEAD_PX, this.scroller.clientHeight);
+  }
+
+  /**
+   * Puts a new message's item before the first one with a greater sequence (most often: at
+   * the end).
+   * @param {HTMLElement} li
+   * @param {number} seq
+   */
+  #place(li, seq) {
+    let next = null;
+    let at = /** @type {HTMLElement | null} */ (this.list.lastElementChild);
+    while (at && Number(at.dataset.seq) > seq) {
+      next = at;
+      at = /** @type {HTMLElement | null} */ (at.previousElementSibling);
+    }
+    this.list.insertBefore(li, next);
   }
 
   /** @param {string} id */
@@ -122,6 +211,7 @@ export class Timeline {
     const world = /** @type {World} */ (this.world);
     const li = clone("message-item");
     li.dataset.id = m.id;
+    li.dataset.seq = String(m.seq);
     li.dataset.sender = m.sender;
     li.dataset.time = String(Date.parse(m.sent_at));
     li.id = `message-${m.id}`;
@@ -134,7 +224,9 @@ export class Timeline {
       time.textContent = timeFormat.format(when);
       time.title = fullFormat.format(when);
     }
-    /** @type {HTMLElement} */ (li.querySelector(".msg-body")).append(...bodyNodes(m.body));
+    const body = /** @type {HTMLElement} */ (li.querySelector(".msg-body"));
+    body.append(...bodyNodes(m.body));
+    if (m.edited_at) body.append(editedMark(m.edited_at));
     const own = m.sender === world.me.id;
     li.classList.toggle("own", own);
     // Admins may delete anyone's message (moderation); others only their own.
@@ -216,6 +308,18 @@ export class Timeline {
 function deleteLabel(sender, when) {
   const whose = sender === null ? "your" : `${sender}’s`;
   return `Delete ${whose} message from ${timeFormat.format(when)}`;
+}
+
+/**
+ * The "(edited)" after an edited message's text; the time of the edit shows on hover.
+ * @param {string} editedAt
+ */
+function editedMark(editedAt) {
+  const mark = document.createElement("span");
+  mark.className = "msg-edited";
+  mark.textContent = " (edited)";
+  mark.title = `Edited ${fullFormat.format(new Date(editedAt))}`;
+  return mark;
 }
 
 /** @param {number} time */
