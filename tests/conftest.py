@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+
+from parlour_client import OWNER_NAME, OWNER_PASSWORD, ParlourClient
+from parlour_client import invite_user as invite_user  # (tests/browser import it from here)
 
 LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
 START_TIMEOUT_SECONDS = 20.0
@@ -68,7 +70,7 @@ class ServerProcess:
     proc: subprocess.Popen[str] | None = None
     url: str = ""
     output: list[str] = field(default_factory=list)
-    _clients: list[httpx.Client] = field(default_factory=list)
+    _clients: list[ParlourClient] = field(default_factory=list)
     _pump: threading.Thread | None = None
     _pipes: list[Any] = field(default_factory=list)
     database_url: str = ""
@@ -122,10 +124,23 @@ class ServerProcess:
             raise RuntimeError("parlour did not start:\n" + "".join(self.output))
         return self
 
-    def client(self, **kwargs: Any) -> httpx.Client:
-        """A new client with its own cookie jar (one 'browser')."""
-        c = httpx.Client(base_url=self.url, timeout=30.0, **kwargs)
+    def client(self, *, token: str | None = None, **kwargs: Any) -> ParlourClient:
+        """A new client with its own cookie jar (one 'browser'), closed with the server; with
+        `token`, one that presents that session token whatever its jar holds."""
+        c = ParlourClient(self.url, token=token, **kwargs)
         self._clients.append(c)
+        return c
+
+    def set_up(self, name: str = OWNER_NAME, password: str = OWNER_PASSWORD) -> ParlourClient:
+        """A new client that completes setup: the first user, logged in."""
+        c = self.client()
+        c.set_up(name, password)
+        return c
+
+    def log_in(self, name: str = OWNER_NAME, password: str = OWNER_PASSWORD) -> ParlourClient:
+        """A new client logged in as this user: a session of its own."""
+        c = self.client()
+        c.log_in(name, password)
         return c
 
     def stop(self, timeout: float = 20.0) -> int:
@@ -193,38 +208,49 @@ def server(start_server: Any) -> ServerProcess:
     return result
 
 
-OWNER_NAME = "Alice"
-OWNER_PASSWORD = "correct horse battery"
-
-
 @pytest.fixture
-def owner(server: ServerProcess) -> httpx.Client:
+def owner(server: ServerProcess) -> ParlourClient:
     """A client logged in as the first user (setup completed)."""
-    c = server.client()
-    r = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
-    assert r.status_code == 200, r.text
-    return c
+    return server.set_up()
 
 
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    """Assert an RFC 9457 problem document with this status; return its body."""
-    assert response.status_code == status, f"{response.status_code}: {response.text}"
-    media_type = response.headers.get("content-type", "").split(";")[0].strip()
-    assert media_type == "application/problem+json", response.headers.get("content-type")
-    body: dict[str, Any] = response.json()
-    assert body["type"] == "about:blank"
-    assert body["status"] == status
-    assert isinstance(body["title"], str)
-    assert body["title"].strip()
-    assert isinstance(body["detail"], str)
-    assert body["detail"].strip()
-    return body
+@dataclass(frozen=True)
+class Site:
+    """A running server whose setup is done, and a client of its first user."""
+
+    server: ServerProcess
+    owner: ParlourClient
 
 
-def invite_user(server: ServerProcess, inviter: httpx.Client, name: str) -> httpx.Client:
-    """Create a user through an invite and return a client logged in as them."""
-    invite = inviter.post("/api/invite", json={}).json()
-    c = server.client()
-    r = c.post(f"/api/invite/{invite['id']}", json={"name": name, "password": "password " + name})
-    assert r.status_code == 200, r.text
-    return c
+@pytest.fixture(scope="module")
+def shared_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One set-up server for all the tests of a module that ask for it (one per xdist worker).
+
+    A server of its own and a password hash cost a test about a second, and several on a busy
+    machine. A check that neither depends on what other tests add nor changes what they see
+    (a refused request; a channel or user with a name no other test uses) shares this one.
+    A test that needs an empty server, counts what is there, changes a password or throttles
+    a name takes `owner` (or `server`) instead.
+    """
+    server = ServerProcess(tmp_path_factory.mktemp("shared") / "parlour.db").start()
+    try:
+        yield Site(server, server.set_up())
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def shared_owner(shared_site: Site) -> ParlourClient:
+    """The first user of the module's shared server (see `shared_site`)."""
+    return shared_site.owner
+
+
+@pytest.fixture(scope="module")
+def unset_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server for all the tests of a module that ask for it, never set up: for the 503
+    answers before setup, and for answers that need no user and change nothing."""
+    server = ServerProcess(tmp_path_factory.mktemp("unset") / "parlour.db").start()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -3,7 +3,9 @@
 `EventStream` parses SSE with httpx-sse on a background thread, so a test can wait for
 events with a deadline and notice when the server ends the stream. `RawStream` hands over
 the raw lines for checking framing (`id:`, `data:`, `event: heartbeat`, `retry:`).
-`StalledReader` opens a stream on a plain socket and never reads from it.
+`StalledReader` opens a stream on a plain socket and never reads from it. `apply_event` and
+`world` are what a client following the stream holds. The other API calls are methods of
+tests/parlour_client.py's client.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Self, TypeVar
 from urllib.parse import urlsplit
@@ -149,6 +151,20 @@ class _Reader(Generic[T]):
                 return seen
             seen.append(item)
 
+    def arrives(self, wanted: Callable[[T], bool], timeout: float) -> bool:
+        """Whether an item for which `wanted` is true arrives within `timeout`, before the
+        stream ends (what arrives before it is passed over)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                item = self.get(deadline - time.monotonic())
+            except StreamTimeout:
+                return False
+            if isinstance(item, Ended):
+                return False
+            if wanted(item):
+                return True
+
     @property
     def ended(self) -> bool:
         return self._ended is not None
@@ -241,6 +257,12 @@ class EventStream(_Reader[Event | Heartbeat]):
         return seen
 
 
+def about(thing_id: str) -> Callable[[Event | Heartbeat], bool]:
+    """For `arrives`: whether an item is an event about the user, channel or message with
+    this id."""
+    return lambda item: isinstance(item, Event) and item.data.get("id") == thing_id
+
+
 class RawStream(_Reader[str]):
     """An open `/api/events` stream read as raw lines (for checking the framing)."""
 
@@ -284,19 +306,6 @@ def open_stream(
 
 def open_raw_stream(client: httpx.Client, resume_point: int | str) -> RawStream:
     return RawStream(str(client.base_url), client.cookies, resume_point=resume_point)
-
-
-def boot(client: httpx.Client) -> dict[str, Any]:
-    r = client.get("/api/boot")
-    assert r.status_code == 200, r.text
-    result: dict[str, Any] = r.json()
-    return result
-
-
-def resume_point(client: httpx.Client) -> int:
-    value = boot(client)["resume_point"]
-    assert isinstance(value, int)
-    return value
 
 
 @dataclass
@@ -348,8 +357,9 @@ class StalledReader:
             self.sock.close()
 
 
-def apply_event(state: dict[str, Any], data: dict[str, Any]) -> None:
-    """Apply one event to a boot-shaped state, as a client following the stream would."""
+def apply_event(state: dict[str, Any], data: Mapping[str, Any]) -> None:
+    """Apply one event to a boot-shaped state (see `world`), as a client following the
+    stream would (docs/api/events.md, "The event kinds")."""
     kind = (data.get("type"), data.get("event"))
     if kind == ("user", "created"):
         state["users"].append({"id": data["id"], "name": data["name"]})
@@ -367,49 +377,12 @@ def apply_event(state: dict[str, Any], data: dict[str, Any]) -> None:
         state["messages"] = [m for m in state["messages"] if m["id"] != data["id"]]
 
 
-def world(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The users, channels and messages of a boot response (what clients must agree on)."""
+def world(snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    """The users, channels and messages of a boot answer, or of a state events were applied
+    to: what every client must agree on once the server is quiet (docs/api/events.md,
+    "What the server promises", 4)."""
     return {
         "users": list(snapshot["users"]),
         "channels": list(snapshot["channels"]),
         "messages": list(snapshot["messages"]),
     }
-
-
-# RFC 3339 in UTC with a `Z` suffix, e.g. 2026-11-26T03:04:05.123Z.
-TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"
-
-
-def create_channel(client: httpx.Client, name: str) -> dict[str, Any]:
-    r = client.post("/api/channels", json={"name": name})
-    assert r.status_code == 202, r.text
-    result: dict[str, Any] = r.json()
-    return result
-
-
-def send_message(client: httpx.Client, channel_id: str, body: str) -> dict[str, Any]:
-    r = client.post(f"/api/channels/{channel_id}", json={"body": body})
-    assert r.status_code == 202, r.text
-    result: dict[str, Any] = r.json()
-    return result
-
-
-def delete_message(client: httpx.Client, message_id: str) -> None:
-    r = client.delete(f"/api/messages/{message_id}")
-    assert r.status_code == 202, r.text
-
-
-def delete_channel(client: httpx.Client, channel_id: str) -> None:
-    r = client.delete(f"/api/channels/{channel_id}")
-    assert r.status_code == 202, r.text
-
-
-def set_up(client: httpx.Client, name: str = "Alice") -> dict[str, Any]:
-    """Complete setup with `client`, which becomes the first user, logged in."""
-    r = client.post("/api/setup", json={"name": name, "password": SETUP_PASSWORD})
-    assert r.status_code == 200, r.text
-    result: dict[str, Any] = r.json()
-    return result
-
-
-SETUP_PASSWORD = "correct horse battery"

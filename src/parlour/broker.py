@@ -19,7 +19,8 @@ from parlour.wire import event_frame
 
 K = TypeVar("K")
 
-# SPEC guarantee 6: a reader more than about 1 MiB or 1,000 events behind is disconnected.
+# docs/api/events.md, guarantee 6: a reader more than about 1 MiB or 1,000 events behind is
+# disconnected.
 MAX_PENDING_EVENTS = 1000
 MAX_PENDING_BYTES = 1 << 20
 

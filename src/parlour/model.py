@@ -17,9 +17,10 @@ SessionId = NewType("SessionId", str)
 """A session is known by the hash of its token, never the token itself."""
 
 Seq = NewType("Seq", int)
-"""A position in the server-wide event sequence (SPEC "Vocabulary")."""
+"""A position in the server-wide event sequence (docs/api/index.md, "The model in one page")."""
 
-# 24 characters of base64url carry 144 bits: far beyond guessing, and over SPEC's minimum of 16.
+# 24 characters of base64url carry 144 bits: far beyond guessing, and over the 16 random
+# characters docs/api/index.md promises.
 ID_RANDOM_BYTES = 18
 
 
@@ -46,7 +47,7 @@ def is_well_formed_id(value: str, prefix: str) -> bool:
 
 
 def format_time(at: datetime) -> str:
-    """RFC 3339 in UTC with millisecond precision and a `Z` suffix, as SPEC requires."""
+    """RFC 3339 in UTC with millisecond precision and a `Z` suffix (docs/api/index.md)."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 

@@ -2,53 +2,24 @@
 
 from __future__ import annotations
 
-import re
-import threading
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, assert_problem, invite_user
-
-CHANNEL_ID = re.compile(r"^C[A-Za-z0-9_-]{16,}$")
-TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-UNKNOWN_CHANNEL = "C" + "x" * 24
-
-
-def create(client: httpx.Client, name: str) -> dict[str, Any]:
-    r = client.post("/api/channels", json={"name": name})
-    assert r.status_code == 202, r.text
-    channel: dict[str, Any] = r.json()
-    return channel
+from conftest import ServerProcess, Site
+from parlour_client import (
+    CHANNEL_ID,
+    UNKNOWN_CHANNEL,
+    ParlourClient,
+    assert_problem,
+    at_once,
+    invite_user,
+    parse_time,
+)
 
 
-def send(client: httpx.Client, channel_id: str, body: str = "hello") -> dict[str, Any]:
-    r = client.post(f"/api/channels/{channel_id}", json={"body": body})
-    assert r.status_code == 202, r.text
-    message: dict[str, Any] = r.json()
-    return message
-
-
-def channel_names(client: httpx.Client) -> list[str]:
-    return [c["name"] for c in client.get("/api/boot").json()["channels"]]
-
-
-@pytest.fixture(scope="module")
-def shared_owner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    """One set-up server for checks that create channels with distinct names."""
-    s = ServerProcess(tmp_path_factory.mktemp("channels") / "parlour.db").start()
-    c = s.client()
-    r = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
-    assert r.status_code == 200, r.text
-    yield c
-    s.close()
-
-
-def test_creating_a_channel_answers_202_with_the_channel(owner: httpx.Client) -> None:
+def test_creating_a_channel_answers_202_with_the_channel(owner: ParlourClient) -> None:
     before = datetime.now(UTC)
     r = owner.post("/api/channels", json={"name": "general"})
     assert r.status_code == 202, r.text
@@ -57,25 +28,23 @@ def test_creating_a_channel_answers_202_with_the_channel(owner: httpx.Client) ->
     assert set(channel) == {"id", "name", "created_at"}
     assert CHANNEL_ID.match(channel["id"]), channel["id"]
     assert channel["name"] == "general"
-    assert TIME.match(channel["created_at"]), channel["created_at"]
-    created_at = datetime.fromisoformat(channel["created_at"].replace("Z", "+00:00"))
+    created_at = parse_time(channel["created_at"])
     assert before - timedelta(seconds=5) <= created_at <= datetime.now(UTC) + timedelta(seconds=5)
 
 
 def test_created_channel_appears_in_boot_for_every_user(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     bob = invite_user(server, owner, "Bob")
-    channel = create(owner, "general")
-    assert owner.get("/api/boot").json()["channels"] == [channel]
-    assert bob.get("/api/boot").json()["channels"] == [channel]
+    channel = owner.create_channel("general")
+    assert owner.boot()["channels"] == [channel]
+    assert bob.boot()["channels"] == [channel]
 
 
-def test_creating_a_channel_without_a_session_answers_401(
-    server: ServerProcess, owner: httpx.Client
-) -> None:
-    assert_problem(server.client().post("/api/channels", json={"name": "general"}), 401)
-    assert channel_names(owner) == []
+def test_creating_a_channel_without_a_session_answers_401(shared_site: Site) -> None:
+    anonymous = shared_site.server.client()
+    assert_problem(anonymous.post("/api/channels", json={"name": "made by nobody"}), 401)
+    assert "made by nobody" not in shared_site.owner.channel_names()
 
 
 @pytest.mark.parametrize(
@@ -102,27 +71,27 @@ def test_creating_a_channel_without_a_session_answers_401(
     ],
 )
 def test_creating_a_channel_with_the_same_name_answers_409(
-    owner: httpx.Client, first: str, second: str
+    owner: ParlourClient, first: str, second: str
 ) -> None:
-    original = create(owner, first)
+    original = owner.create_channel(first)
     assert_problem(owner.post("/api/channels", json={"name": second}), 409)
-    assert owner.get("/api/boot").json()["channels"] == [original]
+    assert owner.boot()["channels"] == [original]
 
 
 def test_names_that_differ_after_case_folding_are_different_channels(
-    owner: httpx.Client,
+    owner: ParlourClient,
 ) -> None:
-    create(owner, "Caf\u00e9")
-    create(owner, "Cafe")
-    create(owner, "Caf\u00e9 2")
-    assert channel_names(owner) == ["Caf\u00e9", "Cafe", "Caf\u00e9 2"]
+    owner.create_channel("Caf\u00e9")
+    owner.create_channel("Cafe")
+    owner.create_channel("Caf\u00e9 2")
+    assert owner.channel_names() == ["Caf\u00e9", "Cafe", "Caf\u00e9 2"]
 
 
-def test_channel_name_is_shown_as_typed_after_nfc(owner: httpx.Client) -> None:
-    assert create(owner, "Caf\u00e9 TALK")["name"] == "Caf\u00e9 TALK"
-    assert create(owner, "Rene\u0301e")["name"] == "Ren\u00e9e"
-    assert create(owner, "<b>&amp;</b>")["name"] == "<b>&amp;</b>"
-    assert channel_names(owner) == ["Caf\u00e9 TALK", "Ren\u00e9e", "<b>&amp;</b>"]
+def test_channel_name_is_shown_as_typed_after_nfc(owner: ParlourClient) -> None:
+    assert owner.create_channel("Caf\u00e9 TALK")["name"] == "Caf\u00e9 TALK"
+    assert owner.create_channel("Rene\u0301e")["name"] == "Ren\u00e9e"
+    assert owner.create_channel("<b>&amp;</b>")["name"] == "<b>&amp;</b>"
+    assert owner.channel_names() == ["Caf\u00e9 TALK", "Ren\u00e9e", "<b>&amp;</b>"]
 
 
 @pytest.mark.parametrize(
@@ -177,7 +146,7 @@ def test_channel_name_is_shown_as_typed_after_nfc(owner: httpx.Client) -> None:
     ],
 )
 def test_creating_a_channel_with_an_invalid_name_answers_400(
-    shared_owner: httpx.Client, name: str
+    shared_owner: ParlourClient, name: str
 ) -> None:
     assert_problem(shared_owner.post("/api/channels", json={"name": name}), 400)
 
@@ -195,7 +164,7 @@ def test_creating_a_channel_with_an_invalid_name_answers_400(
     ids=["64-chars", "one-char", "64-after-nfc", "inner-space", "emoji", "cjk"],
 )
 def test_channel_names_within_the_rules_are_accepted(
-    shared_owner: httpx.Client, name: str, shown: str
+    shared_owner: ParlourClient, name: str, shown: str
 ) -> None:
     r = shared_owner.post("/api/channels", json={"name": name})
     assert r.status_code == 202, r.text
@@ -208,22 +177,22 @@ def test_channel_names_within_the_rules_are_accepted(
     ids=["empty", "null", "number", "list", "wrong-field"],
 )
 def test_creating_a_channel_with_a_missing_or_mistyped_name_answers_400(
-    shared_owner: httpx.Client, body: dict[str, Any]
+    shared_owner: ParlourClient, body: dict[str, Any]
 ) -> None:
     assert_problem(shared_owner.post("/api/channels", json=body), 400)
 
 
-def test_deleting_an_empty_channel_answers_202_with_its_id(owner: httpx.Client) -> None:
-    channel = create(owner, "general")
+def test_deleting_an_empty_channel_answers_202_with_its_id(owner: ParlourClient) -> None:
+    channel = owner.create_channel("general")
     r = owner.delete(f"/api/channels/{channel['id']}")
     assert r.status_code == 202, r.text
     assert r.json() == {"id": channel["id"]}
-    assert channel_names(owner) == []
+    assert owner.channel_names() == []
 
 
-def test_deleting_a_channel_twice_answers_404(owner: httpx.Client) -> None:
-    channel = create(owner, "general")
-    assert owner.delete(f"/api/channels/{channel['id']}").status_code == 202
+def test_deleting_a_channel_twice_answers_404(owner: ParlourClient) -> None:
+    channel = owner.create_channel("general")
+    owner.delete_channel(channel["id"])
     assert_problem(owner.delete(f"/api/channels/{channel['id']}"), 404)
 
 
@@ -233,102 +202,96 @@ def test_deleting_a_channel_twice_answers_404(owner: httpx.Client) -> None:
     ids=["unknown", "name", "prefix-only", "too-short", "message-prefix", "bad-alphabet"],
 )
 def test_deleting_an_unknown_or_malformed_channel_answers_404(
-    owner: httpx.Client, channel_id: str
+    shared_owner: ParlourClient, channel_id: str
 ) -> None:
-    assert_problem(owner.delete(f"/api/channels/{channel_id}"), 404)
+    assert_problem(shared_owner.delete(f"/api/channels/{channel_id}"), 404)
 
 
-def test_deleting_a_channel_that_holds_messages_answers_409(owner: httpx.Client) -> None:
-    channel = create(owner, "general")
-    send(owner, channel["id"])
+def test_deleting_a_channel_that_holds_messages_answers_409(owner: ParlourClient) -> None:
+    channel = owner.create_channel("general")
+    owner.send_message(channel["id"])
     assert_problem(owner.delete(f"/api/channels/{channel['id']}"), 409)
-    assert channel_names(owner) == ["general"]
+    assert owner.channel_names() == ["general"]
 
 
-def test_channel_can_be_deleted_once_its_messages_are_deleted(owner: httpx.Client) -> None:
-    channel = create(owner, "general")
-    messages = [send(owner, channel["id"], f"message {i}") for i in range(2)]
-    assert owner.delete(f"/api/messages/{messages[0]['id']}").status_code == 202
+def test_channel_can_be_deleted_once_its_messages_are_deleted(owner: ParlourClient) -> None:
+    channel = owner.create_channel("general")
+    messages = [owner.send_message(channel["id"], f"message {i}") for i in range(2)]
+    owner.delete_message(messages[0]["id"])
     assert_problem(owner.delete(f"/api/channels/{channel['id']}"), 409)
-    assert owner.delete(f"/api/messages/{messages[1]['id']}").status_code == 202
-    assert owner.delete(f"/api/channels/{channel['id']}").status_code == 202
+    owner.delete_message(messages[1]["id"])
+    owner.delete_channel(channel["id"])
 
 
 def test_nobody_can_delete_a_channel_holding_another_users_messages(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     bob = invite_user(server, owner, "Bob")
-    channel = create(owner, "general")
-    send(bob, channel["id"], "mine")
+    channel = owner.create_channel("general")
+    bob.send_message(channel["id"], "mine")
     assert_problem(owner.delete(f"/api/channels/{channel['id']}"), 409)
     assert_problem(bob.delete(f"/api/channels/{channel['id']}"), 409)
 
 
-def test_any_user_may_delete_an_empty_channel(server: ServerProcess, owner: httpx.Client) -> None:
+def test_any_user_may_delete_an_empty_channel(server: ServerProcess, owner: ParlourClient) -> None:
     bob = invite_user(server, owner, "Bob")
-    channel = create(owner, "general")
-    assert bob.delete(f"/api/channels/{channel['id']}").status_code == 202
-    assert channel_names(owner) == []
+    channel = owner.create_channel("general")
+    bob.delete_channel(channel["id"])
+    assert owner.channel_names() == []
 
 
 def test_deleting_a_channel_without_a_session_answers_401(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
-    channel = create(owner, "general")
+    channel = owner.create_channel("general")
     assert_problem(server.client().delete(f"/api/channels/{channel['id']}"), 401)
-    assert channel_names(owner) == ["general"]
+    assert owner.channel_names() == ["general"]
 
 
-def test_name_of_a_deleted_channel_can_be_used_again(owner: httpx.Client) -> None:
-    old = create(owner, "general")
-    assert owner.delete(f"/api/channels/{old['id']}").status_code == 202
-    new = create(owner, "GENERAL")
+def test_name_of_a_deleted_channel_can_be_used_again(owner: ParlourClient) -> None:
+    old = owner.create_channel("general")
+    owner.delete_channel(old["id"])
+    new = owner.create_channel("GENERAL")
     assert new["id"] != old["id"]
-    assert channel_names(owner) == ["GENERAL"]
+    assert owner.channel_names() == ["GENERAL"]
 
 
-def test_sending_to_a_deleted_channel_answers_404(owner: httpx.Client) -> None:
-    channel = create(owner, "general")
-    assert owner.delete(f"/api/channels/{channel['id']}").status_code == 202
+def test_sending_to_a_deleted_channel_answers_404(owner: ParlourClient) -> None:
+    channel = owner.create_channel("general")
+    owner.delete_channel(channel["id"])
     assert_problem(owner.post(f"/api/channels/{channel['id']}", json={"body": "hi"}), 404)
 
 
 def test_of_many_concurrent_creates_of_one_name_exactly_one_succeeds(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     attempts = 16
-    token = owner.cookies.get("identity")
-    clients = [server.client(headers={"cookie": f"identity={token}"}) for _ in range(attempts)]
+    token = owner.token
+    clients = [server.client(token=token) for _ in range(attempts)]
     spellings = ["Caf\u00e9", "CAF\u00c9", "cafe\u0301", "caf\u00e9"]
-    barrier = threading.Barrier(attempts, timeout=10)
 
     def attempt(i: int) -> int:
-        barrier.wait()
         body = {"name": spellings[i % len(spellings)]}
         return clients[i].post("/api/channels", json=body).status_code
 
-    with ThreadPoolExecutor(max_workers=attempts) as pool:
-        statuses = list(pool.map(attempt, range(attempts)))
+    statuses = at_once(attempts, attempt)
 
     assert statuses.count(202) == 1, statuses
     assert statuses.count(409) == attempts - 1, statuses
-    assert len(owner.get("/api/boot").json()["channels"]) == 1
+    assert len(owner.boot()["channels"]) == 1
 
 
 def test_concurrent_creates_of_different_names_all_succeed(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     attempts = 16
-    token = owner.cookies.get("identity")
-    clients = [server.client(headers={"cookie": f"identity={token}"}) for _ in range(attempts)]
-    barrier = threading.Barrier(attempts, timeout=10)
+    token = owner.token
+    clients = [server.client(token=token) for _ in range(attempts)]
 
     def attempt(i: int) -> int:
-        barrier.wait()
         return clients[i].post("/api/channels", json={"name": f"room {i}"}).status_code
 
-    with ThreadPoolExecutor(max_workers=attempts) as pool:
-        statuses = list(pool.map(attempt, range(attempts)))
+    statuses = at_once(attempts, attempt)
 
     assert statuses == [202] * attempts
-    assert sorted(channel_names(owner)) == sorted(f"room {i}" for i in range(attempts))
+    assert sorted(owner.channel_names()) == sorted(f"room {i}" for i in range(attempts))

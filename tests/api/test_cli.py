@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import LISTENING, OWNER_NAME, OWNER_PASSWORD, ServerProcess
+from conftest import LISTENING, ServerProcess
+from parlour_client import OWNER_NAME, OWNER_PASSWORD, ParlourClient
 
 # The command line is tested on SQLite files; PostgreSQL URLs get tests of their own.
 pytestmark = pytest.mark.sqlite_only
@@ -106,16 +107,8 @@ def raw_serve(tmp_path: Path) -> Iterator[Any]:
 
 def set_up_at(url: str) -> None:
     """Complete setup on the server at `url` (one started outside `start_server`)."""
-    with httpx.Client(base_url=url, timeout=30.0) as c:
-        r = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
-        assert r.status_code == 200, r.text
-
-
-def set_up(server: ServerProcess) -> httpx.Client:
-    c = server.client()
-    r = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
-    assert r.status_code == 200, r.text
-    return c
+    with ParlourClient(url) as c:
+        c.set_up()
 
 
 # --- help --------------------------------------------------------------------------------
@@ -258,7 +251,7 @@ def test_a_leftover_migration_backup_is_refused_and_both_files_left_untouched(
     start_server: Any, tmp_path: Path
 ) -> None:
     server: ServerProcess = start_server()
-    set_up(server)
+    server.set_up()
     server.stop()
     database = tmp_path / "parlour.db"
     leftover = tmp_path / "parlour.db.backup"
@@ -283,21 +276,20 @@ def test_every_flag_can_be_given_as_an_environment_variable(start_server: Any) -
     r = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
     assert r.status_code == 200, r.text
     assert "secure" in r.headers["set-cookie"].lower()
-    token = c.cookies.get("identity")
-    boot = server.client(headers={"cookie": f"identity={token}"}).get("/api/boot")
-    assert boot.json()["heartbeat"] == 7
+    # (The cookie is Secure: a client keeps it from plain http, so it is sent by hand.)
+    assert server.client(token=c.token).boot()["heartbeat"] == 7
 
 
 def test_a_flag_overrides_its_environment_variable(start_server: Any) -> None:
     server: ServerProcess = start_server("--heartbeat", "9s", env={"PARLOUR_HEARTBEAT": "7s"})
-    assert set_up(server).get("/api/boot").json()["heartbeat"] == 9
+    assert server.set_up().boot()["heartbeat"] == 9
 
 
 def test_login_throttle_limits_come_from_the_environment_too(start_server: Any) -> None:
     server: ServerProcess = start_server(
         env={"PARLOUR_LOGIN_FAILURES": "2", "PARLOUR_LOGIN_WINDOW": "1m"}
     )
-    set_up(server)
+    server.set_up()
     for _ in range(2):
         r = server.client().post(
             "/api/auth/login", json={"name": OWNER_NAME, "password": "wrong!!!"}
@@ -333,20 +325,15 @@ def test_database_defaults_to_parlour_db_in_the_current_folder(
 # --- parlour backup ----------------------------------------------------------------------
 
 
-def fill(server: ServerProcess) -> httpx.Client:
-    owner = set_up(server)
-    channel = owner.post("/api/channels", json={"name": "general"}).json()
-    r = owner.post(f"/api/channels/{channel['id']}", json={"body": "remember me"})
-    assert r.status_code == 202, r.text
+def fill(server: ServerProcess) -> ParlourClient:
+    owner = server.set_up()
+    owner.send_message(owner.create_channel("general")["id"], "remember me")
     return owner
 
 
 def assert_backup_holds_the_data(start_server: Any, backup: Path) -> None:
     copy: ServerProcess = start_server(database=backup)
-    c = copy.client()
-    r = c.post("/api/auth/login", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
-    assert r.status_code == 200, r.text
-    snapshot = c.get("/api/boot").json()
+    snapshot = copy.log_in().boot()
     assert [ch["name"] for ch in snapshot["channels"]] == ["general"]
     assert [m["body"] for m in snapshot["messages"]] == ["remember me"]
 
@@ -379,10 +366,9 @@ def test_clients_of_the_original_must_boot_again_on_a_restored_backup(
     dest = tmp_path / "copy.db"
     result = run_parlour("backup", "--database", str(server.database), str(dest), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    channel = owner.get("/api/boot").json()["channels"][0]["id"]
-    r = owner.post(f"/api/channels/{channel}", json={"body": "after the backup"})
-    assert r.status_code == 202
-    seen = owner.get("/api/boot").json()["resume_point"]
+    channel = owner.boot()["channels"][0]["id"]
+    owner.send_message(channel, "after the backup")
+    seen = owner.resume_point()
     cookies = httpx.Cookies(owner.cookies)
     server.stop()
 
@@ -391,7 +377,7 @@ def test_clients_of_the_original_must_boot_again_on_a_restored_backup(
     for position in (0, seen - 1, seen):
         r = client.get("/api/events", params={"resume_point": str(position)})
         assert r.status_code == 410, (position, r.text)
-    snapshot = client.get("/api/boot").json()
+    snapshot = client.boot()
     assert [m["body"] for m in snapshot["messages"]] == ["remember me"]
     with client.stream(
         "GET", "/api/events", params={"resume_point": str(snapshot["resume_point"])}
@@ -440,7 +426,7 @@ def test_backup_of_a_missing_database_fails_clearly_and_creates_nothing(tmp_path
 
 def test_backup_to_a_missing_folder_fails_clearly(start_server: Any, tmp_path: Path) -> None:
     server: ServerProcess = start_server()
-    set_up(server)
+    server.set_up()
     dest = tmp_path / "no" / "such" / "folder" / "copy.db"
     result = run_parlour("backup", "--database", str(server.database), str(dest), cwd=tmp_path)
     assert result.returncode != 0

@@ -1,7 +1,7 @@
 """The event stream, `GET /api/events`: resume points, framing, event kinds, endings.
 
-SPEC "Events" and "The guarantees". Every test reads the stream of a real server over a
-real socket (see tests/sse_client.py).
+docs/api/events.md: the endpoint, and "What the server promises". Every test reads the
+stream of a real server over a real socket (see tests/sse_client.py).
 """
 
 from __future__ import annotations
@@ -16,33 +16,18 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, invite_user
-from sse_client import (
-    TIME,
-    Event,
-    StalledReader,
-    apply_event,
-    boot,
-    create_channel,
-    delete_channel,
-    delete_message,
-    open_raw_stream,
-    open_stream,
-    resume_point,
-    send_message,
-    set_up,
-    world,
+from conftest import ServerProcess, Site
+from parlour_client import (
+    OWNER_PASSWORD,
+    Message,
+    ParlourClient,
+    assert_problem,
+    invite_user,
+    parse_time,
 )
+from sse_client import Event, StalledReader, apply_event, open_raw_stream, open_stream, world
 
 ID_LINE = re.compile(r"id: (\d+)")
-
-
-def assert_problem(response: httpx.Response, status: int) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    assert body["detail"]
 
 
 def stream_status(
@@ -55,11 +40,6 @@ def stream_status(
         return stream.response
 
 
-def parse_time(value: str) -> datetime:
-    assert re.fullmatch(TIME, value), f"{value!r} is not RFC 3339 UTC with Z"
-    return datetime.fromisoformat(value)
-
-
 def assert_recent(value: str) -> None:
     assert abs(datetime.now(UTC) - parse_time(value)) < timedelta(minutes=1)
 
@@ -69,49 +49,50 @@ def without_at(event: Event) -> dict[str, Any]:
     return {k: v for k, v in event.data.items() if k != "at"}
 
 
-def populate(server: ServerProcess, owner: httpx.Client) -> None:
+def populate(server: ServerProcess, owner: ParlourClient) -> None:
     """Every kind of event: users, channels made and removed, messages sent and deleted."""
     bob = invite_user(server, owner, "Bob")
-    general = create_channel(owner, "general")
-    random = create_channel(bob, "random")
-    send_message(owner, general["id"], "hello")
-    doomed = send_message(bob, general["id"], "this will be deleted")
-    send_message(bob, random["id"], "bob was here")
-    delete_message(bob, doomed["id"])
-    empty = create_channel(owner, "short-lived")
-    delete_channel(owner, empty["id"])
-    send_message(owner, random["id"], "last word")
+    general = owner.create_channel("general")
+    random = bob.create_channel("random")
+    owner.send_message(general["id"], "hello")
+    doomed = bob.send_message(general["id"], "this will be deleted")
+    bob.send_message(random["id"], "bob was here")
+    bob.delete_message(doomed["id"])
+    empty = owner.create_channel("short-lived")
+    owner.delete_channel(empty["id"])
+    owner.send_message(random["id"], "last word")
 
 
 # --- the response ---------------------------------------------------------------------
 
 
-def test_event_stream_is_uncached_unbuffered_text_event_stream(owner: httpx.Client) -> None:
-    with open_stream(owner, resume_point(owner)) as stream:
+def test_event_stream_is_uncached_unbuffered_text_event_stream(shared_site: Site) -> None:
+    owner = shared_site.owner
+    with open_stream(owner, owner.resume_point()) as stream:
         assert stream.status_code == 200
         assert stream.headers["content-type"].split(";")[0].strip() == "text/event-stream"
         assert "no-cache" in stream.headers["cache-control"]
         assert stream.headers["x-accel-buffering"] == "no"
 
 
-def test_event_stream_requires_a_login(owner: httpx.Client, server: ServerProcess) -> None:
+def test_event_stream_requires_a_login(shared_site: Site) -> None:
+    server = shared_site.server
     stranger = server.client()
     assert_problem(stream_status(stranger, 0), 401)
 
 
-def test_missing_login_outranks_a_bad_resume_point(
-    owner: httpx.Client, server: ServerProcess
-) -> None:
+def test_missing_login_outranks_a_bad_resume_point(shared_site: Site) -> None:
+    server = shared_site.server
     assert_problem(stream_status(server.client(), "not-a-number"), 401)
 
 
-def test_event_stream_before_setup_answers_503(server: ServerProcess) -> None:
-    assert_problem(stream_status(server.client(), 0), 503)
+def test_event_stream_before_setup_answers_503(unset_server: ServerProcess) -> None:
+    assert_problem(stream_status(unset_server.client(), 0), 503)
 
 
-def test_revoked_session_cannot_open_a_stream(owner: httpx.Client) -> None:
+def test_revoked_session_cannot_open_a_stream(owner: ParlourClient) -> None:
     cookies = httpx.Cookies(owner.cookies)
-    assert owner.post("/api/auth/logout").status_code == 204
+    owner.log_out()
     stale = httpx.Client(base_url=owner.base_url, cookies=cookies)
     with stale:
         assert_problem(stream_status(stale, 0), 401)
@@ -120,10 +101,10 @@ def test_revoked_session_cannot_open_a_stream(owner: httpx.Client) -> None:
 # --- the resume point -----------------------------------------------------------------
 
 
-def test_last_event_id_header_wins_over_the_query(owner: httpx.Client) -> None:
+def test_last_event_id_header_wins_over_the_query(owner: ParlourClient) -> None:
     for name in ("one", "two", "three"):
-        create_channel(owner, name)
-    newest = resume_point(owner)
+        owner.create_channel(name)
+    newest = owner.resume_point()
     assert newest >= 4
     with open_stream(owner, 1, last_event_id=str(newest - 1)) as stream:
         assert stream.status_code == 200
@@ -132,46 +113,52 @@ def test_last_event_id_header_wins_over_the_query(owner: httpx.Client) -> None:
         assert stream.quiet_events(0.3) == []
 
 
-def test_empty_last_event_id_counts_as_absent(owner: httpx.Client) -> None:
-    create_channel(owner, "one")
-    newest = resume_point(owner)
+def test_empty_last_event_id_counts_as_absent(owner: ParlourClient) -> None:
+    owner.create_channel("one")
+    newest = owner.resume_point()
     with open_stream(owner, newest - 1, last_event_id="") as stream:
         assert stream.status_code == 200
         assert stream.next_event(5).id == newest
 
 
-def test_invalid_last_event_id_is_not_rescued_by_a_valid_query(owner: httpx.Client) -> None:
+def test_invalid_last_event_id_is_not_rescued_by_a_valid_query(shared_site: Site) -> None:
+    owner = shared_site.owner
     assert_problem(stream_status(owner, 0, last_event_id="banana"), 400)
     assert_problem(stream_status(owner, 0, last_event_id="-1"), 400)
 
 
-def test_missing_resume_point_gets_400(owner: httpx.Client) -> None:
+def test_missing_resume_point_gets_400(shared_site: Site) -> None:
+    owner = shared_site.owner
     assert_problem(stream_status(owner), 400)
 
 
 @pytest.mark.parametrize("value", ["-1", "abc", "1.5", "", " ", "1e1", "0x1", "1 2", "½"])
 def test_resume_point_that_is_not_a_non_negative_integer_in_the_query_gets_400(
-    owner: httpx.Client, value: str
+    shared_site: Site, value: str
 ) -> None:
+    owner = shared_site.owner
     assert_problem(stream_status(owner, value), 400)
 
 
 @pytest.mark.parametrize("value", ["-1", "abc", "1.5", "1e1", "0x1"])
 def test_last_event_id_that_is_not_a_non_negative_integer_gets_400(
-    owner: httpx.Client, value: str
+    shared_site: Site, value: str
 ) -> None:
+    owner = shared_site.owner
     assert_problem(stream_status(owner, last_event_id=value), 400)
 
 
-def test_resume_point_beyond_the_newest_sequence_gets_400(owner: httpx.Client) -> None:
-    newest = resume_point(owner)
+def test_resume_point_beyond_the_newest_sequence_gets_400(shared_site: Site) -> None:
+    owner = shared_site.owner
+    newest = owner.resume_point()
     assert_problem(stream_status(owner, newest + 1), 400)
     assert_problem(stream_status(owner, last_event_id=str(newest + 1)), 400)
     assert_problem(stream_status(owner, "99999999999999999999999999"), 400)
     assert stream_status(owner, newest).status_code == 200
 
 
-def test_resume_point_zero_is_accepted(owner: httpx.Client) -> None:
+def test_resume_point_zero_is_accepted(shared_site: Site) -> None:
+    owner = shared_site.owner
     with open_stream(owner, 0) as stream:
         assert stream.status_code == 200
         assert stream.next_event(5).id == 1
@@ -181,22 +168,25 @@ def test_resume_point_zero_is_accepted(owner: httpx.Client) -> None:
 
 
 def test_each_event_is_an_id_line_and_one_data_line_without_an_event_field(
-    owner: httpx.Client,
+    owner: ParlourClient,
 ) -> None:
-    general = create_channel(owner, "general")
-    start = resume_point(owner)
+    general = owner.create_channel("general")
+    start = owner.resume_point()
     # Line breaks and SSE-looking text in a body must stay inside one JSON data line.
     body = "first line\nsecond line\r\nid: 999\n\ndata: injected\revent: heartbeat"
     with open_raw_stream(owner, start) as stream:
         assert stream.status_code == 200
-        message = send_message(owner, general["id"], body)
-        delete_message(owner, message["id"])
-        blocks = stream.messages(2, timeout=10)
-        if all(line.startswith("retry:") for line in blocks[0]):
-            # The stream may begin with a `retry:` line; it is not an event.
-            blocks = blocks[1:] + stream.messages(1, timeout=10)
-    events = blocks
-    assert len(events) == 2, blocks
+        message = owner.send_message(general["id"], body)
+        owner.delete_message(message["id"])
+        events: list[list[str]] = []
+        while len(events) < 2:
+            (block,) = stream.messages(1, timeout=10)
+            # The stream may begin with a `retry:` line, and a heartbeat may come at any
+            # moment (a loaded machine is slow): neither is an event.
+            retry = all(line.startswith("retry:") for line in block)
+            heartbeat = sorted(block) == ["data: {}", "event: heartbeat"]
+            if not retry and not heartbeat:
+                events.append(block)
     ids: list[int] = []
     for lines in events:
         assert len(lines) == 2, f"an event is `id:` then one `data:` line, got {lines!r}"
@@ -214,10 +204,9 @@ def test_each_event_is_an_id_line_and_one_data_line_without_an_event_field(
 
 def test_heartbeat_is_written_when_idle_and_carries_no_id(start_server: Any) -> None:
     server: ServerProcess = start_server("--heartbeat", "1s")
-    owner = server.client()
-    set_up(owner)
-    assert boot(owner)["heartbeat"] == 1
-    with open_raw_stream(owner, resume_point(owner)) as stream:
+    owner = server.set_up()
+    assert owner.boot()["heartbeat"] == 1
+    with open_raw_stream(owner, owner.resume_point()) as stream:
         assert stream.status_code == 200
         opened = time.monotonic()
         blocks = stream.messages(3, timeout=6)
@@ -231,12 +220,11 @@ def test_heartbeat_is_written_when_idle_and_carries_no_id(start_server: Any) -> 
 
 def test_heartbeat_does_not_move_the_resume_point(start_server: Any) -> None:
     server: ServerProcess = start_server("--heartbeat", "1s")
-    owner = server.client()
-    set_up(owner)
-    start = resume_point(owner)
+    owner = server.set_up()
+    start = owner.resume_point()
     with open_stream(owner, start) as stream:
         time.sleep(2.5)  # at least two heartbeats
-        general = create_channel(owner, "general")
+        general = owner.create_channel("general")
         event = stream.next_event(5)
     assert event.id > start
     assert event.data["id"] == general["id"]
@@ -247,7 +235,7 @@ def test_heartbeat_does_not_move_the_resume_point(start_server: Any) -> None:
 
 def test_setup_writes_user_created_with_sequence_one(server: ServerProcess) -> None:
     owner = server.client()
-    user = set_up(owner, "Ada Lovelace")
+    user = owner.set_up("Ada Lovelace")
     with open_stream(owner, 0) as stream:
         event = stream.next_event(5)
     assert event.id == 1
@@ -260,23 +248,23 @@ def test_setup_writes_user_created_with_sequence_one(server: ServerProcess) -> N
 
 
 def test_accepting_an_invite_writes_user_created(
-    owner: httpx.Client, server: ServerProcess
+    owner: ParlourClient, server: ServerProcess
 ) -> None:
-    start = resume_point(owner)
+    start = owner.resume_point()
     with open_stream(owner, start) as stream:
         bob = invite_user(server, owner, "Bob")
-        me = bob.get("/api/boot").json()["user"]
+        me = bob.me()
         event = stream.next_event(5)
     assert event.id > start
     assert without_at(event) == {"type": "user", "event": "created", "id": me["id"], "name": "Bob"}
 
 
-def test_channel_events_carry_exactly_the_specified_fields(owner: httpx.Client) -> None:
-    start = resume_point(owner)
+def test_channel_events_carry_exactly_the_specified_fields(owner: ParlourClient) -> None:
+    start = owner.resume_point()
     with open_stream(owner, start) as stream:
-        channel = create_channel(owner, "Café Society")
+        channel = owner.create_channel("Café Society")
         created = stream.next_event(5)
-        delete_channel(owner, channel["id"])
+        owner.delete_channel(channel["id"])
         deleted = stream.next_event(5)
     assert without_at(created) == {
         "type": "channel",
@@ -291,16 +279,16 @@ def test_channel_events_carry_exactly_the_specified_fields(owner: httpx.Client) 
 
 
 def test_message_events_carry_exactly_the_specified_fields(
-    owner: httpx.Client, server: ServerProcess
+    owner: ParlourClient, server: ServerProcess
 ) -> None:
     bob = invite_user(server, owner, "Bob")
-    bob_id = boot(bob)["user"]["id"]
-    channel = create_channel(owner, "general")
-    start = resume_point(owner)
+    bob_id = bob.boot()["user"]["id"]
+    channel = owner.create_channel("general")
+    start = owner.resume_point()
     with open_stream(owner, start) as stream:
-        message = send_message(bob, channel["id"], "Hi <b>all</b> 👋\nsecond line")
+        message = bob.send_message(channel["id"], "Hi <b>all</b> 👋\nsecond line")
         sent = stream.next_event(5)
-        delete_message(bob, message["id"])
+        bob.delete_message(message["id"])
         deleted = stream.next_event(5)
     assert message["body"] == "Hi <b>all</b> 👋\nsecond line"
     assert without_at(sent) == {
@@ -322,12 +310,12 @@ def test_message_events_carry_exactly_the_specified_fields(
 
 
 def test_an_event_reaches_every_connected_stream(
-    owner: httpx.Client, server: ServerProcess
+    owner: ParlourClient, server: ServerProcess
 ) -> None:
     bob = invite_user(server, owner, "Bob")
-    start = resume_point(owner)
+    start = owner.resume_point()
     with open_stream(owner, start) as mine, open_stream(bob, start) as bobs:
-        channel = create_channel(bob, "general")
+        channel = bob.create_channel("general")
         for stream in (mine, bobs):
             event = stream.next_event(5)
             assert event.data["id"] == channel["id"]
@@ -337,9 +325,9 @@ def test_an_event_reaches_every_connected_stream(
 # --- replay ---------------------------------------------------------------------------
 
 
-def replay(client: httpx.Client, start: int) -> list[Event]:
+def replay(client: ParlourClient, start: int) -> list[Event]:
     """Everything the stream sends from `start` until the newest event, then silence."""
-    newest = resume_point(client)
+    newest = client.resume_point()
     with open_stream(client, start) as stream:
         events = stream.events_through(newest, timeout=10) if newest > start else []
         events += stream.quiet_events(0.5)
@@ -347,10 +335,10 @@ def replay(client: httpx.Client, start: int) -> list[Event]:
 
 
 def test_replay_from_zero_rebuilds_the_boot_snapshot_in_increasing_order(
-    owner: httpx.Client, server: ServerProcess
+    owner: ParlourClient, server: ServerProcess
 ) -> None:
     populate(server, owner)
-    snapshot = boot(owner)
+    snapshot = owner.boot()
     events = replay(owner, 0)
     ids = [e.id for e in events]
     assert ids == sorted(set(ids)), f"ids not strictly increasing: {ids}"
@@ -362,12 +350,12 @@ def test_replay_from_zero_rebuilds_the_boot_snapshot_in_increasing_order(
     assert state == world(snapshot)
 
 
-def test_deleted_message_is_not_replayed_but_its_deletion_is(owner: httpx.Client) -> None:
-    channel = create_channel(owner, "general")
-    start = resume_point(owner)
-    kept = send_message(owner, channel["id"], "kept message")
-    doomed = send_message(owner, channel["id"], "secret-bd1c0a7e regretted at once")
-    delete_message(owner, doomed["id"])
+def test_deleted_message_is_not_replayed_but_its_deletion_is(owner: ParlourClient) -> None:
+    channel = owner.create_channel("general")
+    start = owner.resume_point()
+    kept = owner.send_message(channel["id"], "kept message")
+    doomed = owner.send_message(channel["id"], "secret-bd1c0a7e regretted at once")
+    owner.delete_message(doomed["id"])
     events = replay(owner, start)
     kinds = [(e.kind, e.data["id"]) for e in events]
     assert kinds == [
@@ -379,7 +367,7 @@ def test_deleted_message_is_not_replayed_but_its_deletion_is(owner: httpx.Client
 
 
 def test_resuming_from_the_middle_delivers_exactly_the_later_events(
-    owner: httpx.Client, server: ServerProcess
+    owner: ParlourClient, server: ServerProcess
 ) -> None:
     populate(server, owner)
     full = replay(owner, 0)
@@ -388,25 +376,25 @@ def test_resuming_from_the_middle_delivers_exactly_the_later_events(
         assert [(e.id, e.data) for e in later] == [(e.id, e.data) for e in full if e.id > start]
 
 
-def test_resuming_at_the_newest_sequence_waits_for_new_events(owner: httpx.Client) -> None:
-    newest = resume_point(owner)
+def test_resuming_at_the_newest_sequence_waits_for_new_events(owner: ParlourClient) -> None:
+    newest = owner.resume_point()
     with open_stream(owner, newest) as stream:
         assert stream.quiet_events(0.5) == []
-        channel = create_channel(owner, "general")
+        channel = owner.create_channel("general")
         event = stream.next_event(5)
     assert event.id > newest
     assert event.data["id"] == channel["id"]
 
 
 def test_reconnecting_with_last_event_id_continues_without_gaps_or_repeats(
-    owner: httpx.Client,
+    owner: ParlourClient,
 ) -> None:
-    channel = create_channel(owner, "general")
-    start = resume_point(owner)
+    channel = owner.create_channel("general")
+    start = owner.resume_point()
     with open_stream(owner, start) as first:
-        sent = [send_message(owner, channel["id"], f"m{i}") for i in range(3)]
+        sent = [owner.send_message(channel["id"], f"m{i}") for i in range(3)]
         before = [first.next_event(5) for _ in range(3)]
-    sent += [send_message(owner, channel["id"], f"m{i}") for i in range(3, 6)]
+    sent += [owner.send_message(channel["id"], f"m{i}") for i in range(3, 6)]
     with open_stream(owner, last_event_id=str(before[-1].id)) as second:
         after = [second.next_event(5) for _ in range(3)]
         assert second.quiet_events(0.3) == []
@@ -419,44 +407,35 @@ def test_reconnecting_with_last_event_id_continues_without_gaps_or_repeats(
 # --- how a stream ends ----------------------------------------------------------------
 
 
-def login(server: ServerProcess, name: str, password: str) -> httpx.Client:
-    client = server.client()
-    r = client.post("/api/auth/login", json={"name": name, "password": password})
-    assert r.status_code == 200, r.text
-    return client
-
-
 def test_logout_ends_the_streams_opened_with_that_token_only(
-    owner: httpx.Client, server: ServerProcess
+    owner: ParlourClient, server: ServerProcess
 ) -> None:
-    other_session = login(server, OWNER_NAME, OWNER_PASSWORD)
-    start = resume_point(owner)
+    other_session = server.log_in()
+    start = owner.resume_point()
     with open_stream(owner, start) as mine, open_stream(other_session, start) as other:
-        assert owner.post("/api/auth/logout").status_code == 204
+        owner.log_out()
         mine.wait_ended(5)
-        channel = create_channel(other_session, "still here")
+        channel = other_session.create_channel("still here")
         assert other.next_event(5).data["id"] == channel["id"]
 
 
 def test_password_change_ends_the_streams_of_other_sessions(
-    owner: httpx.Client, server: ServerProcess
+    owner: ParlourClient, server: ServerProcess
 ) -> None:
-    other_session = login(server, OWNER_NAME, OWNER_PASSWORD)
-    start = resume_point(owner)
+    other_session = server.log_in()
+    start = owner.resume_point()
     with open_stream(owner, start) as mine, open_stream(other_session, start) as other:
-        r = owner.post("/api/password", json={"password": OWNER_PASSWORD, "to": "a new secret"})
-        assert r.status_code == 200, r.text
+        owner.change_password(OWNER_PASSWORD, "a new secret")
         other.wait_ended(5)
-        channel = create_channel(owner, "after the change")
+        channel = owner.create_channel("after the change")
         assert mine.next_event(5).data["id"] == channel["id"]
     assert other_session.get("/api/boot").status_code == 401
 
 
 def test_session_expiry_ends_the_stream(start_server: Any) -> None:
     server: ServerProcess = start_server("--session-expiry", "2s", "--expiry-interval", "1s")
-    owner = server.client()
-    set_up(owner)
-    with open_stream(owner, resume_point(owner)) as stream:
+    owner = server.set_up()
+    with open_stream(owner, owner.resume_point()) as stream:
         opened = time.monotonic()
         stream.wait_ended(2 + 1 + 4)
         lasted = time.monotonic() - opened
@@ -466,14 +445,13 @@ def test_session_expiry_ends_the_stream(start_server: Any) -> None:
 
 def test_resume_point_older_than_a_purged_tombstone_gets_410(start_server: Any) -> None:
     server: ServerProcess = start_server("--message-expiry", "2s", "--expiry-interval", "1s")
-    owner = server.client()
-    set_up(owner)
-    channel = create_channel(owner, "general")
-    before = resume_point(owner)
-    message = send_message(owner, channel["id"], "soon gone")
-    delete_message(owner, message["id"])
+    owner = server.set_up()
+    channel = owner.create_channel("general")
+    before = owner.resume_point()
+    message = owner.send_message(channel["id"], "soon gone")
+    owner.delete_message(message["id"])
     deleted_at = time.monotonic()
-    after = resume_point(owner)
+    after = owner.resume_point()
     assert stream_status(owner, before).status_code == 200, "tombstone purged at once"
     gone_at: float | None = None
     while time.monotonic() < deleted_at + 2 + 1 + 2:
@@ -501,18 +479,18 @@ FLOOD_SENDERS = 4
 
 
 def flood(
-    server: ServerProcess, owner: httpx.Client, channel_id: str, count: int
-) -> list[dict[str, Any]]:
+    server: ServerProcess, owner: ParlourClient, channel_id: str, count: int
+) -> list[Message]:
     """Send `count` big messages from several threads at once."""
-    results: list[list[dict[str, Any]]] = [[] for _ in range(FLOOD_SENDERS)]
+    results: list[list[Message]] = [[] for _ in range(FLOOD_SENDERS)]
     errors: list[BaseException] = []
 
     def sender(index: int) -> None:
         try:
-            with httpx.Client(base_url=server.url, cookies=owner.cookies, timeout=30) as c:
+            with ParlourClient(server.url, cookies=owner.cookies) as c:
                 for i in range(index, count, FLOOD_SENDERS):
                     body = f"{i:06d} " + "x" * (FLOOD_BODY_CHARACTERS - 7)
-                    results[index].append(send_message(c, channel_id, body))
+                    results[index].append(c.send_message(channel_id, body))
         except BaseException as e:
             errors.append(e)
 
@@ -538,23 +516,22 @@ def wait_for_bytes(reader: StalledReader, needle: bytes, timeout: float) -> None
 
 
 def test_a_stalled_reader_is_disconnected_while_others_receive_everything(
-    owner: httpx.Client, server: ServerProcess
+    owner: ParlourClient, server: ServerProcess
 ) -> None:
-    channel = create_channel(owner, "flood")
-    start = resume_point(owner)
-    token = owner.cookies.get("identity")
-    assert token
+    channel = owner.create_channel("flood")
+    start = owner.resume_point()
+    token = owner.token
     stalled = StalledReader(server.url, token, start)
     try:
         with open_stream(owner, start) as follower:
             # Make sure the stalled reader is live (past its replay) before it stops reading.
-            marker = send_message(owner, channel["id"], "stall-marker-5b1e")
+            marker = owner.send_message(channel["id"], "stall-marker-5b1e")
             wait_for_bytes(stalled, b"stall-marker-5b1e", 10)
             assert follower.next_event(5).data["id"] == marker["id"]
             began = time.monotonic()
             sent = flood(server, owner, channel["id"], FLOOD_MESSAGES)
             flooded = time.monotonic() - began
-            newest = resume_point(owner)
+            newest = owner.resume_point()
             events = follower.events_through(newest, timeout=30)
         received = [e.data["id"] for e in events if e.kind == ("message", "sent")]
         assert sorted(received) == sorted(m["id"] for m in sent)
@@ -572,19 +549,18 @@ def test_a_stalled_reader_is_disconnected_while_others_receive_everything(
 
 
 def test_a_stalled_reader_does_not_delay_a_live_one(
-    owner: httpx.Client, server: ServerProcess
+    owner: ParlourClient, server: ServerProcess
 ) -> None:
-    channel = create_channel(owner, "general")
-    start = resume_point(owner)
-    token = owner.cookies.get("identity")
-    assert token
+    channel = owner.create_channel("general")
+    start = owner.resume_point()
+    token = owner.token
     stalled = StalledReader(server.url, token, start)
     try:
         with open_stream(owner, start) as follower:
             latencies: list[float] = []
             for i in range(20):
                 began = time.monotonic()
-                message = send_message(owner, channel["id"], f"ping {i} " + "y" * 4000)
+                message = owner.send_message(channel["id"], f"ping {i} " + "y" * 4000)
                 event = follower.next_event(5)
                 latencies.append(time.monotonic() - began)
                 assert event.data["id"] == message["id"]

@@ -1,52 +1,39 @@
 """Expiry: messages, channels, invites and sessions go away on time, and bodies leave no trace.
 
-SPEC "Expiry", run with periods of seconds (no clock is faked).
+docs/operations.md, "Expiry", run with periods of seconds (no clock is faked).
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from conftest import ServerProcess
-from sse_client import (
-    boot,
-    create_channel,
-    open_stream,
-    resume_point,
-    send_message,
-    set_up,
-)
+from parlour_client import Message, ParlourClient, parse_time
+from sse_client import open_stream
 
 SHORT = ("--message-expiry", "2s", "--channel-expiry", "2s", "--expiry-interval", "1s")
 # Timestamps are rounded to milliseconds, so allow a little for the comparison of two.
 ROUNDING = timedelta(milliseconds=50)
 
 
-def at(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
-def start(start_server: Any, *args: str) -> tuple[ServerProcess, httpx.Client]:
+def start(start_server: Any, *args: str) -> tuple[ServerProcess, ParlourClient]:
     server: ServerProcess = start_server(*args)
-    owner = server.client()
-    set_up(owner)
-    return server, owner
+    return server, server.set_up()
 
 
 def test_an_expired_message_is_deleted_with_an_event_and_leaves_boot(
     start_server: Any,
 ) -> None:
     _, owner = start(start_server, *SHORT)
-    channel = create_channel(owner, "general")
-    with open_stream(owner, resume_point(owner)) as stream:
-        message = send_message(owner, channel["id"], "here today")
+    channel = owner.create_channel("general")
+    with open_stream(owner, owner.resume_point()) as stream:
+        message = owner.send_message(channel["id"], "here today")
         events = stream.events_until(
             lambda e: e.kind == ("message", "deleted") and e.data["id"] == message["id"],
             timeout=2 + 1 + 4,
@@ -54,17 +41,20 @@ def test_an_expired_message_is_deleted_with_an_event_and_leaves_boot(
     deleted = events[-1]
     assert set(deleted.data) == {"type", "event", "at", "id", "channel"}
     assert deleted.data["channel"] == channel["id"]
-    assert at(deleted.data["at"]) >= at(message["sent_at"]) + timedelta(seconds=2) - ROUNDING
-    assert message["id"] not in [m["id"] for m in boot(owner)["messages"]]
+    assert (
+        parse_time(deleted.data["at"])
+        >= parse_time(message["sent_at"]) + timedelta(seconds=2) - ROUNDING
+    )
+    assert message["id"] not in [m["id"] for m in owner.boot()["messages"]]
 
 
 def test_an_expired_channel_is_deleted_after_its_messages(start_server: Any) -> None:
     _, owner = start(start_server, *SHORT)
-    with open_stream(owner, resume_point(owner)) as stream:
-        channel = create_channel(owner, "general")
-        first = send_message(owner, channel["id"], "one")
+    with open_stream(owner, owner.resume_point()) as stream:
+        channel = owner.create_channel("general")
+        first = owner.send_message(channel["id"], "one")
         time.sleep(0.5)
-        second = send_message(owner, channel["id"], "two")
+        second = owner.send_message(channel["id"], "two")
         events = stream.events_until(
             lambda e: e.kind == ("channel", "deleted") and e.data["id"] == channel["id"],
             timeout=2.5 + 2 + 1 + 4,
@@ -74,21 +64,27 @@ def test_an_expired_channel_is_deleted_after_its_messages(start_server: Any) -> 
     assert set(deletions) == {first["id"], second["id"]}
     assert max(deletions.values()) < channel_deleted.id
     assert set(channel_deleted.data) == {"type", "event", "at", "id"}
-    assert at(channel_deleted.data["at"]) >= at(second["sent_at"]) + timedelta(seconds=2) - ROUNDING
-    assert channel["id"] not in [c["id"] for c in boot(owner)["channels"]]
+    assert (
+        parse_time(channel_deleted.data["at"])
+        >= parse_time(second["sent_at"]) + timedelta(seconds=2) - ROUNDING
+    )
+    assert channel["id"] not in [c["id"] for c in owner.boot()["channels"]]
 
 
 def test_an_empty_channel_expires_after_the_channel_expiry(start_server: Any) -> None:
     _, owner = start(start_server, *SHORT)
-    with open_stream(owner, resume_point(owner)) as stream:
-        channel = create_channel(owner, "quiet")
+    with open_stream(owner, owner.resume_point()) as stream:
+        channel = owner.create_channel("quiet")
         events = stream.events_until(
             lambda e: e.kind == ("channel", "deleted") and e.data["id"] == channel["id"],
             timeout=2 + 1 + 4,
         )
     deleted = events[-1]
-    assert at(deleted.data["at"]) >= at(channel["created_at"]) + timedelta(seconds=2) - ROUNDING
-    assert boot(owner)["channels"] == []
+    assert (
+        parse_time(deleted.data["at"])
+        >= parse_time(channel["created_at"]) + timedelta(seconds=2) - ROUNDING
+    )
+    assert owner.boot()["channels"] == []
 
 
 def test_a_channel_lives_for_the_channel_expiry_after_its_newest_message(
@@ -100,10 +96,10 @@ def test_a_channel_lives_for_the_channel_expiry_after_its_newest_message(
         "--channel-expiry", "3s",
         "--expiry-interval", "1s",
     )  # fmt: skip
-    with open_stream(owner, resume_point(owner)) as stream:
-        channel = create_channel(owner, "general")
+    with open_stream(owner, owner.resume_point()) as stream:
+        channel = owner.create_channel("general")
         time.sleep(2)
-        message = send_message(owner, channel["id"], "keeps the room open")
+        message = owner.send_message(channel["id"], "keeps the room open")
         events = stream.events_until(
             lambda e: e.kind == ("channel", "deleted") and e.data["id"] == channel["id"],
             timeout=2 + 3 + 1 + 4,
@@ -112,7 +108,10 @@ def test_a_channel_lives_for_the_channel_expiry_after_its_newest_message(
     assert (("message", "deleted"), message["id"]) in kinds
     deleted = events[-1]
     # 3 s after the newest message, although the message itself went after 1 s.
-    assert at(deleted.data["at"]) >= at(message["sent_at"]) + timedelta(seconds=3) - ROUNDING
+    assert (
+        parse_time(deleted.data["at"])
+        >= parse_time(message["sent_at"]) + timedelta(seconds=3) - ROUNDING
+    )
 
 
 def test_a_channel_is_kept_while_it_holds_a_message(start_server: Any) -> None:
@@ -122,15 +121,15 @@ def test_a_channel_is_kept_while_it_holds_a_message(start_server: Any) -> None:
         "--channel-expiry", "1s",
         "--expiry-interval", "1s",
     )  # fmt: skip
-    channel = create_channel(owner, "general")
-    message = send_message(owner, channel["id"], "still here")
+    channel = owner.create_channel("general")
+    message = owner.send_message(channel["id"], "still here")
     time.sleep(2.5)  # past the channel expiry, not the message expiry
-    snapshot = boot(owner)
+    snapshot = owner.boot()
     assert [c["id"] for c in snapshot["channels"]] == [channel["id"]]
     assert [m["id"] for m in snapshot["messages"]] == [message["id"]]
 
 
-def poll_status(client: httpx.Client, path: str, status: int, timeout: float) -> float:
+def poll_status(client: ParlourClient, path: str, status: int, timeout: float) -> float:
     """Seconds until GET `path` answers `status` (fails when it does not within timeout)."""
     began = time.monotonic()
     while (waited := time.monotonic() - began) < timeout:
@@ -142,7 +141,7 @@ def poll_status(client: httpx.Client, path: str, status: int, timeout: float) ->
 
 def test_an_invite_expires_after_the_invite_expiry(start_server: Any) -> None:
     server, owner = start(start_server, "--invite-expiry", "2s", "--expiry-interval", "1s")
-    invite = owner.post("/api/invite", json={}).json()
+    invite = owner.invite()
     anyone = server.client()
     assert anyone.get(f"/api/invite/{invite['id']}").status_code == 200
     waited = poll_status(anyone, f"/api/invite/{invite['id']}", 404, timeout=2 + 1 + 2)
@@ -153,13 +152,12 @@ def test_an_invite_expires_after_the_invite_expiry(start_server: Any) -> None:
 
 def boot_with_token(server: ServerProcess, token: str) -> int:
     """GET /api/boot with the token itself, whatever a cookie jar would do with the cookie."""
-    with httpx.Client(base_url=server.url) as client:
-        return client.get("/api/boot", headers={"Cookie": f"identity={token}"}).status_code
+    return server.client(token=token).get("/api/boot").status_code
 
 
 def test_an_idle_session_expires_after_the_session_expiry(start_server: Any) -> None:
     server, owner = start(start_server, "--session-expiry", "2s", "--expiry-interval", "1s")
-    token = owner.cookies["identity"]
+    token = owner.token
     assert boot_with_token(server, token) == 200
     used = time.monotonic()
     time.sleep(2 + 1 + 1)
@@ -170,7 +168,7 @@ def test_an_idle_session_expires_after_the_session_expiry(start_server: Any) -> 
 
 def test_each_use_extends_a_session(start_server: Any) -> None:
     server, owner = start(start_server, "--session-expiry", "3s", "--expiry-interval", "1s")
-    token = owner.cookies["identity"]
+    token = owner.token
     began = time.monotonic()
     for _ in range(4):
         time.sleep(1.5)  # well within the expiry; 6 s in all, twice the expiry
@@ -203,14 +201,14 @@ def found_in(files: list[Path], needle: bytes) -> list[str]:
     return [f.name for f in files if f.is_file() and needle in f.read_bytes()]
 
 
-def send_canary(owner: httpx.Client) -> tuple[dict[str, Any], bytes]:
+def send_canary(owner: ParlourClient) -> tuple[Message, bytes]:
     canary = f"canary-{uuid.uuid4().hex}-body"
-    channel = create_channel(owner, "general")
-    message = send_message(owner, channel["id"], canary)
+    channel = owner.create_channel("general")
+    message = owner.send_message(channel["id"], canary)
     return message, canary.encode()
 
 
-def wait_for_expiry(owner: httpx.Client, stream_start: int, message_id: str) -> None:
+def wait_for_expiry(owner: ParlourClient, stream_start: int, message_id: str) -> None:
     with open_stream(owner, stream_start) as stream:
         stream.events_until(
             lambda e: e.kind == ("message", "deleted") and e.data["id"] == message_id,
@@ -223,7 +221,7 @@ def test_an_expired_body_is_gone_from_the_database_files_of_a_running_server(
     start_server: Any,
 ) -> None:
     server, owner = start(start_server, *SHORT)
-    start_at = resume_point(owner)
+    start_at = owner.resume_point()
     message, canary = send_canary(owner)
     assert found_in(database_files(server), canary), "the test cannot see the stored body"
     wait_for_expiry(owner, start_at, message["id"])
@@ -238,7 +236,7 @@ def test_an_expired_body_is_gone_from_the_database_files_after_shutdown(
     start_server: Any,
 ) -> None:
     server, owner = start(start_server, *SHORT)
-    start_at = resume_point(owner)
+    start_at = owner.resume_point()
     message, canary = send_canary(owner)
     wait_for_expiry(owner, start_at, message["id"])
     assert server.stop() == 0

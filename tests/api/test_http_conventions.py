@@ -11,14 +11,21 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, assert_problem, invite_user
+from conftest import ServerProcess, Site
 from parlour.http.pages import STATIC
 from parlour.http.routes import methods_by_path
+from parlour_client import (
+    OWNER_NAME,
+    OWNER_PASSWORD,
+    UNKNOWN_CHANNEL,
+    UNKNOWN_INVITE,
+    UNKNOWN_MESSAGE,
+    ParlourClient,
+    assert_problem,
+    invite_user,
+)
 
 MAX_BODY_BYTES = 65_536
-UNKNOWN_CHANNEL = "C" + "x" * 24
-UNKNOWN_MESSAGE = "M" + "x" * 24
-UNKNOWN_INVITE = "I" + "x" * 24
 JSON = {"content-type": "application/json"}
 TEXT = {"content-type": "text/plain"}
 
@@ -30,68 +37,34 @@ def padded(payload: dict[str, Any], size: int) -> bytes:
     return encoded + b" " * (size - len(encoded))
 
 
-def create(client: httpx.Client, name: str = "general") -> str:
-    r = client.post("/api/channels", json={"name": name})
-    assert r.status_code == 202, r.text
-    channel_id: str = r.json()["id"]
-    return channel_id
-
-
-@pytest.fixture(scope="module")
-def unset_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One server that is never set up."""
-    s = ServerProcess(tmp_path_factory.mktemp("unset") / "parlour.db").start()
-    yield s
-    s.close()
-
-
-@pytest.fixture(scope="module")
-def shared(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[ServerProcess, httpx.Client]]:
-    """One set-up server whose state the checks here only add to."""
-    s = ServerProcess(tmp_path_factory.mktemp("shared") / "parlour.db").start()
-    c = s.client()
-    r = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
-    assert r.status_code == 200, r.text
-    yield s, c
-    s.close()
-
-
 @pytest.fixture
-def channel(shared: tuple[ServerProcess, httpx.Client]) -> str:
-    """A channel on the shared server, new for each test."""
-    _, owner = shared
-    return create(owner, f"room {len(owner.get('/api/boot').json()['channels'])}")
+def channel(shared_owner: ParlourClient) -> str:
+    """A channel on the module's shared server, new for each test."""
+    owner = shared_owner
+    return owner.create_channel(f"room {len(owner.boot()['channels'])}")["id"]
 
 
 # --- body size ---------------------------------------------------------------------------
 
 
-def test_a_body_of_65536_bytes_is_accepted(
-    shared: tuple[ServerProcess, httpx.Client], channel: str
-) -> None:
-    _, owner = shared
+def test_a_body_of_65536_bytes_is_accepted(shared_site: Site, channel: str) -> None:
+    owner = shared_site.owner
     content = padded({"body": "exactly at the limit"}, MAX_BODY_BYTES)
     r = owner.post(f"/api/channels/{channel}", content=content, headers=JSON)
     assert r.status_code == 202, r.text
     assert r.json()["body"] == "exactly at the limit"
 
 
-def test_a_body_of_65537_bytes_answers_413(
-    shared: tuple[ServerProcess, httpx.Client], channel: str
-) -> None:
-    _, owner = shared
+def test_a_body_of_65537_bytes_answers_413(shared_site: Site, channel: str) -> None:
+    owner = shared_site.owner
     content = padded({"body": "one byte over"}, MAX_BODY_BYTES + 1)
     assert_problem(owner.post(f"/api/channels/{channel}", content=content, headers=JSON), 413)
-    messages = owner.get("/api/boot").json()["messages"]
+    messages = owner.boot()["messages"]
     assert all(m["body"] != "one byte over" for m in messages)
 
 
-def test_a_padded_unknown_field_counts_towards_the_limit(
-    shared: tuple[ServerProcess, httpx.Client], channel: str
-) -> None:
-    _, owner = shared
+def test_a_padded_unknown_field_counts_towards_the_limit(shared_site: Site, channel: str) -> None:
+    owner = shared_site.owner
     base = len(json.dumps({"body": "padded", "padding": ""}).encode())
     at_limit = json.dumps({"body": "padded", "padding": "x" * (MAX_BODY_BYTES - base)})
     over = json.dumps({"body": "padded", "padding": "x" * (MAX_BODY_BYTES - base + 1)})
@@ -107,9 +80,9 @@ def chunks(content: bytes, size: int = 4096) -> Iterator[bytes]:
 
 
 def test_a_chunked_body_without_content_length_is_limited_too(
-    shared: tuple[ServerProcess, httpx.Client], channel: str
+    shared_site: Site, channel: str
 ) -> None:
-    _, owner = shared
+    owner = shared_site.owner
     over = padded({"body": "chunked over"}, MAX_BODY_BYTES + 1)
     r = owner.post(f"/api/channels/{channel}", content=chunks(over), headers=JSON)
     assert "content-length" not in r.request.headers
@@ -135,13 +108,13 @@ def test_a_chunked_body_without_content_length_is_limited_too(
     ids=["text", "form", "multipart", "jsonx", "text-json", "missing"],
 )
 def test_a_body_that_is_not_declared_json_answers_415(
-    shared: tuple[ServerProcess, httpx.Client], content_type: str | None
+    shared_site: Site, content_type: str | None
 ) -> None:
-    _, owner = shared
+    owner = shared_site.owner
     headers = {"content-type": content_type} if content_type else {}
     r = owner.post("/api/channels", content=b'{"name": "not json"}', headers=headers)
     assert_problem(r, 415)
-    assert "not json" not in [c["name"] for c in owner.get("/api/boot").json()["channels"]]
+    assert "not json" not in [c["name"] for c in owner.boot()["channels"]]
 
 
 @pytest.mark.parametrize(
@@ -149,9 +122,9 @@ def test_a_body_that_is_not_declared_json_answers_415(
     ["application/json; charset=utf-8", "Application/JSON", "application/json;charset=UTF-8"],
 )
 def test_json_content_type_with_parameters_or_other_case_is_accepted(
-    shared: tuple[ServerProcess, httpx.Client], channel: str, content_type: str
+    shared_site: Site, channel: str, content_type: str
 ) -> None:
-    _, owner = shared
+    owner = shared_site.owner
     content = json.dumps({"body": content_type}).encode()
     r = owner.post(
         f"/api/channels/{channel}", content=content, headers={"content-type": content_type}
@@ -160,9 +133,9 @@ def test_json_content_type_with_parameters_or_other_case_is_accepted(
 
 
 def test_a_body_with_the_wrong_content_type_answers_415_where_no_fields_are_needed(
-    shared: tuple[ServerProcess, httpx.Client],
+    shared_site: Site,
 ) -> None:
-    _, owner = shared
+    owner = shared_site.owner
     assert_problem(owner.post("/api/invite", content=b"hello", headers=TEXT), 415)
 
 
@@ -198,25 +171,21 @@ def test_a_body_with_the_wrong_content_type_answers_415_where_no_fields_are_need
         "deeply-nested",
     ],
 )
-def test_a_malformed_json_body_answers_400(
-    shared: tuple[ServerProcess, httpx.Client], content: bytes
-) -> None:
-    _, owner = shared
+def test_a_malformed_json_body_answers_400(shared_site: Site, content: bytes) -> None:
+    owner = shared_site.owner
     assert_problem(owner.post("/api/channels", content=content, headers=JSON), 400)
 
 
 def test_a_post_that_needs_fields_but_has_no_body_answers_400(
-    shared: tuple[ServerProcess, httpx.Client], channel: str
+    shared_site: Site, channel: str
 ) -> None:
-    _, owner = shared
+    owner = shared_site.owner
     assert_problem(owner.post("/api/channels"), 400)
     assert_problem(owner.post(f"/api/channels/{channel}"), 400)
 
 
-def test_unknown_extra_fields_are_ignored(
-    shared: tuple[ServerProcess, httpx.Client], channel: str
-) -> None:
-    _, owner = shared
+def test_unknown_extra_fields_are_ignored(shared_site: Site, channel: str) -> None:
+    owner = shared_site.owner
     r = owner.post(
         "/api/channels",
         json={"name": "extra fields", "id": "C" + "f" * 24, "created_at": "1999-01-01T00:00:00Z"},
@@ -224,7 +193,7 @@ def test_unknown_extra_fields_are_ignored(
     assert r.status_code == 202, r.text
     assert r.json()["id"] != "C" + "f" * 24
     assert not r.json()["created_at"].startswith("1999")
-    me = owner.get("/api/boot").json()["user"]
+    me = owner.boot()["user"]
     r = owner.post(
         f"/api/channels/{channel}", json={"body": "hi", "sender": "U" + "f" * 24, "x": [1, {}]}
     )
@@ -233,7 +202,7 @@ def test_unknown_extra_fields_are_ignored(
 
 
 def test_a_post_that_needs_no_fields_may_have_no_body(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     r = owner.post("/api/invite")
     assert r.status_code == 200, r.text
@@ -242,8 +211,9 @@ def test_a_post_that_needs_no_fields_may_have_no_body(
 
 
 def test_a_post_that_needs_no_fields_accepts_an_empty_object_with_extra_fields(
-    server: ServerProcess, owner: httpx.Client
+    shared_site: Site,
 ) -> None:
+    owner = shared_site.owner
     assert owner.post("/api/invite", json={}).status_code == 200
     assert owner.post("/api/invite", json={"note": "for Bob"}).status_code == 200
 
@@ -264,28 +234,26 @@ def test_a_post_that_needs_no_fields_accepts_an_empty_object_with_extra_fields(
     ],
     ids=["nul", "very-long", "space", "slash", "euro", "sql-message", "sql-invite"],
 )
-def test_malformed_ids_in_paths_answer_404(
-    shared: tuple[ServerProcess, httpx.Client], method: str, path: str
-) -> None:
-    _, owner = shared
+def test_malformed_ids_in_paths_answer_404(shared_site: Site, method: str, path: str) -> None:
+    owner = shared_site.owner
     body = {"body": "hi"} if method == "POST" else None
     r = owner.request(method, path, json=body)
     assert_problem(r, 404)
 
 
 def test_an_unknown_api_route_answers_404_as_a_problem(
-    shared: tuple[ServerProcess, httpx.Client],
+    shared_site: Site,
 ) -> None:
-    _, owner = shared
+    owner = shared_site.owner
     assert_problem(owner.get("/api/no-such-thing"), 404)
 
 
 def test_problem_status_matches_the_response_status_for_each_kind_of_error(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     bob = invite_user(server, owner, "Bob")
-    channel = create(owner)
-    message = owner.post(f"/api/channels/{channel}", json={"body": "hi"}).json()
+    channel = owner.create_channel()["id"]
+    message = owner.send_message(channel, "hi")
     cases: list[tuple[int, httpx.Response]] = [
         (400, owner.post("/api/channels", json={"name": ""})),
         (401, server.client().get("/api/boot")),
@@ -300,11 +268,11 @@ def test_problem_status_matches_the_response_status_for_each_kind_of_error(
 
 
 def test_every_json_answer_errors_included_carries_no_store(
-    shared: tuple[ServerProcess, httpx.Client], unset_server: ServerProcess
+    shared_site: Site, unset_server: ServerProcess
 ) -> None:
     """Regression (issue 10): problem documents had no Cache-Control, so a cache could keep
     one (a 401, say) and serve it to the next request."""
-    server, owner = shared
+    server, owner = shared_site.server, shared_site.owner
     anonymous = server.client()
     answers = [
         owner.get("/api/boot"),
@@ -390,16 +358,13 @@ def check_method(client: httpx.Client, method: str, path: str, served: list[str]
 
 
 @pytest.mark.parametrize("who", ["anonymous", "member"])
-def test_every_path_answers_every_method_and_never_a_5xx(
-    shared: tuple[ServerProcess, httpx.Client], who: str
-) -> None:
+def test_every_path_answers_every_method_and_never_a_5xx(shared_site: Site, who: str) -> None:
     """Regression (issue 10): HEAD on a path whose GET shared a route with another method
     (GET and POST /api/invite/{id}) answered 500."""
-    server, _ = shared
+    server = shared_site.server
     client = server.client()
     if who == "member":
-        r = client.post("/api/auth/login", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
-        assert r.status_code == 200, r.text
+        client.log_in()
     cases = [(m, path, served) for path, served in every_path() for m in [*METHODS, UNKNOWN_METHOD]]
     # Logging out ends the member's session: last.
     cases.sort(key=lambda case: (case[0], case[1]) == ("POST", "/api/auth/logout"))
@@ -419,11 +384,11 @@ def test_the_route_table_lists_every_path_with_head_wherever_get() -> None:
 
 
 def test_head_on_an_invitation_answers_like_get(
-    shared: tuple[ServerProcess, httpx.Client],
+    shared_site: Site,
 ) -> None:
     """Regression (issue 10): KeyError 'HEAD' in the route dispatch, answered 500."""
-    server, owner = shared
-    invite = owner.post("/api/invite").json()
+    server, owner = shared_site.server, shared_site.owner
+    invite = owner.invite()
     anonymous = server.client()
     for invite_id, status in ((invite["id"], 200), (UNKNOWN_INVITE, 404)):
         head = anonymous.head(f"/api/invite/{invite_id}")
@@ -434,10 +399,10 @@ def test_head_on_an_invitation_answers_like_get(
 
 
 def test_a_method_on_a_static_path_gets_404_without_a_file_and_405_with_one(
-    shared: tuple[ServerProcess, httpx.Client],
+    shared_site: Site,
 ) -> None:
     """Regression (issue 10): POST /static/<missing> answered 405, as if the file existed."""
-    server, _ = shared
+    server = shared_site.server
     anonymous = server.client()
     assert_problem(anonymous.post("/static/no-such-file.js"), 404)
     r = anonymous.post(f"/static/{A_FILE}")
@@ -455,10 +420,10 @@ BEYOND_THE_STORE = ["9223372036854775808", "9999999999999999999", "1844674407370
     "value", [*BEYOND_THE_STORE, "9" * 5000], ids=["2^63", "10^19-1", "2^64", "5000-digits"]
 )
 def test_a_resume_point_beyond_the_stores_integers_answers_400(
-    shared: tuple[ServerProcess, httpx.Client], value: str
+    shared_site: Site, value: str
 ) -> None:
     """Regression (issue 10): between 2^63 and 10^19-1 it overflowed SQLite's integers: 500."""
-    _, owner = shared
+    owner = shared_site.owner
     body = assert_problem(owner.get("/api/events", params={"resume_point": value}), 400)
     assert "2^63" in body["detail"]
     body = assert_problem(owner.get("/api/events", headers={"Last-Event-ID": value}), 400)
@@ -466,9 +431,9 @@ def test_a_resume_point_beyond_the_stores_integers_answers_400(
 
 
 def test_the_largest_stored_integer_as_a_resume_point_is_ahead_of_the_newest_event(
-    shared: tuple[ServerProcess, httpx.Client],
+    shared_site: Site,
 ) -> None:
-    _, owner = shared
+    owner = shared_site.owner
     body = assert_problem(owner.get("/api/events", params={"resume_point": 2**63 - 1}), 400)
     assert "ahead of the newest event" in body["detail"]
 
@@ -479,10 +444,10 @@ def nested(depth: int) -> str:
 
 @pytest.mark.parametrize("depth", [1_000, 30_000])
 def test_json_nested_deeply_in_an_ignored_field_answers_400_even_before_login(
-    shared: tuple[ServerProcess, httpx.Client], unset_server: ServerProcess, depth: int
+    shared_site: Site, unset_server: ServerProcess, depth: int
 ) -> None:
     """Regression (issue 10): msgspec's RecursionError, skipping the unknown field, was a 500."""
-    server, _ = shared
+    server = shared_site.server
     credentials = (
         f'{{"name": "{OWNER_NAME}", "password": "{OWNER_PASSWORD}", "x": {nested(depth)}}}'
     )
@@ -496,11 +461,9 @@ def test_json_nested_deeply_in_an_ignored_field_answers_400_even_before_login(
 @pytest.mark.parametrize(
     "escape", ["\\ud800", "\\udbff", "\\udc00", "\\ud800\\ud800", "\\udc00\\ud800"]
 )
-def test_a_lone_surrogate_escape_is_named_in_the_400(
-    shared: tuple[ServerProcess, httpx.Client], escape: str
-) -> None:
+def test_a_lone_surrogate_escape_is_named_in_the_400(shared_site: Site, escape: str) -> None:
     """Regression (issue 10): a lone high surrogate got "Input data was truncated"."""
-    _, owner = shared
+    owner = shared_site.owner
     content = f'{{"name": "room {escape}"}}'.encode()
     detail = assert_problem(owner.post("/api/channels", content=content, headers=JSON), 400)[
         "detail"
@@ -511,9 +474,9 @@ def test_a_lone_surrogate_escape_is_named_in_the_400(
 
 
 def test_a_surrogate_pair_escape_is_one_character(
-    shared: tuple[ServerProcess, httpx.Client],
+    shared_site: Site,
 ) -> None:
-    _, owner = shared
+    owner = shared_site.owner
     content = b'{"name": "climbing \\ud83e\\uddd7"}'
     r = owner.post("/api/channels", content=content, headers=JSON)
     assert r.status_code == 202, r.text
@@ -530,8 +493,8 @@ def test_413_comes_before_503(unset_server: ServerProcess) -> None:
     assert_problem(c.post("/api/setup", content=over, headers=JSON), 413)
 
 
-def test_413_comes_before_405(shared: tuple[ServerProcess, httpx.Client]) -> None:
-    server, _ = shared
+def test_413_comes_before_405(shared_site: Site) -> None:
+    server = shared_site.server
     over = padded({}, MAX_BODY_BYTES + 1)
     assert_problem(server.client().put("/api/boot", content=over, headers=JSON), 413)
     assert_problem(server.client().put("/", content=over, headers=JSON), 413)
@@ -544,8 +507,8 @@ def test_405_comes_before_503(unset_server: ServerProcess) -> None:
     assert_problem(c.request("DELETE", "/api/invite", content=b"{oops", headers=TEXT), 405)
 
 
-def test_405_comes_before_401_415_and_400(shared: tuple[ServerProcess, httpx.Client]) -> None:
-    server, owner = shared
+def test_405_comes_before_401_415_and_400(shared_site: Site) -> None:
+    server, owner = shared_site.server, shared_site.owner
     assert_problem(server.client().patch("/api/boot"), 405)
     assert_problem(server.client().put("/api/channels", content=b"{oops", headers=TEXT), 405)
     assert_problem(owner.put(f"/api/channels/{UNKNOWN_CHANNEL}", json={"body": ""}), 405)
@@ -559,8 +522,8 @@ def test_503_comes_before_401_415_400_and_404(unset_server: ServerProcess) -> No
     assert_problem(c.get("/api/invite/nonsense"), 503)
 
 
-def test_413_comes_before_401_and_415(shared: tuple[ServerProcess, httpx.Client]) -> None:
-    server, _ = shared
+def test_413_comes_before_401_and_415(shared_site: Site) -> None:
+    server = shared_site.server
     over = padded({"name": "general"}, MAX_BODY_BYTES + 1)
     anonymous = server.client()
     assert_problem(anonymous.post("/api/channels", content=over, headers=JSON), 413)
@@ -568,15 +531,15 @@ def test_413_comes_before_401_and_415(shared: tuple[ServerProcess, httpx.Client]
 
 
 def test_413_comes_before_409_for_setup_after_completion(
-    shared: tuple[ServerProcess, httpx.Client],
+    shared_site: Site,
 ) -> None:
-    server, _ = shared
+    server = shared_site.server
     over = padded({"name": "general", "password": "password 1234"}, MAX_BODY_BYTES + 1)
     assert_problem(server.client().post("/api/setup", content=over, headers=JSON), 413)
 
 
-def test_401_comes_before_415_400_and_404(shared: tuple[ServerProcess, httpx.Client]) -> None:
-    server, _ = shared
+def test_401_comes_before_415_400_and_404(shared_site: Site) -> None:
+    server = shared_site.server
     anonymous = server.client()
     assert_problem(anonymous.post("/api/channels", content=b'{"name": "x"}', headers=TEXT), 401)
     assert_problem(anonymous.post("/api/channels", content=b"{oops", headers=JSON), 401)
@@ -586,8 +549,8 @@ def test_401_comes_before_415_400_and_404(shared: tuple[ServerProcess, httpx.Cli
     assert_problem(anonymous.delete(f"/api/channels/{UNKNOWN_CHANNEL}"), 401)
 
 
-def test_415_comes_before_400_and_404(shared: tuple[ServerProcess, httpx.Client]) -> None:
-    _, owner = shared
+def test_415_comes_before_400_and_404(shared_site: Site) -> None:
+    owner = shared_site.owner
     assert_problem(owner.post("/api/channels", content=b"{oops", headers=TEXT), 415)
     r = owner.post(f"/api/channels/{UNKNOWN_CHANNEL}", content=b'{"body": "hi"}', headers=TEXT)
     assert_problem(r, 415)
@@ -595,30 +558,30 @@ def test_415_comes_before_400_and_404(shared: tuple[ServerProcess, httpx.Client]
     assert_problem(r, 415)
 
 
-def test_400_comes_before_404(shared: tuple[ServerProcess, httpx.Client]) -> None:
-    server, owner = shared
+def test_400_comes_before_404(shared_site: Site) -> None:
+    server, owner = shared_site.server, shared_site.owner
     assert_problem(owner.post(f"/api/channels/{UNKNOWN_CHANNEL}", json={"body": ""}), 400)
     assert_problem(owner.post(f"/api/channels/{UNKNOWN_CHANNEL}", json={}), 400)
     r = server.client().post(f"/api/invite/{UNKNOWN_INVITE}", json={"name": "", "password": "x"})
     assert_problem(r, 400)
 
 
-def test_400_comes_before_409(shared: tuple[ServerProcess, httpx.Client]) -> None:
-    server, owner = shared
-    invite = owner.post("/api/invite").json()
+def test_400_comes_before_409(shared_site: Site) -> None:
+    server, owner = shared_site.server, shared_site.owner
+    invite = owner.invite()
     taken_name_short_password = {"name": OWNER_NAME, "password": "short"}
     r = server.client().post(f"/api/invite/{invite['id']}", json=taken_name_short_password)
     assert_problem(r, 400)
 
 
-def test_404_comes_before_409(shared: tuple[ServerProcess, httpx.Client]) -> None:
-    server, _ = shared
+def test_404_comes_before_409(shared_site: Site) -> None:
+    server = shared_site.server
     body = {"name": OWNER_NAME, "password": "password 1234"}
     assert_problem(server.client().post(f"/api/invite/{UNKNOWN_INVITE}", json=body), 404)
 
 
-def test_400_comes_before_403(shared: tuple[ServerProcess, httpx.Client]) -> None:
-    _, owner = shared
+def test_400_comes_before_403(shared_site: Site) -> None:
+    owner = shared_site.owner
     r = owner.post("/api/password", json={"password": "not the password", "to": "short"})
     assert_problem(r, 400)
 
@@ -643,9 +606,9 @@ ENDPOINTS = {
 
 
 def test_openapi_document_is_json_describing_every_endpoint(
-    shared: tuple[ServerProcess, httpx.Client],
+    shared_site: Site,
 ) -> None:
-    server, _ = shared
+    server = shared_site.server
     r = server.client().get("/api/openapi.json")
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].split(";")[0].strip() == "application/json"

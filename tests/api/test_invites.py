@@ -2,45 +2,40 @@
 
 from __future__ import annotations
 
-import re
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, assert_problem, invite_user
-
-INVITE_ID = re.compile(r"^I[A-Za-z0-9_-]{16,}$")
-USER_ID = re.compile(r"^U[A-Za-z0-9_-]{16,}$")
-TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-UNKNOWN_INVITE = "I" + "x" * 24
-
-
-def parse_time(value: str) -> datetime:
-    assert TIME.match(value), value
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def issue(client: httpx.Client) -> dict[str, Any]:
-    r = client.post("/api/invite", json={})
-    assert r.status_code == 200, r.text
-    invite: dict[str, Any] = r.json()
-    return invite
+from conftest import ServerProcess, Site
+from parlour_client import (
+    INVITE_ID,
+    OWNER_NAME,
+    UNKNOWN_INVITE,
+    USER_ID,
+    ParlourClient,
+    assert_problem,
+    at_once,
+    fresh_name,
+    invite_user,
+    parse_time,
+    password_for,
+)
 
 
 def accept(
     server: ServerProcess, invite_id: str, name: str, password: str | None = None
 ) -> httpx.Response:
-    body = {"name": name, "password": password or "password " + name}
+    """A new client's attempt to accept the invitation (its answer, whatever it is)."""
+    body = {"name": name, "password": password_for(name) if password is None else password}
     return server.client().post(f"/api/invite/{invite_id}", json=body)
 
 
-def test_issuing_an_invite_answers_200_with_the_invite(owner: httpx.Client) -> None:
-    me = owner.get("/api/boot").json()["user"]
+def test_issuing_an_invite_answers_200_with_the_invite(shared_site: Site) -> None:
+    owner = shared_site.owner
+    me = owner.me()
     before = datetime.now(UTC)
     r = owner.post("/api/invite", json={})
     assert r.status_code == 200, r.text
@@ -53,27 +48,27 @@ def test_issuing_an_invite_answers_200_with_the_invite(owner: httpx.Client) -> N
     assert before - timedelta(seconds=5) <= issued_at <= datetime.now(UTC) + timedelta(seconds=5)
 
 
-def test_issuing_an_invite_needs_no_body(owner: httpx.Client) -> None:
+def test_issuing_an_invite_needs_no_body(shared_site: Site) -> None:
+    owner = shared_site.owner
     r = owner.post("/api/invite")
     assert r.status_code == 200, r.text
     assert INVITE_ID.match(r.json()["id"])
 
 
-def test_each_invite_gets_a_new_id(owner: httpx.Client) -> None:
-    ids = {issue(owner)["id"] for _ in range(5)}
+def test_each_invite_gets_a_new_id(shared_site: Site) -> None:
+    owner = shared_site.owner
+    ids = {owner.invite()["id"] for _ in range(5)}
     assert len(ids) == 5
 
 
-def test_issuing_an_invite_without_a_session_answers_401(
-    server: ServerProcess, owner: httpx.Client
-) -> None:
+def test_issuing_an_invite_without_a_session_answers_401(shared_site: Site) -> None:
+    server = shared_site.server
     assert_problem(server.client().post("/api/invite", json={}), 401)
 
 
-def test_anyone_can_look_up_an_invite_without_logging_in(
-    server: ServerProcess, owner: httpx.Client
-) -> None:
-    invite = issue(owner)
+def test_anyone_can_look_up_an_invite_without_logging_in(shared_site: Site) -> None:
+    server, owner = shared_site.server, shared_site.owner
+    invite = owner.invite()
     r = server.client().get(f"/api/invite/{invite['id']}")
     assert r.status_code == 200, r.text
     assert r.json() == invite
@@ -85,16 +80,17 @@ def test_anyone_can_look_up_an_invite_without_logging_in(
     ids=["unknown", "no-prefix", "prefix-only", "too-short", "channel-prefix", "bad-alphabet"],
 )
 def test_looking_up_an_unknown_or_malformed_invite_answers_404(
-    server: ServerProcess, owner: httpx.Client, invite_id: str
+    shared_site: Site, invite_id: str
 ) -> None:
+    server = shared_site.server
     assert_problem(server.client().get(f"/api/invite/{invite_id}"), 404)
     assert_problem(accept(server, invite_id, "Bob"), 404)
 
 
 def test_accepting_an_invite_creates_the_user_and_logs_them_in(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
-    invite = issue(owner)
+    invite = owner.invite()
     bob = server.client()
     r = bob.post(f"/api/invite/{invite['id']}", json={"name": "Bob", "password": "password Bob"})
     assert r.status_code == 200, r.text
@@ -102,48 +98,45 @@ def test_accepting_an_invite_creates_the_user_and_logs_them_in(
     assert set(user) == {"id", "name"}
     assert USER_ID.match(user["id"])
     assert user["name"] == "Bob"
-    assert bob.cookies.get("identity")
-    boot = bob.get("/api/boot").json()
+    assert bob.token
+    boot = bob.boot()
     assert boot["user"] == user
     assert [u["name"] for u in boot["users"]] == [OWNER_NAME, "Bob"]
-    assert user in owner.get("/api/boot").json()["users"]
+    assert user in owner.boot()["users"]
 
 
 def test_invited_user_can_log_in_with_their_password(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     invite_user(server, owner, "Bob")
-    r = server.client().post("/api/auth/login", json={"name": "bob", "password": "password Bob"})
-    assert r.status_code == 200, r.text
-    assert r.json()["name"] == "Bob"
+    assert server.client().log_in("bob", password_for("Bob"))["name"] == "Bob"
 
 
-def test_invited_users_can_invite_others(server: ServerProcess, owner: httpx.Client) -> None:
+def test_invited_users_can_invite_others(server: ServerProcess, owner: ParlourClient) -> None:
     bob = invite_user(server, owner, "Bob")
-    invite = issue(bob)
-    assert invite["issuer"] == bob.get("/api/boot").json()["user"]
+    invite = bob.invite()
+    assert invite["issuer"] == bob.me()
     assert accept(server, invite["id"], "Carol").status_code == 200
 
 
-def test_accepted_name_is_nfc_normalised_and_kept_as_typed(
-    server: ServerProcess, owner: httpx.Client
-) -> None:
-    r = accept(server, issue(owner)["id"], "Zo\u00eb de la Cruz")
+def test_accepted_name_is_nfc_normalised_and_kept_as_typed(shared_site: Site) -> None:
+    server, owner = shared_site.server, shared_site.owner
+    r = accept(server, owner.invite()["id"], "Zo\u00eb de la Cruz")
     assert r.status_code == 200, r.text
     assert r.json()["name"] == "Zo\u00eb de la Cruz"
-    r = accept(server, issue(owner)["id"], "Rene\u0301e")
+    r = accept(server, owner.invite()["id"], "Rene\u0301e")
     assert r.status_code == 200, r.text
     assert r.json()["name"] == "Ren\u00e9e"
 
 
 def test_used_invite_answers_404_to_lookup_and_accept(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
-    invite = issue(owner)
+    invite = owner.invite()
     assert accept(server, invite["id"], "Bob").status_code == 200
     assert_problem(server.client().get(f"/api/invite/{invite['id']}"), 404)
     assert_problem(accept(server, invite["id"], "Carol"), 404)
-    assert [u["name"] for u in owner.get("/api/boot").json()["users"]] == [OWNER_NAME, "Bob"]
+    assert [u["name"] for u in owner.boot()["users"]] == [OWNER_NAME, "Bob"]
 
 
 @pytest.mark.parametrize(
@@ -152,21 +145,22 @@ def test_used_invite_answers_404_to_lookup_and_accept(
     ids=["same", "lower", "upper", "fullwidth"],
 )
 def test_accepting_with_a_taken_name_answers_409_and_leaves_the_invite_usable(
-    server: ServerProcess, owner: httpx.Client, taken: str
+    shared_site: Site, taken: str
 ) -> None:
-    invite = issue(owner)
+    server, owner = shared_site.server, shared_site.owner
+    invite = owner.invite()
     assert_problem(accept(server, invite["id"], taken), 409)
     assert server.client().get(f"/api/invite/{invite['id']}").status_code == 200
-    assert accept(server, invite["id"], "Bob").status_code == 200
+    assert accept(server, invite["id"], fresh_name()).status_code == 200
 
 
 def test_accepting_with_a_name_taken_up_to_accents_form_answers_409(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
-    assert accept(server, issue(owner)["id"], "Caf\u00e9").status_code == 200
+    assert accept(server, owner.invite()["id"], "Caf\u00e9").status_code == 200
     for taken in ("CAF\u00c9", "cafe\u0301"):
-        assert_problem(accept(server, issue(owner)["id"], taken), 409)
-    assert accept(server, issue(owner)["id"], "Cafe").status_code == 200
+        assert_problem(accept(server, owner.invite()["id"], taken), 409)
+    assert accept(server, owner.invite()["id"], "Cafe").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -203,89 +197,77 @@ def test_accepting_with_a_name_taken_up_to_accents_form_answers_409(
     ],
 )
 def test_accepting_with_an_invalid_body_answers_400_and_leaves_the_invite_usable(
-    server: ServerProcess, owner: httpx.Client, body: dict[str, Any]
+    shared_site: Site, body: dict[str, Any]
 ) -> None:
-    invite = issue(owner)
+    server, owner = shared_site.server, shared_site.owner
+    invite = owner.invite()
     assert_problem(server.client().post(f"/api/invite/{invite['id']}", json=body), 400)
     assert server.client().get(f"/api/invite/{invite['id']}").status_code == 200
-    assert accept(server, invite["id"], "Bob").status_code == 200
+    assert accept(server, invite["id"], fresh_name()).status_code == 200
 
 
-def test_accepting_with_names_and_passwords_at_their_limits_succeeds(
-    server: ServerProcess, owner: httpx.Client
-) -> None:
-    r = accept(server, issue(owner)["id"], "b" * 64, "p" * 1024)
+def test_accepting_with_names_and_passwords_at_their_limits_succeeds(shared_site: Site) -> None:
+    server, owner = shared_site.server, shared_site.owner
+    r = accept(server, owner.invite()["id"], "b" * 64, "p" * 1024)
     assert r.status_code == 200, r.text
-    r = accept(server, issue(owner)["id"], "B", "12345678")
+    r = accept(server, owner.invite()["id"], "B", "12345678")
     assert r.status_code == 200, r.text
 
 
 def test_invite_expires_after_the_configured_period(start_server: Any) -> None:
     server: ServerProcess = start_server("--invite-expiry", "1s")
-    owner = server.client()
-    assert owner.post(
-        "/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD}
-    ).is_success
-    invite = issue(owner)
+    owner = server.set_up()
+    invite = owner.invite()
     assert server.client().get(f"/api/invite/{invite['id']}").status_code == 200
     time.sleep(1.6)
     assert_problem(server.client().get(f"/api/invite/{invite['id']}"), 404)
     assert_problem(accept(server, invite["id"], "Bob"), 404)
-    assert [u["name"] for u in owner.get("/api/boot").json()["users"]] == [OWNER_NAME]
+    assert [u["name"] for u in owner.boot()["users"]] == [OWNER_NAME]
 
 
 def test_invite_is_usable_within_its_expiry_period(start_server: Any) -> None:
     server: ServerProcess = start_server("--invite-expiry", "1m")
-    owner = server.client()
-    assert owner.post(
-        "/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD}
-    ).is_success
-    invite = issue(owner)
+    owner = server.set_up()
+    invite = owner.invite()
     time.sleep(1.5)
     assert accept(server, invite["id"], "Bob").status_code == 200
 
 
 def test_of_many_concurrent_accepts_of_one_invite_exactly_one_succeeds(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
-    invite = issue(owner)
+    invite = owner.invite()
     attempts = 12
     clients = [server.client() for _ in range(attempts)]
-    barrier = threading.Barrier(attempts, timeout=10)
 
     def attempt(i: int) -> int:
-        barrier.wait()
         body = {"name": f"User {i}", "password": "password 1234"}
         return clients[i].post(f"/api/invite/{invite['id']}", json=body).status_code
 
-    with ThreadPoolExecutor(max_workers=attempts) as pool:
-        statuses = list(pool.map(attempt, range(attempts)))
+    statuses = at_once(attempts, attempt)
 
     assert statuses.count(200) == 1, statuses
     assert statuses.count(404) == attempts - 1, statuses
-    assert len(owner.get("/api/boot").json()["users"]) == 2
+    assert len(owner.boot()["users"]) == 2
 
 
 def test_of_concurrent_accepts_of_one_name_on_different_invites_exactly_one_succeeds(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     attempts = 12
-    invites = [issue(owner)["id"] for _ in range(attempts)]
+    invites = [owner.invite()["id"] for _ in range(attempts)]
     clients = [server.client() for _ in range(attempts)]
-    barrier = threading.Barrier(attempts, timeout=10)
     spellings = ["Bob", "BOB", "bob"]
 
     def attempt(i: int) -> int:
-        barrier.wait()
         body = {"name": spellings[i % len(spellings)], "password": "password 1234"}
         return clients[i].post(f"/api/invite/{invites[i]}", json=body).status_code
 
-    with ThreadPoolExecutor(max_workers=attempts) as pool:
-        statuses = list(pool.map(attempt, range(attempts)))
+    statuses = at_once(attempts, attempt)
 
     assert statuses.count(200) == 1, statuses
     assert statuses.count(409) == attempts - 1, statuses
-    assert len(owner.get("/api/boot").json()["users"]) == 2
+    assert len(owner.boot()["users"]) == 2
     # The losers' invites were not used up.
     loser = statuses.index(409)
     assert accept(server, invites[loser], "Carol").status_code == 200

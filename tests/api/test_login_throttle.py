@@ -24,14 +24,12 @@ import httpx
 import pytest
 
 from conftest import (
-    OWNER_NAME,
-    OWNER_PASSWORD,
     POSTGRES_ADMIN_URL,
     ServerProcess,
-    assert_problem,
     fresh_postgres_database,
     invite_user,
 )
+from parlour_client import OWNER_NAME, OWNER_PASSWORD, assert_problem
 
 WRONG = "not the password"
 STRANGER = "127.0.0.2"

@@ -2,55 +2,32 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, assert_problem, invite_user
-
-MESSAGE_ID = re.compile(r"^M[A-Za-z0-9_-]{16,}$")
-TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-UNKNOWN_CHANNEL = "C" + "x" * 24
-UNKNOWN_MESSAGE = "M" + "x" * 24
-
-
-def create(client: httpx.Client, name: str = "general") -> str:
-    r = client.post("/api/channels", json={"name": name})
-    assert r.status_code == 202, r.text
-    channel_id: str = r.json()["id"]
-    return channel_id
-
-
-def send(client: httpx.Client, channel_id: str, body: str = "hello") -> dict[str, Any]:
-    r = client.post(f"/api/channels/{channel_id}", json={"body": body})
-    assert r.status_code == 202, r.text
-    message: dict[str, Any] = r.json()
-    return message
-
-
-def boot_messages(client: httpx.Client) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = client.get("/api/boot").json()["messages"]
-    return messages
+from conftest import ServerProcess
+from parlour_client import (
+    MESSAGE_ID,
+    UNKNOWN_CHANNEL,
+    UNKNOWN_MESSAGE,
+    ParlourClient,
+    assert_problem,
+    invite_user,
+    parse_time,
+)
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, str]]:
-    """One set-up server with one channel, for checks of what bodies are accepted."""
-    s = ServerProcess(tmp_path_factory.mktemp("messages") / "parlour.db").start()
-    c = s.client()
-    r = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
-    assert r.status_code == 200, r.text
-    yield c, create(c)
-    s.close()
+def shared(shared_owner: ParlourClient) -> tuple[ParlourClient, str]:
+    """The module's shared server, with a channel for checks of what bodies are accepted."""
+    return shared_owner, shared_owner.create_channel("bodies")["id"]
 
 
-def test_sending_a_message_answers_202_with_the_message(owner: httpx.Client) -> None:
-    me = owner.get("/api/boot").json()["user"]
-    channel_id = create(owner)
+def test_sending_a_message_answers_202_with_the_message(owner: ParlourClient) -> None:
+    me = owner.me()
+    channel_id = owner.create_channel()["id"]
     before = datetime.now(UTC)
     r = owner.post(f"/api/channels/{channel_id}", json={"body": "hello, world"})
     assert r.status_code == 202, r.text
@@ -61,25 +38,24 @@ def test_sending_a_message_answers_202_with_the_message(owner: httpx.Client) -> 
     assert message["channel"] == channel_id
     assert message["sender"] == me["id"]
     assert message["body"] == "hello, world"
-    assert TIME.match(message["sent_at"]), message["sent_at"]
-    sent_at = datetime.fromisoformat(message["sent_at"].replace("Z", "+00:00"))
+    sent_at = parse_time(message["sent_at"])
     assert before - timedelta(seconds=5) <= sent_at <= datetime.now(UTC) + timedelta(seconds=5)
 
 
 def test_sent_message_appears_in_every_users_boot(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     bob = invite_user(server, owner, "Bob")
-    channel_id = create(owner)
-    message = send(bob, channel_id, "hi from Bob")
-    assert boot_messages(owner) == [message]
-    assert boot_messages(bob) == [message]
+    channel_id = owner.create_channel()["id"]
+    message = bob.send_message(channel_id, "hi from Bob")
+    assert owner.boot()["messages"] == [message]
+    assert bob.boot()["messages"] == [message]
 
 
-def test_sending_without_a_session_answers_401(server: ServerProcess, owner: httpx.Client) -> None:
-    channel_id = create(owner)
+def test_sending_without_a_session_answers_401(server: ServerProcess, owner: ParlourClient) -> None:
+    channel_id = owner.create_channel()["id"]
     assert_problem(server.client().post(f"/api/channels/{channel_id}", json={"body": "hi"}), 401)
-    assert boot_messages(owner) == []
+    assert owner.boot()["messages"] == []
 
 
 @pytest.mark.parametrize(
@@ -88,9 +64,9 @@ def test_sending_without_a_session_answers_401(server: ServerProcess, owner: htt
     ids=["unknown", "name", "prefix-only", "too-short", "message-prefix"],
 )
 def test_sending_to_an_unknown_or_malformed_channel_answers_404(
-    owner: httpx.Client, channel_id: str
+    shared_owner: ParlourClient, channel_id: str
 ) -> None:
-    assert_problem(owner.post(f"/api/channels/{channel_id}", json={"body": "hi"}), 404)
+    assert_problem(shared_owner.post(f"/api/channels/{channel_id}", json={"body": "hi"}), 404)
 
 
 @pytest.mark.parametrize(
@@ -125,12 +101,12 @@ def test_sending_to_an_unknown_or_malformed_channel_answers_404(
     ],
 )
 def test_bodies_within_the_rules_are_stored_exactly_after_nfc(
-    shared: tuple[httpx.Client, str], body: str, stored: str
+    shared: tuple[ParlourClient, str], body: str, stored: str
 ) -> None:
     client, channel_id = shared
-    message = send(client, channel_id, body)
+    message = client.send_message(channel_id, body)
     assert message["body"] == stored
-    assert next(m for m in boot_messages(client) if m["id"] == message["id"]) == message
+    assert next(m for m in client.boot()["messages"] if m["id"] == message["id"]) == message
 
 
 @pytest.mark.parametrize(
@@ -170,11 +146,11 @@ def test_bodies_within_the_rules_are_stored_exactly_after_nfc(
         "vertical-tab",
     ],
 )
-def test_invalid_bodies_answer_400(shared: tuple[httpx.Client, str], body: str) -> None:
+def test_invalid_bodies_answer_400(shared: tuple[ParlourClient, str], body: str) -> None:
     client, channel_id = shared
-    before = boot_messages(client)
+    before = client.boot()["messages"]
     assert_problem(client.post(f"/api/channels/{channel_id}", json={"body": body}), 400)
-    assert boot_messages(client) == before
+    assert client.boot()["messages"] == before
 
 
 @pytest.mark.parametrize(
@@ -183,42 +159,44 @@ def test_invalid_bodies_answer_400(shared: tuple[httpx.Client, str], body: str) 
     ids=["empty", "null", "number", "list", "object", "wrong-field"],
 )
 def test_sending_with_a_missing_or_mistyped_body_answers_400(
-    shared: tuple[httpx.Client, str], payload: dict[str, Any]
+    shared: tuple[ParlourClient, str], payload: dict[str, Any]
 ) -> None:
     client, channel_id = shared
     assert_problem(client.post(f"/api/channels/{channel_id}", json=payload), 400)
 
 
-def test_messages_in_boot_are_in_the_order_they_were_sent(owner: httpx.Client) -> None:
-    a = create(owner, "a")
-    b = create(owner, "b")
-    sent = [send(owner, channel, f"message {i}") for i, channel in enumerate([b, a, b, a, a, b])]
-    assert boot_messages(owner) == sent
+def test_messages_in_boot_are_in_the_order_they_were_sent(owner: ParlourClient) -> None:
+    a = owner.create_channel("a")["id"]
+    b = owner.create_channel("b")["id"]
+    sent = [
+        owner.send_message(channel, f"message {i}") for i, channel in enumerate([b, a, b, a, a, b])
+    ]
+    assert owner.boot()["messages"] == sent
 
 
-def test_deleting_ones_own_message_answers_202_with_its_id(owner: httpx.Client) -> None:
-    channel_id = create(owner)
-    keep = send(owner, channel_id, "keep")
-    gone = send(owner, channel_id, "gone")
+def test_deleting_ones_own_message_answers_202_with_its_id(owner: ParlourClient) -> None:
+    channel_id = owner.create_channel()["id"]
+    keep = owner.send_message(channel_id, "keep")
+    gone = owner.send_message(channel_id, "gone")
     r = owner.delete(f"/api/messages/{gone['id']}")
     assert r.status_code == 202, r.text
     assert r.json() == {"id": gone["id"]}
-    assert boot_messages(owner) == [keep]
+    assert owner.boot()["messages"] == [keep]
 
 
-def test_deleting_a_message_twice_answers_404(owner: httpx.Client) -> None:
-    message = send(owner, create(owner))
-    assert owner.delete(f"/api/messages/{message['id']}").status_code == 202
+def test_deleting_a_message_twice_answers_404(owner: ParlourClient) -> None:
+    message = owner.send_message(owner.create_channel()["id"])
+    owner.delete_message(message["id"])
     assert_problem(owner.delete(f"/api/messages/{message['id']}"), 404)
 
 
 def test_deleting_another_users_message_answers_403_and_keeps_it(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     bob = invite_user(server, owner, "Bob")
-    message = send(owner, create(owner), "Alice's words")
+    message = owner.send_message(owner.create_channel()["id"], "Alice's words")
     assert_problem(bob.delete(f"/api/messages/{message['id']}"), 403)
-    assert boot_messages(owner) == [message]
+    assert owner.boot()["messages"] == [message]
 
 
 @pytest.mark.parametrize(
@@ -227,20 +205,20 @@ def test_deleting_another_users_message_answers_403_and_keeps_it(
     ids=["unknown", "no-prefix", "prefix-only", "too-short", "channel-prefix", "bad-alphabet"],
 )
 def test_deleting_an_unknown_or_malformed_message_answers_404(
-    owner: httpx.Client, message_id: str
+    shared_owner: ParlourClient, message_id: str
 ) -> None:
-    assert_problem(owner.delete(f"/api/messages/{message_id}"), 404)
+    assert_problem(shared_owner.delete(f"/api/messages/{message_id}"), 404)
 
 
 def test_deleting_a_message_without_a_session_answers_401(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
-    message = send(owner, create(owner))
+    message = owner.send_message(owner.create_channel()["id"])
     assert_problem(server.client().delete(f"/api/messages/{message['id']}"), 401)
-    assert boot_messages(owner) == [message]
+    assert owner.boot()["messages"] == [message]
 
 
-def test_channel_id_is_not_a_message_id(owner: httpx.Client) -> None:
-    channel_id = create(owner)
-    send(owner, channel_id)
+def test_channel_id_is_not_a_message_id(owner: ParlourClient) -> None:
+    channel_id = owner.create_channel()["id"]
+    owner.send_message(channel_id)
     assert_problem(owner.delete(f"/api/messages/{channel_id}"), 404)

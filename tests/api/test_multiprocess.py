@@ -1,4 +1,4 @@
-"""Scaling out: three parlour processes on one PostgreSQL database (SPEC "Scaling out").
+"""Scaling out: three parlour processes on one PostgreSQL database (docs/scaling.md).
 
 Readers follow one process, writers use the others, and readers reconnect to a *different*
 process with Last-Event-ID: every guarantee of the stream must hold across processes.
@@ -17,18 +17,8 @@ import httpx
 import pytest
 
 from conftest import POSTGRES_ADMIN_URL, ServerProcess, fresh_postgres_database
-from sse_client import (
-    Ended,
-    Event,
-    StreamTimeout,
-    apply_event,
-    boot,
-    create_channel,
-    open_stream,
-    send_message,
-    set_up,
-    world,
-)
+from parlour_client import Senders
+from sse_client import Ended, Event, StreamTimeout, apply_event, open_stream, world
 
 pytestmark = [
     pytest.mark.postgres,
@@ -55,24 +45,19 @@ def cluster(tmp_path: Path) -> Iterator[list[ServerProcess]]:
             s.close()
 
 
-def same_session(server: ServerProcess, cookies: httpx.Cookies) -> httpx.Client:
-    return server.client(cookies=cookies)
-
-
 def test_an_event_committed_through_one_process_reaches_streams_on_the_others(
     cluster: list[ServerProcess],
 ) -> None:
     a, b, c = cluster
-    owner = a.client()
-    set_up(owner)
+    owner = a.set_up()
     cookies = httpx.Cookies(owner.cookies)
-    start = boot(owner)["resume_point"]
+    start = owner.resume_point()
     with (
-        open_stream(same_session(b, cookies), start) as on_b,
-        open_stream(same_session(c, cookies), start) as on_c,
+        open_stream(b.client(cookies=cookies), start) as on_b,
+        open_stream(c.client(cookies=cookies), start) as on_c,
     ):
-        channel = create_channel(owner, "general")
-        message = send_message(owner, channel["id"], "hello from a")
+        channel = owner.create_channel("general")
+        message = owner.send_message(channel["id"], "hello from a")
         for stream in (on_b, on_c):
             events = stream.events_until(lambda e: e.data.get("id") == message["id"], 10)
             assert [e.kind for e in events] == [("channel", "created"), ("message", "sent")]
@@ -83,28 +68,27 @@ def test_readers_reconnecting_to_other_processes_end_equal_to_a_fresh_boot(
 ) -> None:
     rng = random.Random(7)
     a, b, c = cluster
-    owner = a.client()
-    set_up(owner)
+    owner = a.set_up()
     cookies = httpx.Cookies(owner.cookies)
-    channels = [create_channel(owner, f"room {i}")["id"] for i in range(3)]
+    channels = [owner.create_channel(f"room {i}")["id"] for i in range(3)]
     acknowledged: list[str] = []
     lock = threading.Lock()
 
     def write(server: ServerProcess, seed: int) -> None:
         r = random.Random(seed)
-        client = same_session(server, cookies)
+        client = server.client(cookies=cookies)
         mine: list[str] = []
         for i in range(SENDS_PER_WRITER):
             if mine and r.random() < 0.2:
                 victim = mine.pop(r.randrange(len(mine)))
-                assert client.delete(f"/api/messages/{victim}").status_code == 202
+                client.delete_message(victim)
             else:
-                m = send_message(client, r.choice(channels), f"{seed}:{i}")
+                m = client.send_message(r.choice(channels), f"{seed}:{i}")
                 mine.append(m["id"])
                 with lock:
                     acknowledged.append(m["id"])
 
-    snapshot = boot(same_session(a, cookies))
+    snapshot = a.client(cookies=cookies).boot()
     state = world(snapshot)
     last = snapshot["resume_point"]
     seen: list[int] = []
@@ -117,7 +101,7 @@ def test_readers_reconnecting_to_other_processes_end_equal_to_a_fresh_boot(
     while any(t.is_alive() for t in writers) or hop < 3:
         server = servers[hop % 3]
         hop += 1
-        with open_stream(same_session(server, cookies), last_event_id=str(last)) as stream:
+        with open_stream(server.client(cookies=cookies), last_event_id=str(last)) as stream:
             for _ in range(rng.randint(3, 25)):
                 try:
                     item = stream.get(0.5)
@@ -133,47 +117,29 @@ def test_readers_reconnecting_to_other_processes_end_equal_to_a_fresh_boot(
     for t in writers:
         t.join(60)
     # Quiet now: read whatever is left from yet another process.
-    with open_stream(same_session(servers[hop % 3], cookies), last_event_id=str(last)) as stream:
+    with open_stream(servers[hop % 3].client(cookies=cookies), last_event_id=str(last)) as stream:
         for event in stream.quiet_events(1.5):
             seen.append(event.id)
             apply_event(state, event.data)
     assert seen == sorted(set(seen)), "ids must strictly increase, with no repeats"
     for server in cluster:
-        assert state == world(boot(same_session(server, cookies)))
+        assert state == world(server.client(cookies=cookies).boot())
 
 
 def test_killing_one_process_loses_nothing_acknowledged_and_the_others_go_on(
     cluster: list[ServerProcess],
 ) -> None:
     a, b, c = cluster
-    owner = a.client()
-    set_up(owner)
+    owner = a.set_up()
     cookies = httpx.Cookies(owner.cookies)
-    channel = create_channel(owner, "general")["id"]
-    acknowledged: list[str] = []
-    stop = threading.Event()
-
-    def write() -> None:
-        client = same_session(b, cookies)
-        i = 0
-        while not stop.is_set():
-            try:
-                r = client.post(f"/api/channels/{channel}", json={"body": f"b {i}"})
-            except httpx.HTTPError:
-                return
-            if r.status_code == 202:
-                acknowledged.append(r.json()["id"])
-            i += 1
-
-    writer = threading.Thread(target=write)
-    writer.start()
+    channel = owner.create_channel("general")["id"]
+    writer = Senders(b.url, cookies, channel, 1)
     time.sleep(1.0)
     b.kill()
-    stop.set()
-    writer.join(10)
+    acknowledged = writer.stop()
     assert acknowledged, "the writer got no acknowledgement before the kill"
-    after = send_message(same_session(c, cookies), channel, "still here")
-    stored = {m["id"] for m in boot(same_session(a, cookies))["messages"]}
+    after = c.client(cookies=cookies).send_message(channel, "still here")
+    stored = {m["id"] for m in a.client(cookies=cookies).boot()["messages"]}
     assert set(acknowledged) <= stored
     assert after["id"] in stored
 
@@ -182,13 +148,12 @@ def test_logging_out_through_one_process_ends_streams_on_another(
     cluster: list[ServerProcess],
 ) -> None:
     a, b, _ = cluster
-    owner = a.client()
-    set_up(owner)
+    owner = a.set_up()
     cookies = httpx.Cookies(owner.cookies)
-    with open_stream(same_session(b, cookies), boot(owner)["resume_point"]) as stream:
-        assert owner.post("/api/auth/logout").status_code == 204
+    with open_stream(b.client(cookies=cookies), owner.resume_point()) as stream:
+        owner.log_out()
         stream.wait_ended(10)
-    assert same_session(b, cookies).get("/api/boot").status_code == 401
+    assert b.client(cookies=cookies).get("/api/boot").status_code == 401
 
 
 def test_expiry_on_several_processes_deletes_each_message_once(tmp_path: Path) -> None:
@@ -198,11 +163,10 @@ def test_expiry_on_several_processes_deletes_each_message_once(tmp_path: Path) -
     try:
         for s in servers:
             s.start()
-        owner = servers[0].client()
-        set_up(owner)
-        channel = create_channel(owner, "general")["id"]
-        start = boot(owner)["resume_point"]
-        sent = {send_message(owner, channel, f"short-lived {i}")["id"] for i in range(10)}
+        owner = servers[0].set_up()
+        channel = owner.create_channel("general")["id"]
+        start = owner.resume_point()
+        sent = {owner.send_message(channel, f"short-lived {i}")["id"] for i in range(10)}
         with open_stream(servers[1].client(cookies=owner.cookies), start) as stream:
             deleted: list[Any] = []
             deadline = time.monotonic() + 20

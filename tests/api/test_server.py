@@ -20,18 +20,15 @@ from __future__ import annotations
 import asyncio
 import importlib.metadata
 import inspect
-import json
 import logging
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -44,13 +41,12 @@ from starlette.routing import Route
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
-from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, assert_problem
+from conftest import ServerProcess
 from parlour.app import create_app
 from parlour.config import Config
-from parlour.http.headers import SECURITY_HEADERS
 from parlour.server import HEAD_LIMIT_BYTES, ParlourHttpProtocol, ParlourServer
-
-READ_SECONDS = 10.0
+from parlour_client import assert_problem
+from raw_http import connect, exchange, read_answer, read_head
 
 
 class Records(logging.Handler):
@@ -135,73 +131,6 @@ def test_an_unexpected_error_is_logged_once_and_answered_with_one_500_problem(
 # --- raw HTTP ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    closed: bool
-    """Whether the server closed the connection after answering."""
-
-    def problem(self, status: int) -> dict[str, Any]:
-        """Assert a problem document with this status and the headers every answer has."""
-        assert self.status == status, (self.status, self.headers, self.body[:300])
-        assert self.headers["content-type"] == "application/problem+json", self.headers
-        assert self.headers["cache-control"] == "no-store", self.headers
-        for name, value in SECURITY_HEADERS:
-            assert self.headers[name.decode()] == value.decode(), name
-        assert int(self.headers["content-length"]) == len(self.body)
-        document: dict[str, Any] = json.loads(self.body)
-        assert document["status"] == status
-        assert document["type"] == "about:blank"
-        assert document["title"].strip()
-        assert document["detail"].strip()
-        return document
-
-
-def connect(server: ServerProcess) -> socket.socket:
-    url = urlsplit(server.url)
-    sock = socket.create_connection((url.hostname, url.port), timeout=READ_SECONDS)
-    return sock
-
-
-def read_answer(sock: socket.socket, then_closed: bool = False) -> Answer:
-    """One answer with a Content-Length body; with `then_closed`, wait to see whether the
-    server closes the connection after it (a connection kept open is used again instead)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, f"the connection closed before an answer: {data!r}"
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    length = int(headers.get("content-length", "0"))
-    while len(body) < length:
-        chunk = sock.recv(65536)
-        assert chunk, "the connection closed mid-body"
-        body += chunk
-    closed = False
-    if then_closed:
-        try:
-            closed = sock.recv(1) == b""
-        except TimeoutError:
-            closed = False
-        except ConnectionResetError:
-            closed = True
-    return Answer(int(status_line.split()[1]), headers, body[:length], closed)
-
-
-def exchange(server: ServerProcess, request: bytes, then_closed: bool = False) -> Answer:
-    """Send one request on a new connection and read its answer (see read_answer)."""
-    with connect(server) as sock:
-        sock.sendall(request)
-        return read_answer(sock, then_closed)
-
-
 def get_with_headers(path: str, headers: list[tuple[str, str]]) -> bytes:
     lines = [f"GET {path} HTTP/1.1", "Host: parlour.test", *(f"{n}: {v}" for n, v in headers)]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
@@ -213,58 +142,50 @@ def padded_get(head_bytes: int) -> bytes:
     return get_with_headers("/api/openapi.json", [("X-Pad", "p" * (head_bytes - bare))])
 
 
-@pytest.fixture(scope="module")
-def plain_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One server whose state no test here changes."""
-    s = ServerProcess(tmp_path_factory.mktemp("server") / "parlour.db").start()
-    yield s
-    s.close()
-
-
 # --- the request head's size -----------------------------------------------------------------
 
 
-def test_a_head_of_60_kib_is_served(plain_server: ServerProcess) -> None:
+def test_a_head_of_60_kib_is_served(unset_server: ServerProcess) -> None:
     one_header = get_with_headers("/api/openapi.json", [("X-Big", "b" * 60 * 1024)])
-    assert exchange(plain_server, one_header).status == 200
+    assert exchange(unset_server.url, one_header).status == 200
     many = [(f"X-Small-{i}", "s" * 600) for i in range(100)]
-    assert exchange(plain_server, get_with_headers("/api/openapi.json", many)).status == 200
+    assert exchange(unset_server.url, get_with_headers("/api/openapi.json", many)).status == 200
 
 
 def test_a_header_of_65_kib_gets_431_and_the_connection_closes(
-    plain_server: ServerProcess,
+    unset_server: ServerProcess,
 ) -> None:
     request = get_with_headers("/", [("X-Big", "b" * 65 * 1024)])
-    answer = exchange(plain_server, request, then_closed=True)
+    answer = exchange(unset_server.url, request, then_closed=True)
     answer.problem(431)
     assert answer.closed
 
 
-def test_many_headers_summing_over_64_kib_get_431(plain_server: ServerProcess) -> None:
+def test_many_headers_summing_over_64_kib_get_431(unset_server: ServerProcess) -> None:
     many = [(f"X-Small-{i}", "s" * 700) for i in range(100)]
-    answer = exchange(plain_server, get_with_headers("/", many), then_closed=True)
+    answer = exchange(unset_server.url, get_with_headers("/", many), then_closed=True)
     answer.problem(431)
     assert answer.closed
 
 
 def test_the_limit_is_64_kib_to_the_byte_for_request_line_and_headers(
-    plain_server: ServerProcess,
+    unset_server: ServerProcess,
 ) -> None:
     assert len(padded_get(HEAD_LIMIT_BYTES)) == HEAD_LIMIT_BYTES == 65_536
-    assert exchange(plain_server, padded_get(HEAD_LIMIT_BYTES)).status == 200
-    exchange(plain_server, padded_get(HEAD_LIMIT_BYTES + 1)).problem(431)
+    assert exchange(unset_server.url, padded_get(HEAD_LIMIT_BYTES)).status == 200
+    exchange(unset_server.url, padded_get(HEAD_LIMIT_BYTES + 1)).problem(431)
 
 
-def test_a_url_over_64_kib_gets_431(plain_server: ServerProcess) -> None:
+def test_a_url_over_64_kib_gets_431(unset_server: ServerProcess) -> None:
     path = "/api/openapi.json?q=" + "u" * 66_000
-    exchange(plain_server, get_with_headers(path, [])).problem(431)
+    exchange(unset_server.url, get_with_headers(path, [])).problem(431)
 
 
 def test_a_head_trickled_in_small_pieces_counts_all_its_bytes(
-    plain_server: ServerProcess,
+    unset_server: ServerProcess,
 ) -> None:
     request = get_with_headers("/", [(f"X-Small-{i}", "s" * 700) for i in range(100)])
-    with connect(plain_server) as sock:
+    with connect(unset_server.url) as sock:
         for start in range(0, len(request), 4096):
             try:
                 sock.sendall(request[start : start + 4096])
@@ -275,9 +196,9 @@ def test_a_head_trickled_in_small_pieces_counts_all_its_bytes(
 
 
 def test_a_second_request_on_a_connection_has_a_limit_of_its_own(
-    plain_server: ServerProcess,
+    unset_server: ServerProcess,
 ) -> None:
-    with connect(plain_server) as sock:
+    with connect(unset_server.url) as sock:
         sock.sendall(padded_get(60 * 1024))
         assert read_answer(sock).status == 200
         sock.sendall(padded_get(60 * 1024))
@@ -298,20 +219,20 @@ def rss_bytes(pid: int) -> int:
 def send_huge_header(server: ServerProcess, size: int) -> None:
     """Send one header of `size` bytes (the server may hang up long before the end)."""
     piece = b"h" * (1024 * 1024)
-    with connect(server) as sock, suppress(OSError):
+    with connect(server.url) as sock, suppress(OSError):
         sock.sendall(b"GET / HTTP/1.1\r\nHost: parlour.test\r\nX-Huge: ")
         for _ in range(size // len(piece)):
             sock.sendall(piece)
 
 
-def test_huge_headers_sent_at_once_do_not_grow_the_server(plain_server: ServerProcess) -> None:
-    assert plain_server.proc is not None
-    before = rss_bytes(plain_server.proc.pid)
+def test_huge_headers_sent_at_once_do_not_grow_the_server(unset_server: ServerProcess) -> None:
+    assert unset_server.proc is not None
+    before = rss_bytes(unset_server.proc.pid)
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda _: send_huge_header(plain_server, 32 * 1024 * 1024), range(8)))
-    grown = rss_bytes(plain_server.proc.pid) - before
+        list(pool.map(lambda _: send_huge_header(unset_server, 32 * 1024 * 1024), range(8)))
+    grown = rss_bytes(unset_server.proc.pid) - before
     assert grown < 32 * 1024 * 1024, f"the server grew by {grown / 2**20:.0f} MiB"
-    assert exchange(plain_server, get_with_headers("/api/openapi.json", [])).status == 200
+    assert exchange(unset_server.url, get_with_headers("/api/openapi.json", [])).status == 200
 
 
 # --- Content-Length --------------------------------------------------------------------------
@@ -331,14 +252,14 @@ def post_setup_with_length(declared: str, body: bytes = b"{}") -> bytes:
     ids=["4401-digits", "2^64-1", "overflows-64-bits"],
 )
 def test_a_content_length_of_too_many_digits_answers_400(
-    plain_server: ServerProcess, declared: str
+    unset_server: ServerProcess, declared: str
 ) -> None:
     """Regression (issue 10): int() of over 4,300 digits raised ValueError: a 500."""
-    exchange(plain_server, post_setup_with_length(declared), then_closed=True).problem(400)
+    exchange(unset_server.url, post_setup_with_length(declared), then_closed=True).problem(400)
 
 
-def test_a_content_length_over_the_body_limit_answers_413(plain_server: ServerProcess) -> None:
-    exchange(plain_server, post_setup_with_length(str(2**63 - 1))).problem(413)
+def test_a_content_length_over_the_body_limit_answers_413(unset_server: ServerProcess) -> None:
+    exchange(unset_server.url, post_setup_with_length(str(2**63 - 1))).problem(413)
 
 
 # --- requests uvicorn's parser refuses -------------------------------------------------------
@@ -355,9 +276,9 @@ def test_a_content_length_over_the_body_limit_answers_413(plain_server: ServerPr
     ids=["raw-bytes-in-path", "space-in-header-name", "bad-content-length", "tls-hello"],
 )
 def test_a_request_that_cannot_be_parsed_gets_a_400_problem(
-    plain_server: ServerProcess, request_bytes: bytes
+    unset_server: ServerProcess, request_bytes: bytes
 ) -> None:
-    answer = exchange(plain_server, request_bytes, then_closed=True)
+    answer = exchange(unset_server.url, request_bytes, then_closed=True)
     if answer.status == 501:  # a TLS hello, say, fails on its first byte: the method
         answer.problem(501)
     else:
@@ -365,42 +286,26 @@ def test_a_request_that_cannot_be_parsed_gets_a_400_problem(
     assert answer.closed
 
 
-def test_an_unknown_method_gets_a_501_problem(plain_server: ServerProcess) -> None:
+def test_an_unknown_method_gets_a_501_problem(unset_server: ServerProcess) -> None:
     request = b"FROBNICATE /api/boot HTTP/1.1\r\nHost: parlour.test\r\n\r\n"
-    answer = exchange(plain_server, request, then_closed=True)
+    answer = exchange(unset_server.url, request, then_closed=True)
     assert "GET" in answer.problem(501)["detail"]
     assert answer.closed
-    r = httpx.request("FROBNICATE", plain_server.url + "/api/boot")
+    r = httpx.request("FROBNICATE", unset_server.url + "/api/boot")
     assert_problem(r, 501)
 
 
 # --- the event stream over HTTP ------------------------------------------------------------
 
 
-def read_head(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    """An answer's status and headers, and whatever arrived after them."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, f"the connection closed before an answer: {data!r}"
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {n.strip().lower(): v.strip() for n, _, v in (h.partition(":") for h in lines)}
-    return int(status_line.split()[1]), headers, rest
-
-
 def member_cookie(server: ServerProcess) -> str:
-    c = server.client()
-    r = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
-    assert r.status_code == 200, r.text
-    return f"identity={c.cookies['identity']}"
+    return f"identity={server.set_up().token}"
 
 
 def test_head_on_the_event_stream_answers_its_headers_and_ends(start_server: Any) -> None:
     server: ServerProcess = start_server()
     cookie = member_cookie(server)
-    with connect(server) as sock:
+    with connect(server.url) as sock:
         sock.settimeout(5)
         sock.sendall(
             b"HEAD /api/events?resume_point=0 HTTP/1.1\r\nHost: parlour.test\r\n"
@@ -426,12 +331,12 @@ def test_an_http_1_0_request_for_the_stream_gets_a_505_it_can_read(start_server:
     cookie = member_cookie(server)
     for credentials in (b"Cookie: %s\r\n" % cookie.encode(), b""):
         answer = exchange(
-            server, b"GET /api/events?resume_point=0 HTTP/1.0\r\n%s\r\n" % credentials
+            server.url, b"GET /api/events?resume_point=0 HTTP/1.0\r\n%s\r\n" % credentials
         )
         assert "transfer-encoding" not in answer.headers
         assert "HTTP/1.1" in answer.problem(505)["detail"]
     # The rest of the API answers HTTP/1.0 as ever, with a length and no chunks.
-    answer = exchange(server, b"GET /api/openapi.json HTTP/1.0\r\n\r\n", then_closed=True)
+    answer = exchange(server.url, b"GET /api/openapi.json HTTP/1.0\r\n\r\n", then_closed=True)
     assert answer.status == 200
     assert answer.closed
     assert "transfer-encoding" not in answer.headers
@@ -444,7 +349,7 @@ def test_a_request_cut_off_by_shutdown_gets_a_503_problem(start_server: Any) -> 
     """A body that never finishes holds its request past the graceful shutdown (3 s), when
     uvicorn cancels it: the client still gets a problem document, not plain text."""
     server: ServerProcess = start_server()
-    with connect(server) as sock:
+    with connect(server.url) as sock:
         sock.sendall(
             b"POST /api/setup HTTP/1.1\r\nHost: parlour.test\r\n"
             b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"

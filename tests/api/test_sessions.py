@@ -14,20 +14,21 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, assert_problem, invite_user
-
-SOME_CHANNEL = "C" + "a" * 24
-SOME_MESSAGE = "M" + "a" * 24
-
-
-def set_up(server: ServerProcess, name: str = OWNER_NAME) -> httpx.Client:
-    c = server.client()
-    r = c.post("/api/setup", json={"name": name, "password": OWNER_PASSWORD})
-    assert r.status_code == 200, r.text
-    return c
+from conftest import ServerProcess, Site
+from parlour_client import (
+    OWNER_NAME,
+    OWNER_PASSWORD,
+    UNKNOWN_CHANNEL,
+    UNKNOWN_MESSAGE,
+    ParlourClient,
+    assert_problem,
+    invite_user,
+    password_for,
+)
 
 
 def login(server: ServerProcess, name: str, password: str) -> httpx.Response:
+    """A new client's login attempt (its answer, whatever it is)."""
     return server.client().post("/api/auth/login", json={"name": name, "password": password})
 
 
@@ -44,36 +45,24 @@ def identity_cookie(response: httpx.Response) -> tuple[str, dict[str, str]]:
     return value, attributes
 
 
-def with_token(server: ServerProcess, token: str) -> httpx.Client:
-    """A client that presents `token` as its identity cookie and has no jar of its own."""
-    return server.client(headers={"cookie": f"identity={token}"})
-
-
-def token_of(client: httpx.Client) -> str:
-    token = client.cookies.get("identity")
-    assert token
-    return token
-
-
 # --- login -------------------------------------------------------------------------------
 
 
 def test_login_answers_the_user_and_sets_a_new_identity_cookie(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     r = login(server, OWNER_NAME, OWNER_PASSWORD)
     assert r.status_code == 200, r.text
-    me = owner.get("/api/boot").json()["user"]
+    me = owner.me()
     assert r.json() == me
     token, _ = identity_cookie(r)
     assert token
-    assert token != token_of(owner)
-    assert with_token(server, token).get("/api/boot").json()["user"] == me
+    assert token != owner.token
+    assert server.client(token=token).me() == me
 
 
-def test_login_token_is_not_in_the_response_body(
-    server: ServerProcess, owner: httpx.Client
-) -> None:
+def test_login_token_is_not_in_the_response_body(shared_site: Site) -> None:
+    server = shared_site.server
     r = login(server, OWNER_NAME, OWNER_PASSWORD)
     token, _ = identity_cookie(r)
     assert token not in r.text
@@ -84,9 +73,8 @@ def test_login_token_is_not_in_the_response_body(
     ["alice", "ALICE", "aLiCe", "\uff21lice"],
     ids=["lower", "upper", "mixed", "fullwidth-A"],
 )
-def test_login_matches_the_name_as_names_are_compared(
-    server: ServerProcess, owner: httpx.Client, typed: str
-) -> None:
+def test_login_matches_the_name_as_names_are_compared(shared_site: Site, typed: str) -> None:
+    server = shared_site.server
     r = login(server, typed, OWNER_PASSWORD)
     assert r.status_code == 200, r.text
     assert r.json()["name"] == OWNER_NAME
@@ -94,23 +82,23 @@ def test_login_matches_the_name_as_names_are_compared(
 
 @pytest.mark.parametrize("typed", ["CAF\u00c9", "cafe\u0301", "caf\u00e9"])
 def test_login_matches_accented_names_by_nfkc_casefold(server: ServerProcess, typed: str) -> None:
-    set_up(server, "Caf\u00e9")
+    server.set_up("Caf\u00e9")
     r = login(server, typed, OWNER_PASSWORD)
     assert r.status_code == 200, r.text
     assert r.json()["name"] == "Caf\u00e9"
 
 
 def test_login_with_a_wrong_password_answers_401(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     c = server.client()
     r = c.post("/api/auth/login", json={"name": OWNER_NAME, "password": "not the password"})
     assert_problem(r, 401)
-    assert not c.cookies.get("identity")
+    assert "identity" not in c.cookies
 
 
 def test_unknown_name_and_wrong_password_give_identical_401_answers(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     unknown = login(server, "Nobody", "not the password")
     wrong = login(server, OWNER_NAME, "not the password")
@@ -121,7 +109,7 @@ def test_unknown_name_and_wrong_password_give_identical_401_answers(
 
 
 def test_unknown_name_and_wrong_password_take_about_the_same_time(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     unknown: list[float] = []
     wrong: list[float] = []
@@ -150,8 +138,9 @@ def test_unknown_name_and_wrong_password_take_about_the_same_time(
     ids=["no-password", "no-name", "name-number", "password-list", "nulls"],
 )
 def test_login_with_missing_or_mistyped_fields_answers_400(
-    server: ServerProcess, owner: httpx.Client, body: dict[str, Any]
+    shared_site: Site, body: dict[str, Any]
 ) -> None:
+    server = shared_site.server
     assert_problem(server.client().post("/api/auth/login", json=body), 400)
 
 
@@ -160,7 +149,7 @@ def test_login_with_missing_or_mistyped_fields_answers_400(
 
 def test_login_answers_429_with_retry_after_after_too_many_failures(start_server: Any) -> None:
     server: ServerProcess = start_server("--login-failures", "3", "--login-window", "60s")
-    set_up(server)
+    server.set_up()
     for _ in range(3):
         assert_problem(login(server, OWNER_NAME, "not the password"), 401)
     r = login(server, OWNER_NAME, "not the password")
@@ -172,7 +161,7 @@ def test_login_answers_429_with_retry_after_after_too_many_failures(start_server
 
 def test_throttled_login_answers_429_even_with_the_right_password(start_server: Any) -> None:
     server: ServerProcess = start_server("--login-failures", "3", "--login-window", "60s")
-    set_up(server)
+    server.set_up()
     for _ in range(3):
         login(server, OWNER_NAME, "not the password")
     r = login(server, OWNER_NAME, OWNER_PASSWORD)
@@ -183,7 +172,7 @@ def test_throttled_login_answers_429_even_with_the_right_password(start_server: 
 
 def test_throttling_counts_failures_per_name_as_names_are_compared(start_server: Any) -> None:
     server: ServerProcess = start_server("--login-failures", "3", "--login-window", "60s")
-    set_up(server)
+    server.set_up()
     for typed in ("alice", "ALICE", "Alice"):
         assert_problem(login(server, typed, "not the password"), 401)
     assert_problem(login(server, "aLiCe", OWNER_PASSWORD), 429)
@@ -191,18 +180,18 @@ def test_throttling_counts_failures_per_name_as_names_are_compared(start_server:
 
 def test_throttling_one_name_leaves_other_names_alone(start_server: Any) -> None:
     server: ServerProcess = start_server("--login-failures", "3", "--login-window", "60s")
-    owner = set_up(server)
+    owner = server.set_up()
     invite_user(server, owner, "Bob")
     for _ in range(3):
         login(server, OWNER_NAME, "not the password")
     assert_problem(login(server, OWNER_NAME, OWNER_PASSWORD), 429)
-    assert login(server, "Bob", "password Bob").status_code == 200
+    assert login(server, "Bob", password_for("Bob")).status_code == 200
 
 
 def test_throttling_applies_to_unknown_names_too(start_server: Any) -> None:
     # Otherwise a 429 would reveal which names exist.
     server: ServerProcess = start_server("--login-failures", "3", "--login-window", "60s")
-    set_up(server)
+    server.set_up()
     for _ in range(3):
         assert_problem(login(server, "Nobody", "not the password"), 401)
     r = login(server, "Nobody", "not the password")
@@ -213,7 +202,7 @@ def test_throttling_applies_to_unknown_names_too(start_server: Any) -> None:
 def test_throttled_name_can_log_in_again_after_retry_after(start_server: Any) -> None:
     # The window is long enough that slow (argon2) failures on a busy machine stay inside it.
     server: ServerProcess = start_server("--login-failures", "3", "--login-window", "4s")
-    set_up(server)
+    server.set_up()
     for _ in range(3):
         login(server, OWNER_NAME, "not the password")
     r = login(server, OWNER_NAME, OWNER_PASSWORD)
@@ -226,7 +215,7 @@ def test_throttled_name_can_log_in_again_after_retry_after(start_server: Any) ->
 
 def test_failures_older_than_the_window_do_not_count(start_server: Any) -> None:
     server: ServerProcess = start_server("--login-failures", "3", "--login-window", "2s")
-    set_up(server)
+    server.set_up()
     for _ in range(2):
         assert_problem(login(server, OWNER_NAME, "not the password"), 401)
     time.sleep(2.5)
@@ -236,14 +225,14 @@ def test_failures_older_than_the_window_do_not_count(start_server: Any) -> None:
 
 def test_fewer_failures_than_the_limit_do_not_throttle(start_server: Any) -> None:
     server: ServerProcess = start_server("--login-failures", "3", "--login-window", "60s")
-    set_up(server)
+    server.set_up()
     for _ in range(2):
         assert_problem(login(server, OWNER_NAME, "not the password"), 401)
     assert login(server, OWNER_NAME, OWNER_PASSWORD).status_code == 200
 
 
 def test_default_throttle_allows_ten_failures_then_blocks(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     for _ in range(10):
         assert_problem(login(server, OWNER_NAME, "not the password"), 401)
@@ -289,7 +278,7 @@ def test_concurrent_wrong_logins_for_one_name_get_at_most_the_limit_of_401s(
     # counted the failure after it, so 500 guesses sent at once all got 401 and none 429.
     # An attempt now counts from the moment it starts.
     server: ServerProcess = start_server("--login-failures", "5", "--login-window", "300s")
-    set_up(server)
+    server.set_up()
     answers = concurrent_logins(server, OWNER_NAME, 40)
     statuses = sorted(a.status for a in answers)
     assert set(statuses) <= {401, 429}, statuses
@@ -313,7 +302,7 @@ def test_a_flood_of_logins_is_refused_beyond_the_queue_and_others_still_log_in(
     # password checks that end while Bob's login is being answered must be few.
     flood = 150
     server: ServerProcess = start_server("--login-failures", "100000")
-    owner = set_up(server)
+    owner = server.set_up()
     invite_user(server, owner, "Bob")
 
     async def run() -> tuple[list[Answer], float, Answer]:
@@ -327,7 +316,7 @@ def test_a_flood_of_logins_is_refused_beyond_the_queue_and_others_still_log_in(
             await asyncio.wait(guesses, return_when=asyncio.FIRST_COMPLETED)
             for _ in range(60):
                 sent_at = time.monotonic()
-                bob = await _login_async(c, "Bob", "password Bob")
+                bob = await _login_async(c, "Bob", password_for("Bob"))
                 if bob.status != 429:
                     break
                 await asyncio.sleep(float(bob.retry_after or 1))
@@ -359,7 +348,7 @@ def assert_cookie_cleared(response: httpx.Response) -> None:
     assert attributes.get("path") == "/", attributes
 
 
-def test_logout_answers_204_and_clears_the_cookie(owner: httpx.Client) -> None:
+def test_logout_answers_204_and_clears_the_cookie(owner: ParlourClient) -> None:
     r = owner.post("/api/auth/logout")
     assert r.status_code == 204, r.text
     assert r.content == b""
@@ -369,40 +358,36 @@ def test_logout_answers_204_and_clears_the_cookie(owner: httpx.Client) -> None:
 
 
 def test_logged_out_token_no_longer_authenticates(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
-    token = token_of(owner)
-    assert owner.post("/api/auth/logout").status_code == 204
-    assert_problem(with_token(server, token).get("/api/boot"), 401)
+    token = owner.token
+    owner.log_out()
+    assert_problem(server.client(token=token).get("/api/boot"), 401)
 
 
-def test_logout_without_a_session_answers_204_and_clears_the_cookie(
-    server: ServerProcess, owner: httpx.Client
-) -> None:
+def test_logout_without_a_session_answers_204_and_clears_the_cookie(shared_site: Site) -> None:
+    server = shared_site.server
     r = server.client().post("/api/auth/logout")
     assert r.status_code == 204, r.text
     assert_cookie_cleared(r)
 
 
-def test_logout_with_an_unknown_token_answers_204(
-    server: ServerProcess, owner: httpx.Client
-) -> None:
-    r = with_token(server, "not-a-real-token").post("/api/auth/logout")
+def test_logout_with_an_unknown_token_answers_204(shared_site: Site) -> None:
+    server = shared_site.server
+    r = server.client(token="not-a-real-token").post("/api/auth/logout")
     assert r.status_code == 204, r.text
     assert_cookie_cleared(r)
 
 
-def test_logout_twice_answers_204_both_times(owner: httpx.Client) -> None:
-    assert owner.post("/api/auth/logout").status_code == 204
-    assert owner.post("/api/auth/logout").status_code == 204
+def test_logout_twice_answers_204_both_times(owner: ParlourClient) -> None:
+    owner.log_out()
+    owner.log_out()
 
 
-def test_logout_ends_only_this_session(server: ServerProcess, owner: httpx.Client) -> None:
+def test_logout_ends_only_this_session(server: ServerProcess, owner: ParlourClient) -> None:
     other = server.client()
-    assert other.post(
-        "/api/auth/login", json={"name": OWNER_NAME, "password": OWNER_PASSWORD}
-    ).is_success
-    assert owner.post("/api/auth/logout").status_code == 204
+    other.log_in()
+    owner.log_out()
     assert other.get("/api/boot").status_code == 200
 
 
@@ -410,16 +395,15 @@ def test_logout_ends_only_this_session(server: ServerProcess, owner: httpx.Clien
 
 
 def test_password_change_answers_200_and_only_the_new_password_logs_in(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
-    r = owner.post("/api/password", json={"password": OWNER_PASSWORD, "to": "a brand new one"})
-    assert r.status_code == 200, r.text
+    owner.change_password(OWNER_PASSWORD, "a brand new one")
     assert_problem(login(server, OWNER_NAME, OWNER_PASSWORD), 401)
     assert login(server, OWNER_NAME, "a brand new one").status_code == 200
 
 
 def test_password_change_with_the_wrong_current_password_answers_403_and_changes_nothing(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     r = owner.post("/api/password", json={"password": "not the password", "to": "whatever 123"})
     assert_problem(r, 403)
@@ -429,35 +413,30 @@ def test_password_change_with_the_wrong_current_password_answers_403_and_changes
 
 
 def test_password_change_revokes_every_other_session_and_keeps_this_one(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     others = [server.client() for _ in range(2)]
     for c in others:
-        assert c.post(
-            "/api/auth/login", json={"name": OWNER_NAME, "password": OWNER_PASSWORD}
-        ).is_success
-    other_tokens = [token_of(c) for c in others]
-    r = owner.post("/api/password", json={"password": OWNER_PASSWORD, "to": "a brand new one"})
-    assert r.status_code == 200, r.text
+        c.log_in()
+    other_tokens = [c.token for c in others]
+    owner.change_password(OWNER_PASSWORD, "a brand new one")
     assert owner.get("/api/boot").status_code == 200
     for c, token in zip(others, other_tokens, strict=True):
         assert_problem(c.get("/api/boot"), 401)
-        assert_problem(with_token(server, token).get("/api/boot"), 401)
+        assert_problem(server.client(token=token).get("/api/boot"), 401)
 
 
 def test_password_change_leaves_other_users_sessions_alone(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     bob = invite_user(server, owner, "Bob")
-    r = owner.post("/api/password", json={"password": OWNER_PASSWORD, "to": "a brand new one"})
-    assert r.status_code == 200, r.text
+    owner.change_password(OWNER_PASSWORD, "a brand new one")
     assert bob.get("/api/boot").status_code == 200
 
 
 @pytest.mark.parametrize("new", ["1234567", "p" * 1025], ids=["7-chars", "1025-chars"])
-def test_password_change_to_an_invalid_password_answers_400(
-    server: ServerProcess, owner: httpx.Client, new: str
-) -> None:
+def test_password_change_to_an_invalid_password_answers_400(shared_site: Site, new: str) -> None:
+    server, owner = shared_site.server, shared_site.owner
     r = owner.post("/api/password", json={"password": OWNER_PASSWORD, "to": new})
     assert_problem(r, 400)
     assert login(server, OWNER_NAME, OWNER_PASSWORD).status_code == 200
@@ -465,17 +444,15 @@ def test_password_change_to_an_invalid_password_answers_400(
 
 @pytest.mark.parametrize("new", ["12345678", "p" * 1024], ids=["8-chars", "1024-chars"])
 def test_password_change_accepts_passwords_at_the_limits(
-    server: ServerProcess, owner: httpx.Client, new: str
+    server: ServerProcess, owner: ParlourClient, new: str
 ) -> None:
-    r = owner.post("/api/password", json={"password": OWNER_PASSWORD, "to": new})
-    assert r.status_code == 200, r.text
+    owner.change_password(OWNER_PASSWORD, new)
     assert login(server, OWNER_NAME, new).status_code == 200
 
 
-def test_password_change_checks_the_new_password_before_the_current_one(
-    owner: httpx.Client,
-) -> None:
-    # 400 comes before 403 in SPEC's order of checks.
+def test_password_change_checks_the_new_password_before_the_current_one(shared_site: Site) -> None:
+    owner = shared_site.owner
+    # 400 comes before 403 (docs/api/errors.md, "Which error wins").
     r = owner.post("/api/password", json={"password": "not the password", "to": "short"})
     assert_problem(r, 400)
 
@@ -486,13 +463,14 @@ def test_password_change_checks_the_new_password_before_the_current_one(
     ids=["empty", "no-to", "no-password", "numbers"],
 )
 def test_password_change_with_missing_or_mistyped_fields_answers_400(
-    owner: httpx.Client, body: dict[str, Any]
+    shared_site: Site, body: dict[str, Any]
 ) -> None:
+    owner = shared_site.owner
     assert_problem(owner.post("/api/password", json=body), 400)
 
 
 def test_password_change_without_a_session_answers_401(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     r = server.client().post(
         "/api/password", json={"password": OWNER_PASSWORD, "to": "a brand new one"}
@@ -509,9 +487,9 @@ def test_identity_cookie_is_httponly_samesite_strict_path_root_and_not_secure(
 ) -> None:
     c = server.client()
     setup = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
-    invite = c.post("/api/invite", json={}).json()
+    invite = c.invite()
     accept = server.client().post(
-        f"/api/invite/{invite['id']}", json={"name": "Bob", "password": "password Bob"}
+        f"/api/invite/{invite['id']}", json={"name": "Bob", "password": password_for("Bob")}
     )
     for r in (setup, login(server, OWNER_NAME, OWNER_PASSWORD), accept):
         assert r.status_code == 200, r.text
@@ -536,18 +514,19 @@ def test_identity_cookie_is_secure_behind_https(start_server: Any) -> None:
 
 
 def test_every_endpoint_that_needs_a_user_answers_401_without_a_valid_token(
-    server: ServerProcess, owner: httpx.Client
+    shared_site: Site,
 ) -> None:
+    server = shared_site.server
     requests: list[tuple[str, str, dict[str, Any] | None]] = [
         ("GET", "/api/boot", None),
         ("POST", "/api/invite", {}),
         ("POST", "/api/password", {"password": OWNER_PASSWORD, "to": "a brand new one"}),
         ("POST", "/api/channels", {"name": "general"}),
-        ("DELETE", f"/api/channels/{SOME_CHANNEL}", None),
-        ("POST", f"/api/channels/{SOME_CHANNEL}", {"body": "hello"}),
-        ("DELETE", f"/api/messages/{SOME_MESSAGE}", None),
+        ("DELETE", f"/api/channels/{UNKNOWN_CHANNEL}", None),
+        ("POST", f"/api/channels/{UNKNOWN_CHANNEL}", {"body": "hello"}),
+        ("DELETE", f"/api/messages/{UNKNOWN_MESSAGE}", None),
     ]
-    for c in (server.client(), with_token(server, "not-a-real-token"), with_token(server, "")):
+    for c in (server.client(), server.client(token="not-a-real-token"), server.client(token="")):
         for method, path, body in requests:
             r = c.request(method, path, json=body)
             assert r.status_code == 401, (method, path, r.status_code, r.text)
@@ -557,22 +536,22 @@ def test_every_endpoint_that_needs_a_user_answers_401_without_a_valid_token(
             assert_problem(r, 401)
 
 
-def test_sessions_survive_a_server_restart(server: ServerProcess, owner: httpx.Client) -> None:
-    token = token_of(owner)
-    me = owner.get("/api/boot").json()["user"]
+def test_sessions_survive_a_server_restart(server: ServerProcess, owner: ParlourClient) -> None:
+    token = owner.token
+    me = owner.me()
     server.restart()
-    r = with_token(server, token).get("/api/boot")
+    r = server.client(token=token).get("/api/boot")
     assert r.status_code == 200, r.text
     assert r.json()["user"] == me
 
 
 def test_logged_out_token_stays_revoked_after_a_restart(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
-    token = token_of(owner)
-    assert owner.post("/api/auth/logout").status_code == 204
+    token = owner.token
+    owner.log_out()
     server.restart()
-    assert_problem(with_token(server, token).get("/api/boot"), 401)
+    assert_problem(server.client(token=token).get("/api/boot"), 401)
 
 
 def setup_token(server: ServerProcess) -> str:
@@ -585,7 +564,7 @@ def setup_token(server: ServerProcess) -> str:
 
 def test_session_expires_after_the_configured_idle_time(start_server: Any) -> None:
     server: ServerProcess = start_server("--session-expiry", "2s")
-    c = with_token(server, setup_token(server))
+    c = server.client(token=setup_token(server))
     assert c.get("/api/boot").status_code == 200
     time.sleep(3)
     assert_problem(c.get("/api/boot"), 401)
@@ -594,7 +573,7 @@ def test_session_expires_after_the_configured_idle_time(start_server: Any) -> No
 
 def test_each_use_extends_the_session(start_server: Any) -> None:
     server: ServerProcess = start_server("--session-expiry", "2s")
-    c = with_token(server, setup_token(server))
+    c = server.client(token=setup_token(server))
     started = time.monotonic()
     while time.monotonic() - started < 4.5:
         time.sleep(0.7)
@@ -605,7 +584,7 @@ def test_each_use_extends_the_session(start_server: Any) -> None:
 def test_each_use_extends_the_cookie_the_client_keeps(start_server: Any) -> None:
     # A browser drops a cookie when its Max-Age runs out, whatever the server remembers.
     server: ServerProcess = start_server("--session-expiry", "2s")
-    c = set_up(server)
+    c = server.set_up()
     started = time.monotonic()
     while time.monotonic() - started < 4.5:
         time.sleep(0.7)
@@ -614,14 +593,16 @@ def test_each_use_extends_the_cookie_the_client_keeps(start_server: Any) -> None
 
 
 def test_user_can_log_in_again_after_the_session_expired(start_server: Any) -> None:
-    server: ServerProcess = start_server("--session-expiry", "1s")
-    expired = with_token(server, setup_token(server))
-    time.sleep(2)
+    # The new session's expiry counts from when its login began, before the password check,
+    # which takes seconds on a busy machine: 1 s left the new session expired on arrival.
+    server: ServerProcess = start_server("--session-expiry", "5s")
+    expired = server.client(token=setup_token(server))
+    time.sleep(6)
     assert_problem(expired.get("/api/boot"), 401)
     r = login(server, OWNER_NAME, OWNER_PASSWORD)
     assert r.status_code == 200, r.text
     token, _ = identity_cookie(r)
-    assert with_token(server, token).get("/api/boot").status_code == 200
+    assert server.client(token=token).get("/api/boot").status_code == 200
 
 
 # --- secrets at rest ---------------------------------------------------------------------
@@ -641,23 +622,23 @@ def stored_text(database: Path) -> list[str]:
 
 @pytest.mark.sqlite_only
 def test_tokens_and_passwords_are_stored_only_as_hashes(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     bob = invite_user(server, owner, "Bob")
-    tokens = [token_of(owner), token_of(bob)]
+    tokens = [owner.token, bob.token]
     values = stored_text(server.database)
-    for secret in [*tokens, OWNER_PASSWORD, "password Bob"]:
+    for secret in [*tokens, OWNER_PASSWORD, password_for("Bob")]:
         assert not any(secret in v for v in values), secret
     assert sum(v.startswith("$argon2id$") for v in values) == 2
 
 
 def test_server_output_shows_no_passwords_or_tokens(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     bob = invite_user(server, owner, "Bob")
     assert login(server, OWNER_NAME, "a wrong password").status_code == 401
-    tokens = [token_of(owner), token_of(bob)]
+    tokens = [owner.token, bob.token]
     server.stop()
     output = "".join(server.output)
-    for secret in [*tokens, OWNER_PASSWORD, "password Bob", "a wrong password"]:
+    for secret in [*tokens, OWNER_PASSWORD, password_for("Bob"), "a wrong password"]:
         assert secret not in output, secret

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import re
-import threading
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
 import pytest
 
-from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, assert_problem
-
-USER_ID = re.compile(r"^U[A-Za-z0-9_-]{16,}$")
-SOME_INVITE = "I" + "a" * 24
-SOME_CHANNEL = "C" + "a" * 24
-SOME_MESSAGE = "M" + "a" * 24
+from conftest import ServerProcess, Site
+from parlour_client import (
+    OWNER_NAME,
+    OWNER_PASSWORD,
+    UNKNOWN_CHANNEL,
+    UNKNOWN_INVITE,
+    UNKNOWN_MESSAGE,
+    USER_ID,
+    assert_problem,
+    at_once,
+)
 
 # Every endpoint that must answer 503 before setup, each with a body it would otherwise accept.
 ENDPOINTS_BEHIND_SETUP: list[tuple[str, str, dict[str, Any] | None]] = [
@@ -24,22 +24,14 @@ ENDPOINTS_BEHIND_SETUP: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/api/auth/logout", None),
     ("POST", "/api/password", {"password": OWNER_PASSWORD, "to": "a new password"}),
     ("POST", "/api/invite", {}),
-    ("GET", f"/api/invite/{SOME_INVITE}", None),
-    ("POST", f"/api/invite/{SOME_INVITE}", {"name": "Bob", "password": "password Bob"}),
+    ("GET", f"/api/invite/{UNKNOWN_INVITE}", None),
+    ("POST", f"/api/invite/{UNKNOWN_INVITE}", {"name": "Bob", "password": "password Bob"}),
     ("GET", "/api/boot", None),
     ("POST", "/api/channels", {"name": "general"}),
-    ("DELETE", f"/api/channels/{SOME_CHANNEL}", None),
-    ("POST", f"/api/channels/{SOME_CHANNEL}", {"body": "hello"}),
-    ("DELETE", f"/api/messages/{SOME_MESSAGE}", None),
+    ("DELETE", f"/api/channels/{UNKNOWN_CHANNEL}", None),
+    ("POST", f"/api/channels/{UNKNOWN_CHANNEL}", {"body": "hello"}),
+    ("DELETE", f"/api/messages/{UNKNOWN_MESSAGE}", None),
 ]
-
-
-@pytest.fixture(scope="module")
-def unset_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One server that is never set up, shared by read-only checks of the 503 answer."""
-    s = ServerProcess(tmp_path_factory.mktemp("unset") / "parlour.db").start()
-    yield s
-    s.close()
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS_BEHIND_SETUP)
@@ -89,7 +81,7 @@ def test_setup_logs_the_first_user_in(server: ServerProcess) -> None:
     c = server.client()
     r = c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
     assert r.status_code == 200, r.text
-    assert c.cookies.get("identity")
+    assert c.token
     boot = c.get("/api/boot")
     assert boot.status_code == 200, boot.text
     assert boot.json()["user"] == r.json()
@@ -97,21 +89,12 @@ def test_setup_logs_the_first_user_in(server: ServerProcess) -> None:
 
 
 def test_setup_user_created_event_has_sequence_one(server: ServerProcess) -> None:
-    c = server.client()
-    assert c.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD}).is_success
-    assert c.get("/api/boot").json()["resume_point"] == 1
+    assert server.set_up().resume_point() == 1
 
 
 def test_first_user_can_log_in_with_the_setup_password(server: ServerProcess) -> None:
-    assert (
-        server.client()
-        .post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
-        .is_success
-    )
-    r = server.client().post(
-        "/api/auth/login", json={"name": OWNER_NAME, "password": OWNER_PASSWORD}
-    )
-    assert r.status_code == 200, r.text
+    server.set_up()
+    assert server.client().log_in(OWNER_NAME, OWNER_PASSWORD)["name"] == OWNER_NAME
 
 
 def test_setup_stores_the_name_nfc_normalised(server: ServerProcess) -> None:
@@ -120,9 +103,8 @@ def test_setup_stores_the_name_nfc_normalised(server: ServerProcess) -> None:
     assert r.json()["name"] == "Jos\u00e9"
 
 
-def test_endpoints_stop_answering_503_once_setup_is_completed(
-    server: ServerProcess, owner: httpx.Client
-) -> None:
+def test_endpoints_stop_answering_503_once_setup_is_completed(shared_site: Site) -> None:
+    server, owner = shared_site.server, shared_site.owner
     assert owner.get("/api/boot").status_code == 200
     assert_problem(server.client().get("/api/boot"), 401)
 
@@ -139,8 +121,9 @@ def test_endpoints_stop_answering_503_once_setup_is_completed(
     ids=["new-user", "same-user", "empty", "invalid", "wrong-types"],
 )
 def test_setup_answers_409_once_completed_whatever_the_body(
-    owner: httpx.Client, body: dict[str, Any]
+    shared_site: Site, body: dict[str, Any]
 ) -> None:
+    owner = shared_site.owner
     assert_problem(owner.post("/api/setup", json=body), 409)
 
 
@@ -148,17 +131,19 @@ def test_setup_answers_409_once_completed_whatever_the_body(
     "content", [b"", b"{not json", b"[]"], ids=["no-body", "malformed", "not-object"]
 )
 def test_setup_answers_409_once_completed_even_to_a_malformed_body(
-    server: ServerProcess, owner: httpx.Client, content: bytes
+    shared_site: Site, content: bytes
 ) -> None:
+    server = shared_site.server
     headers = {"content-type": "application/json"} if content else {}
     r = server.client().post("/api/setup", content=content, headers=headers)
     assert_problem(r, 409)
 
 
-def test_second_setup_does_not_create_a_user(server: ServerProcess, owner: httpx.Client) -> None:
+def test_second_setup_does_not_create_a_user(shared_site: Site) -> None:
+    server, owner = shared_site.server, shared_site.owner
     r = server.client().post("/api/setup", json={"name": "Mallory", "password": "password 1234"})
     assert_problem(r, 409)
-    assert [u["name"] for u in owner.get("/api/boot").json()["users"]] == [OWNER_NAME]
+    assert "Mallory" not in [u["name"] for u in owner.boot()["users"]]
     login = server.client().post(
         "/api/auth/login", json={"name": "Mallory", "password": "password 1234"}
     )
@@ -216,8 +201,7 @@ def test_setup_accepts_names_and_passwords_at_their_limits(server: ServerProcess
     r = server.client().post("/api/setup", json={"name": name, "password": password})
     assert r.status_code == 200, r.text
     assert r.json()["name"] == name
-    login = server.client().post("/api/auth/login", json={"name": name, "password": password})
-    assert login.status_code == 200, login.text
+    server.client().log_in(name, password)
 
 
 def test_setup_accepts_an_eight_character_password(server: ServerProcess) -> None:
@@ -228,20 +212,17 @@ def test_setup_accepts_an_eight_character_password(server: ServerProcess) -> Non
 def test_of_many_concurrent_setups_exactly_one_succeeds(server: ServerProcess) -> None:
     attempts = 16
     clients = [server.client() for _ in range(attempts)]
-    barrier = threading.Barrier(attempts, timeout=10)
 
     def attempt(i: int) -> int:
-        barrier.wait()
         body = {"name": f"User {i}", "password": OWNER_PASSWORD}
         return clients[i].post("/api/setup", json=body).status_code
 
-    with ThreadPoolExecutor(max_workers=attempts) as pool:
-        statuses = list(pool.map(attempt, range(attempts)))
+    statuses = at_once(attempts, attempt)
 
     assert statuses.count(200) == 1, statuses
     assert statuses.count(409) == attempts - 1, statuses
     winner = clients[statuses.index(200)]
-    boot = winner.get("/api/boot").json()
+    boot = winner.boot()
     assert len(boot["users"]) == 1
     assert boot["resume_point"] == 1
 
@@ -267,21 +248,12 @@ def test_names_with_joiners_and_tag_characters_work_for_users_and_channels(
     assert r.status_code == 200, r.text
     assert r.json()["name"] == TECHNOLOGIST
     for name in ORDINARY_NAMES:
-        invite = owner.post("/api/invite", json={}).json()
-        accepted = server.client().post(
-            f"/api/invite/{invite['id']}", json={"name": name, "password": OWNER_PASSWORD}
-        )
-        assert accepted.status_code == 200, (name, accepted.text)
-        assert accepted.json()["name"] == name
-        channel = owner.post("/api/channels", json={"name": name})
-        assert channel.status_code == 202, (name, channel.text)
-        assert channel.json()["name"] == name
+        invite = owner.invite()
+        assert server.client().accept_invite(invite["id"], name, OWNER_PASSWORD)["name"] == name
+        assert owner.create_channel(name)["name"] == name
     for name in [TECHNOLOGIST, *ORDINARY_NAMES]:
-        login = server.client().post(
-            "/api/auth/login", json={"name": name, "password": OWNER_PASSWORD}
-        )
-        assert login.status_code == 200, (name, login.text)
-    boot = owner.get("/api/boot").json()
+        server.client().log_in(name, OWNER_PASSWORD)
+    boot = owner.boot()
     assert [u["name"] for u in boot["users"]] == [TECHNOLOGIST, *ORDINARY_NAMES]
     assert [c["name"] for c in boot["channels"]] == ORDINARY_NAMES
 

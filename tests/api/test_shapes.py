@@ -8,15 +8,13 @@ limits of domain/names.py for clients to read instead of copying them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import msgspec
-import pytest
 
-from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, assert_problem
+from conftest import ServerProcess, Site
 from parlour import model
 from parlour.domain.names import (
     BODY_MAX_CHARS,
@@ -26,19 +24,7 @@ from parlour.domain.names import (
 )
 from parlour.http.body import Credentials, NewChannel, NewMessage, parse_body
 from parlour.wire import Message, event_frame, message_json
-from sse_client import create_channel, send_message
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, httpx.Client]]:
-    server = ServerProcess(tmp_path_factory.mktemp("shapes") / "parlour.db").start()
-    try:
-        owner = server.client()
-        r = owner.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
-        assert r.status_code == 200, r.text
-        yield server, owner
-    finally:
-        server.close()
+from parlour_client import UNKNOWN_INVITE, assert_problem
 
 
 def schemas(server: ServerProcess) -> dict[str, Any]:
@@ -48,9 +34,9 @@ def schemas(server: ServerProcess) -> dict[str, Any]:
 
 
 def test_the_openapi_document_publishes_the_domains_input_limits(
-    site: tuple[ServerProcess, httpx.Client],
+    shared_site: Site,
 ) -> None:
-    server, _ = site
+    server = shared_site.server
     s = schemas(server)
     assert s["Credentials"]["properties"]["name"]["maxLength"] == NAME_MAX_CHARS == 64
     assert s["Credentials"]["properties"]["password"]["minLength"] == PASSWORD_MIN_CHARS == 8
@@ -70,46 +56,44 @@ def test_the_limits_are_published_not_enforced_while_decoding() -> None:
 
 
 def test_a_name_too_long_only_before_nfc_is_accepted(
-    site: tuple[ServerProcess, httpx.Client],
+    shared_site: Site,
 ) -> None:
-    _, owner = site
-    channel = create_channel(owner, "e\u0301" * NAME_MAX_CHARS)
+    owner = shared_site.owner
+    channel = owner.create_channel("e\u0301" * NAME_MAX_CHARS)
     assert channel["name"] == "\u00e9" * NAME_MAX_CHARS
     r = owner.post("/api/channels", json={"name": "e" * (NAME_MAX_CHARS + 1)})
     assert "1 to 64 characters" in assert_problem(r, 400)["detail"]
 
 
-def assert_shaped(answer: dict[str, Any], schema: dict[str, Any]) -> None:
+def assert_shaped(answer: Mapping[str, Any], schema: dict[str, Any]) -> None:
     """The answer has exactly the schema's properties, in its order, each required."""
     assert list(answer) == list(schema["properties"]), (answer, schema)
     assert schema["required"] == list(schema["properties"])
 
 
 def test_every_answer_has_exactly_the_fields_its_schema_names(
-    site: tuple[ServerProcess, httpx.Client],
+    shared_site: Site,
 ) -> None:
-    server, owner = site
+    server, owner = shared_site.server, shared_site.owner
     s = schemas(server)
-    channel = create_channel(owner, "shapes")
-    message = send_message(owner, channel["id"], "hello")
-    invite = owner.post("/api/invite", json={}).json()
-    boot = owner.get("/api/boot").json()
+    channel = owner.create_channel("shapes")
+    message = owner.send_message(channel["id"], "hello")
+    invite = owner.invite()
+    boot = owner.boot()
     assert_shaped(channel, s["Channel"])
     assert_shaped(message, s["Message"])
     assert_shaped(invite, s["Invite"])
     assert_shaped(invite["issuer"], s["User"])
     assert_shaped(boot, s["Boot"])
     assert_shaped(boot["user"], s["User"])
-    deleted = owner.delete(f"/api/messages/{message['id']}")
-    assert deleted.status_code == 202, deleted.text
-    assert_shaped(deleted.json(), s["Deleted"])
-    assert_shaped(assert_problem(owner.get("/api/invite/I" + "x" * 24), 404), s["Problem"])
+    assert_shaped(owner.delete_message(message["id"]), s["Deleted"])
+    assert_shaped(assert_problem(owner.get(f"/api/invite/{UNKNOWN_INVITE}"), 404), s["Problem"])
 
 
 def test_every_schema_the_document_refers_to_is_in_it(
-    site: tuple[ServerProcess, httpx.Client],
+    shared_site: Site,
 ) -> None:
-    server, _ = site
+    server = shared_site.server
     document = server.client().get("/api/openapi.json").json()
     references: set[str] = set()
 

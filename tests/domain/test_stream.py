@@ -74,10 +74,12 @@ def test_a_stream_opened_during_writes_delivers_every_event_once_in_order(
             writers = [asyncio.create_task(send(store, channel, live // 3)) for _ in range(3)]
             total = 2 + backlog + live
             seen: list[int] = []
-            while len(seen) < total:
-                chunk = await asyncio.wait_for(stream.next_chunk(5.0), 10)
-                assert chunk, "the stream fell silent before every event arrived"
-                seen.extend(int(m) for m in FRAME_ID.findall(chunk))
+            # Order and completeness are the point, not speed: on a loaded machine a quiet
+            # second (an empty chunk) may pass before the writers' next commit.
+            async with asyncio.timeout(60):
+                while len(seen) < total:
+                    chunk = await stream.next_chunk(1.0)
+                    seen.extend(int(m) for m in FRAME_ID.findall(chunk))
             await asyncio.gather(*writers)
             stream.close()
             return seen

@@ -1,4 +1,5 @@
-"""Properties of the event stream under concurrency (SPEC "The guarantees" 2-4).
+"""Properties of the event stream under concurrency (docs/api/events.md, "What the server
+promises", 2-4).
 
 Hypothesis draws what several concurrent writers do and when several readers disconnect
 and resume with `Last-Event-ID`. Once the writers are done and the server is quiet, every
@@ -23,19 +24,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from conftest import ServerProcess, invite_user
-from sse_client import (
-    Ended,
-    Event,
-    Heartbeat,
-    apply_event,
-    boot,
-    create_channel,
-    open_stream,
-    resume_point,
-    set_up,
-    world,
-)
+from conftest import ServerProcess
+from parlour_client import ParlourClient, invite_user
+from sse_client import Ended, Event, Heartbeat, apply_event, open_stream, world
 
 WRITER_USERS = 3
 # Time is what these tests spend: each example runs a few hundred requests. Shrinking is
@@ -54,8 +45,8 @@ class Site:
     """The shared server of one test module, with logged-in writer sessions."""
 
     server: ServerProcess
-    owner: httpx.Client
-    writers: list[httpx.Client]
+    owner: ParlourClient
+    writers: list[ParlourClient]
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +54,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     database = tmp_path_factory.mktemp("properties") / "parlour.db"
     server = ServerProcess(database, ["--heartbeat", "1s"]).start()
     try:
-        owner = server.client()
-        set_up(owner)
+        owner = server.set_up()
         writers = [owner] + [
             invite_user(server, owner, f"Writer {i}") for i in range(1, WRITER_USERS)
         ]
@@ -131,7 +121,7 @@ def write_plan(
 ) -> None:
     session = site.writers[number % len(site.writers)]
     mine: list[str] = []
-    with httpx.Client(base_url=site.server.url, cookies=session.cookies, timeout=30) as client:
+    with ParlourClient(site.server.url, cookies=session.cookies) as client:
         start.wait()
         for step, (action, index) in enumerate(plan):
             label = f"writer {number} step {step} {action}"
@@ -171,11 +161,11 @@ def write_plan(
                 elif r.status_code not in (404, 409):  # gone already, or not empty
                     shared.errors.append(f"{label}: {r.status_code} {r.text}")
             elif action == "invite":
-                invite = client.post("/api/invite", json={})
+                invite = client.invite()
                 name = f"{shared.tag} {number}.{step}"
-                with httpx.Client(base_url=site.server.url, timeout=30) as newcomer:
+                with ParlourClient(site.server.url) as newcomer:
                     r = newcomer.post(
-                        f"/api/invite/{invite.json()['id']}",
+                        f"/api/invite/{invite['id']}",
                         json={"name": name, "password": "long enough"},
                     )
                 if r.status_code != 200:
@@ -208,8 +198,8 @@ class Reader:
 
     def follow(self) -> None:
         time.sleep(self.plan.boot_delay_seconds)
-        with httpx.Client(base_url=self.site.server.url, cookies=self.site.owner.cookies) as me:
-            snapshot = boot(me)
+        with ParlourClient(self.site.server.url, cookies=self.site.owner.cookies) as me:
+            snapshot = me.boot()
             self.state = world(snapshot)
             last: int = snapshot["resume_point"]
             if any(c["name"] == self.marker for c in self.state["channels"]):
@@ -276,7 +266,7 @@ def test_reconnecting_readers_end_equal_to_a_fresh_boot_under_concurrent_writes(
     site: Site, writer_plans: list[list[tuple[str, int]]], plans: list[ReaderPlan]
 ) -> None:
     tag = uuid.uuid4().hex[:10]
-    shared = Shared(tag, [create_channel(site.owner, f"{tag}-base")["id"]])
+    shared = Shared(tag, [site.owner.create_channel(f"{tag}-base")["id"]])
     marker = f"{tag}-marker"
     readers = [Reader(site, plan, marker) for plan in plans]
     reader_threads = [threading.Thread(target=r.run, daemon=True) for r in readers]
@@ -293,10 +283,10 @@ def test_reconnecting_readers_end_equal_to_a_fresh_boot_under_concurrent_writes(
         assert not t.is_alive(), "a writer is stuck"
     assert not shared.errors, shared.errors
     # The last event of the example: once a reader has it, it has everything before it.
-    create_channel(site.owner, marker)
+    site.owner.create_channel(marker)
     for r in readers:
         assert r.done.wait(READER_TIMEOUT_SECONDS + 5), "a reader is stuck"
-    truth = world(boot(site.owner))
+    truth = world(site.owner.boot())
     for number, r in enumerate(readers):
         assert not r.errors, f"reader {number} ({r.plan}): {r.errors}"
         assert r.ids == sorted(set(r.ids)), f"reader {number} ids: {r.ids}"
@@ -319,16 +309,15 @@ def test_resuming_anywhere_delivers_exactly_the_later_part_of_the_full_replay(
     site: Site, fractions: list[float], extra: list[str]
 ) -> None:
     tag = uuid.uuid4().hex[:10]
-    channel = create_channel(site.owner, f"{tag}-replay")["id"]
+    channel = site.owner.create_channel(f"{tag}-replay")["id"]
     for n, what in enumerate(extra):
         if what == "channel":
-            create_channel(site.owner, f"{tag}-{n}")
+            site.owner.create_channel(f"{tag}-{n}")
         else:
-            r = site.owner.post(f"/api/channels/{channel}", json={"body": f"{tag} {n}"})
-            assert r.status_code == 202, r.text
+            message = site.owner.send_message(channel, f"{tag} {n}")
             if what == "deleted message":
-                assert site.owner.delete(f"/api/messages/{r.json()['id']}").status_code == 202
-    newest = resume_point(site.owner)
+                site.owner.delete_message(message["id"])
+    newest = site.owner.resume_point()
     full = replay(site.owner, 0, newest)
     ids = [e.id for e in full]
     assert ids == sorted(set(ids))

@@ -2,8 +2,9 @@
 
 The callers: no cookie, a garbage cookie, an expired session (on a server started with
 `--session-expiry 4s`), another user, and the owner of what the request touches. Each cell
-of the table says the status SPEC requires, following its order of checks
-(413 → 503 → 401 → 415 → 400 → 404 → 403 → 409). A second table crosses the callers with
+of the table says the status the docs require, following their order of checks
+(docs/api/errors.md, "Which error wins": 413 → 405 → 503 → 401 → 415 → 400 → 404 → 403 →
+409). A second table crosses the callers with
 what else can be wrong with a request (too large, not JSON, malformed, an unknown id…).
 
 Then: tokens are dead after logout and after a password change (the other sessions'),
@@ -28,16 +29,23 @@ import httpx
 import pytest
 from reliability_figures import record
 
-from conftest import OWNER_NAME, ServerProcess, assert_problem, invite_user
-from sse_client import create_channel, send_message
+from conftest import ServerProcess
+from parlour_client import (
+    OWNER_NAME,
+    UNKNOWN_CHANNEL,
+    UNKNOWN_INVITE,
+    UNKNOWN_MESSAGE,
+    ParlourClient,
+    assert_problem,
+    fresh_name,
+    invite_user,
+    password_for,
+)
 
 PASSWORD = "owner's secret 7c1f"
-BOB_PASSWORD = "password Bob"  # conftest.invite_user's
+BOB_PASSWORD = password_for("Bob")
 NEW_PASSWORD = "a new secret 0d9e"
 WRONG_PASSWORD = "a wrong guess 3b8a"
-UNKNOWN_CHANNEL = "C" + "q" * 24
-UNKNOWN_MESSAGE = "M" + "q" * 24
-UNKNOWN_INVITE = "I" + "q" * 24
 TOO_LARGE = b'{"x": "' + b"a" * 65_530 + b'"}'  # 65,539 bytes of valid JSON
 CALLERS = ["no cookie", "garbage cookie", "expired session", "another user", "owner"]
 
@@ -71,9 +79,9 @@ class Site:
     server: ServerProcess
     seen: Seen
     sessions_expire: bool = False
-    _owner: httpx.Client | None = None
+    _owner: ParlourClient | None = None
 
-    def client(self, token: str | None = None) -> httpx.Client:
+    def client(self, token: str | None = None) -> ParlourClient:
         c = self.server.client(event_hooks={"response": [self.seen.hook]})
         if token is not None:
             c.cookies.set("identity", token)
@@ -82,11 +90,10 @@ class Site:
     def login(self, name: str = OWNER_NAME, password: str = PASSWORD) -> str:
         """A fresh session's token."""
         c = self.client()
-        r = c.post("/api/auth/login", json={"name": name, "password": password})
-        assert r.status_code == 200, r.text
-        return str(c.cookies["identity"])
+        c.log_in(name, password)
+        return c.token
 
-    def owner(self) -> httpx.Client:
+    def owner(self) -> ParlourClient:
         """A client of the owner, for preparing what a request touches."""
         if self.sessions_expire:
             return self.client(self.login())
@@ -103,10 +110,8 @@ def start_site(path: Any, seen: Seen, *args: str) -> tuple[Site, str]:
     server = ServerProcess(path / "parlour.db", list(args)).start()
     site = Site(server, seen, sessions_expire="--session-expiry" in args)
     c = site.client()
-    r = c.post("/api/setup", json={"name": OWNER_NAME, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    bob = invite_user(server, c, "Bob")
-    return site, str(bob.cookies["identity"])
+    c.set_up(OWNER_NAME, PASSWORD)
+    return site, invite_user(server, c, "Bob").token
 
 
 @dataclass
@@ -171,26 +176,19 @@ Prepare = Callable[[Site], Call]
 
 
 def a_channel_with_a_message(site: Site) -> str:
-    return str(send_message(site.owner(), a_channel(site), "keep me")["channel"])
+    return site.owner().send_message(a_channel(site), "keep me")["channel"]
 
 
 def a_channel(site: Site) -> str:
-    return str(create_channel(site.owner(), f"room {secrets.token_hex(4)}")["id"])
+    return site.owner().create_channel(f"room {secrets.token_hex(4)}")["id"]
 
 
 def an_owners_message(site: Site) -> str:
-    owner = site.owner()
-    return str(send_message(owner, a_channel(site), "the owner's message")["id"])
+    return site.owner().send_message(a_channel(site), "the owner's message")["id"]
 
 
 def an_invite(site: Site) -> str:
-    r = site.owner().post("/api/invite", json={})
-    assert r.status_code == 200, r.text
-    return str(r.json()["id"])
-
-
-def fresh_name() -> str:
-    return f"user {secrets.token_hex(4)}"
+    return site.owner().invite()["id"]
 
 
 ENDPOINTS: dict[str, tuple[Prepare, tuple[int, int, int]]] = {
@@ -218,7 +216,7 @@ ENDPOINTS: dict[str, tuple[Prepare, tuple[int, int, int]]] = {
     ),
     "boot": (lambda s: Call("GET", "/api/boot"), (401, 200, 200)),
     "create channel": (
-        lambda s: Call("POST", "/api/channels", {"name": fresh_name()}),
+        lambda s: Call("POST", "/api/channels", {"name": fresh_name("room")}),
         (401, 202, 202),
     ),
     "delete empty channel": (
@@ -378,7 +376,7 @@ def send(client: httpx.Client, call: Call) -> httpx.Response:
     )
 
 
-def caller(sites: Sites, who: str, what: str) -> tuple[Site, httpx.Client]:
+def caller(sites: Sites, who: str, what: str) -> tuple[Site, ParlourClient]:
     """The server this caller talks to, and a client with its cookie (or none)."""
     if who == "expired session":
         expired = sites.expired_token(own=what == "logout")
@@ -392,7 +390,7 @@ def caller(sites: Sites, who: str, what: str) -> tuple[Site, httpx.Client]:
     elif who == "another user":
         token = site.login("Bob", BOB_PASSWORD) if ends_session else sites.bob_token
     elif who == "owner":
-        token = site.login() if ends_session else str(site.owner().cookies["identity"])
+        token = site.login() if ends_session else site.owner().token
     return site, site.client(token)
 
 
@@ -412,15 +410,14 @@ def check_cell(sites: Sites, table: dict[str, Any], what: str, who: str) -> None
         assert_problem(r, want)
     if what == "change password" and r.status_code == 200:
         # Put it back (this session survives its own change), for the cells that follow.
-        undo = client.post("/api/password", json={"password": NEW_PASSWORD, "to": PASSWORD})
-        assert undo.status_code == 200, undo.text
+        client.change_password(NEW_PASSWORD, PASSWORD)
         site.forget_owner()
     record("authorization audit", cells_checked=1)
 
 
 @pytest.mark.parametrize("who", CALLERS)
 @pytest.mark.parametrize("what", list(ENDPOINTS))
-def test_every_endpoint_answers_each_kind_of_caller_as_spec_requires(
+def test_every_endpoint_answers_each_kind_of_caller_as_documented(
     sites: Sites, what: str, who: str
 ) -> None:
     check_cell(sites, ENDPOINTS, what, who)
@@ -428,7 +425,7 @@ def test_every_endpoint_answers_each_kind_of_caller_as_spec_requires(
 
 @pytest.mark.parametrize("who", CALLERS)
 @pytest.mark.parametrize("what", list(WRONG))
-def test_what_else_is_wrong_is_answered_in_specs_order_for_each_kind_of_caller(
+def test_what_else_is_wrong_is_answered_in_the_documented_order_for_each_kind_of_caller(
     sites: Sites, what: str, who: str
 ) -> None:
     check_cell(sites, WRONG, what, who)
@@ -467,8 +464,7 @@ def test_a_password_change_kills_every_other_session_of_that_user_only(sites: Si
     site = sites.main
     others = [site.login() for _ in range(3)]
     changer = site.client(site.login())
-    r = changer.post("/api/password", json={"password": PASSWORD, "to": NEW_PASSWORD})
-    assert r.status_code == 200, r.text
+    changer.change_password(PASSWORD, NEW_PASSWORD)
     try:
         for token in others:
             assert_dead(site, token, "after a password change")
@@ -477,8 +473,7 @@ def test_a_password_change_kills_every_other_session_of_that_user_only(sites: Si
         old = site.client().post("/api/auth/login", json={"name": OWNER_NAME, "password": PASSWORD})
         assert old.status_code == 401
     finally:
-        undo = changer.post("/api/password", json={"password": NEW_PASSWORD, "to": PASSWORD})
-        assert undo.status_code == 200, undo.text
+        changer.change_password(NEW_PASSWORD, PASSWORD)
         site.forget_owner()
 
 
@@ -548,10 +543,7 @@ def test_the_login_throttle_answers_429_for_known_and_unknown_names_even_to_the_
     start_server: Any,
 ) -> None:
     server: ServerProcess = start_server("--login-failures", "5")
-    owner = server.client()
-    assert (
-        owner.post("/api/setup", json={"name": OWNER_NAME, "password": PASSWORD}).status_code == 200
-    )
+    server.set_up(OWNER_NAME, PASSWORD)
     c = server.client()
     for name in (OWNER_NAME.upper(), "Nobody At All"):
         for _ in range(5):
@@ -570,10 +562,7 @@ TIMING_ATTEMPTS = 15
 
 def test_an_unknown_name_takes_about_as_long_as_a_wrong_password(start_server: Any) -> None:
     server: ServerProcess = start_server("--login-failures", "1000")
-    owner = server.client()
-    assert (
-        owner.post("/api/setup", json={"name": OWNER_NAME, "password": PASSWORD}).status_code == 200
-    )
+    server.set_up(OWNER_NAME, PASSWORD)
     c = server.client()
     unknown: list[float] = []
     wrong: list[float] = []

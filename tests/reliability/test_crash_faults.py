@@ -32,8 +32,9 @@ import httpx
 import pytest
 from reliability_figures import SOAK, record
 
-from conftest import ServerProcess, invite_user
-from sse_client import Ended, Event, EventStream, StreamTimeout, apply_event, boot, set_up, world
+from conftest import ServerProcess
+from parlour_client import Channel, Message, ParlourClient, User, invite_user
+from sse_client import Ended, Event, EventStream, StreamTimeout, apply_event, world
 
 BUDGET_SECONDS = float(os.environ.get("PARLOUR_CRASH_SECONDS", 1200 if SOAK else 60))
 MIN_ROUNDS = 4
@@ -54,16 +55,16 @@ class Ledger:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     sends_tried: dict[str, tuple[str, str]] = field(default_factory=dict)  # body: chan, user
-    sends_acked: dict[str, dict[str, Any]] = field(default_factory=dict)  # id: message
+    sends_acked: dict[str, Message] = field(default_factory=dict)  # id: message
     deletes_tried: set[str] = field(default_factory=set)
     deletes_acked: set[str] = field(default_factory=set)
     channels: list[str] = field(default_factory=list)  # acked, never deleted: for sending
     channel_names_tried: set[str] = field(default_factory=set)
-    channels_acked: dict[str, dict[str, Any]] = field(default_factory=dict)
+    channels_acked: dict[str, Channel] = field(default_factory=dict)
     channel_deletes_acked: set[str] = field(default_factory=set)
     invites_acked: set[str] = field(default_factory=set)
     accepts_tried: dict[str, str] = field(default_factory=dict)  # invite id: name
-    accepts_acked: dict[str, tuple[dict[str, Any], httpx.Cookies]] = field(default_factory=dict)
+    accepts_acked: dict[str, tuple[User, httpx.Cookies]] = field(default_factory=dict)
     unexpected: list[str] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
 
@@ -280,8 +281,8 @@ def verify(
     figures: Figures,
 ) -> None:
     """After a restart: acknowledged writes exact, unacknowledged ones whole or absent."""
-    with httpx.Client(base_url=server.url, cookies=owner_cookies, timeout=30) as owner:
-        truth = boot(owner)
+    with ParlourClient(server.url, cookies=owner_cookies) as owner:
+        truth = owner.boot()
         messages = {m["id"]: m for m in truth["messages"]}
         channels = {c["id"]: c for c in truth["channels"]}
         users = {u["name"]: u for u in truth["users"]}
@@ -319,9 +320,8 @@ def verify(
             if name in users:
                 # Committed without an answer: the invite must be used up, the login work.
                 assert looked_up == 404, f"user {name} exists but invite {invite_id} unused"
-                with httpx.Client(base_url=server.url, timeout=30) as c:
-                    r = c.post("/api/auth/login", json={"name": name, "password": PASSWORD})
-                    assert r.status_code == 200, f"half an accept: {name} cannot log in"
+                with ParlourClient(server.url) as c:
+                    c.log_in(name, PASSWORD)  # (or it is half an accept)
                 figures.unacked_accepts_committed += 1
             else:
                 assert looked_up == 200, f"invite {invite_id} used but no user {name}"
@@ -345,18 +345,17 @@ def test_acknowledged_writes_survive_random_kill_9_and_readers_resume_to_the_tru
     rng = random.Random(seed)
     print(f"crash faults: seed {seed}, budget {BUDGET_SECONDS:.0f} s")  # noqa: T201
     server: ServerProcess = start_server("--heartbeat", "1s")
-    owner = server.client()
-    set_up(owner)
+    owner = server.set_up()
     owner_cookies = httpx.Cookies(owner.cookies)
     users = [owner] + [invite_user(server, owner, f"Sender {i}") for i in range(1, SENDERS)]
-    user_ids = [boot(u)["user"]["id"] for u in users]
-    general = owner.post("/api/channels", json={"name": "general"}).json()
+    user_ids = [u.me()["id"] for u in users]
+    general = owner.create_channel("general")
     ledger = Ledger(channels=[general["id"]])
     ledger.channels_acked[general["id"]] = general
     readers = []
     for i in range(READERS):
         c = users[i % len(users)]
-        snapshot = boot(c)
+        snapshot = c.boot()
         readers.append(
             Reader(
                 f"reader {i}", httpx.Cookies(c.cookies), world(snapshot), snapshot["resume_point"]
@@ -404,8 +403,8 @@ def test_acknowledged_writes_survive_random_kill_9_and_readers_resume_to_the_tru
         round_accepts = {k: v for k, v in ledger.accepts_tried.items() if k not in accepts_before}
         verify(server, ledger, readers, owner_cookies, round_accepts, figures)
 
-    with httpx.Client(base_url=server.url, cookies=owner_cookies, timeout=30) as c:
-        final = boot(c)["messages"]
+    with ParlourClient(server.url, cookies=owner_cookies) as last:
+        final = last.boot()["messages"]
     stored = {m["id"] for m in final}
     lost = [m for m in ledger.sends_acked if m not in stored and m not in ledger.deletes_tried]
     assert not lost

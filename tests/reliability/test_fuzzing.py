@@ -29,7 +29,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -38,6 +37,11 @@ from reliability_figures import SOAK, record
 from schemathesis import Case
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
+
+# Imported here, at the shallow stack of collection, not lazily deep inside a fixture: there,
+# CPython 3.11's AST conversion (pytest rewrites the asserts of schemathesis, a pytest plugin)
+# failed with "SystemError: AST constructor recursion depth mismatch" on this big module.
+from schemathesis.specs.openapi.adapter import parameters as _parameters  # noqa: F401
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -46,9 +50,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conftest import OWNER_NAME, OWNER_PASSWORD, ServerProcess, invite_user
+from conftest import ServerProcess
 from parlour.http.routes import API
-from sse_client import create_channel, send_message
+from parlour_client import ParlourClient, invite_user
 
 EXAMPLES = 300 if SOAK else 50
 STATEFUL_EXAMPLES = 200 if SOAK else 15
@@ -75,10 +79,9 @@ class Site:
 
     def fresh_token(self) -> str:
         """A new session of the owner (for calls that end the session they are made with)."""
-        with httpx.Client(base_url=self.server.url, timeout=REQUEST_SECONDS) as c:
-            r = c.post("/api/auth/login", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
-            assert r.status_code == 200, r.text
-            return str(c.cookies["identity"])
+        with ParlourClient(self.server.url, timeout=REQUEST_SECONDS) as c:
+            c.log_in()
+            return c.token
 
 
 @pytest.fixture(scope="module")
@@ -87,14 +90,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     # A huge login limit: the fuzzer fails many logins, and 429 is not what it looks for.
     server = ServerProcess(database, ["--heartbeat", "1s", "--login-failures", "100000"]).start()
     try:
-        owner = server.client()
-        r = owner.post("/api/setup", json={"name": OWNER_NAME, "password": OWNER_PASSWORD})
-        assert r.status_code == 200, r.text
+        owner = server.set_up()
         bob = invite_user(server, owner, "Bob")
-        channel = create_channel(owner, "general")
-        send_message(bob, channel["id"], "hello from Bob")
+        bob.send_message(owner.create_channel("general")["id"], "hello from Bob")
         schema = schemathesis.openapi.from_url(f"{server.url}/api/openapi.json", config=CONFIG)
-        yield Site(server, schema, str(owner.cookies["identity"]))
+        yield Site(server, schema, owner.token)
         output = "".join(server.output)
         assert "Traceback" not in output, output[-3000:]
         assert "unexpected error" not in output, output[-3000:]

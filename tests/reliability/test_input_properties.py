@@ -1,16 +1,16 @@
 """Hypothesis against parlour's input rules, through the real server where it matters (issue 6).
 
-* Names: accepted exactly when SPEC's rules hold (an oracle written from SPEC, not from the
-  code), shown as typed after NFC, and equal to their NFD and case-folded spellings; over
-  HTTP, a channel is created exactly when its name is valid, and a second spelling of the
-  same name then gets 409.
+* Names: accepted exactly when the documented rules hold (an oracle written from
+  docs/api/index.md, "Names and bodies", not from the code), shown as typed after NFC, and
+  equal to their NFD and case-folded spellings; over HTTP, a channel is created exactly when
+  its name is valid, and a second spelling of the same name then gets 409.
 * Durations: every `N` + unit parses to N units, the shortest spelling parses back, and any
   other text is refused, by `parse_duration` (ValueError, nothing else) and by the command
   line (exit status 2 and one line).
 * Message bodies with newlines, CR, NUL, other control characters, lone surrogates, line
-  and paragraph separators, combining marks: a body that breaks SPEC's rules gets a clean
-  400 problem document; any other comes back exactly (after NFC) in the 202, in boot, and
-  through the event stream, whose raw bytes are split into lines as an SSE client splits
+  and paragraph separators, combining marks: a body that breaks the documented rules gets a
+  clean 400 problem document; any other comes back exactly (after NFC) in the 202, in boot,
+  and through the event stream, whose raw bytes are split into lines as an SSE client splits
   them (CR, LF, CRLF): each event is exactly one `id:` line and one `data:` line.
 """
 
@@ -34,18 +34,18 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from reliability_figures import SOAK, record
 
-from conftest import ServerProcess, assert_problem
+from conftest import ServerProcess
 from parlour.cli import build_parser
 from parlour.config import format_duration, parse_duration
 from parlour.domain.names import name_key, normalize_name
 from parlour.errors import InvalidInput
-from sse_client import boot, create_channel, set_up
+from parlour_client import ParlourClient, assert_problem
 
 HTTP_EXAMPLES = 2000 if SOAK else 400
 PURE_EXAMPLES = 20000 if SOAK else 2000
 STREAM_SECONDS = 30
 
-# --- oracles, from SPEC "Names and bodies" --------------------------------------------------
+# --- oracles, from docs/api/index.md, "Names and bodies" ------------------------------------
 
 
 def has_surrogate(text: str) -> bool:
@@ -53,12 +53,12 @@ def has_surrogate(text: str) -> bool:
 
 
 def is_name_format_character(c: str) -> bool:
-    """SPEC revision 2 (issue 10): the Cf characters that ordinary names need, allowed."""
+    """The Cf characters that ordinary names are made of, which the rules allow (issue 10)."""
     return c in "\u200c\u200d" or 0xE0020 <= ord(c) <= 0xE007F
 
 
 def name_is_valid(raw: str) -> bool:
-    """SPEC: after NFC, 1-64 characters, no white space at either end, no control
+    """After NFC, 1-64 characters, no white space at either end, no control
     characters (Cc, Cf other than U+200C, U+200D and the tags U+E0020-U+E007F) and no line
     breaks; and it must be text (no lone surrogates)."""
     if has_surrogate(raw):
@@ -77,7 +77,7 @@ def name_is_valid(raw: str) -> bool:
 
 
 def body_is_valid(raw: str) -> bool:
-    """SPEC: after NFC, 1-8,192 code points, not only white space, and no control characters
+    """After NFC, 1-8,192 code points, not only white space, and no control characters
     other than tab, CR and LF; and it must be text (no lone surrogates)."""
     if has_surrogate(raw):
         return False
@@ -121,14 +121,14 @@ bodies = st.one_of(
 @example("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645")  # part of ordinary names
 @example("\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f")
 @example("zero\u200bwidth")
-def test_a_name_is_accepted_exactly_when_specs_rules_hold(raw: str) -> None:
+def test_a_name_is_accepted_exactly_when_the_documented_rules_hold(raw: str) -> None:
     try:
         shown, key = normalize_name(raw, "user")
     except InvalidInput:
-        assert not name_is_valid(raw), f"valid by SPEC but refused: {raw!r}"
+        assert not name_is_valid(raw), f"valid by the documented rules but refused: {raw!r}"
         record("input properties", names_checked=1)
         return
-    assert name_is_valid(raw), f"invalid by SPEC but accepted: {raw!r}"
+    assert name_is_valid(raw), f"invalid by the documented rules but accepted: {raw!r}"
     assert shown == unicodedata.normalize("NFC", raw)
     assert normalize_name(shown, "user") == (shown, key)
     assert key == name_key(unicodedata.normalize("NFD", raw))
@@ -139,7 +139,7 @@ def test_a_name_is_accepted_exactly_when_specs_rules_hold(raw: str) -> None:
 @dataclass
 class Site:
     server: ServerProcess
-    owner: httpx.Client
+    owner: ParlourClient
     channel_id: str
 
 
@@ -147,9 +147,8 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     server = ServerProcess(tmp_path_factory.mktemp("inputs") / "parlour.db").start()
     try:
-        owner = server.client()
-        set_up(owner)
-        yield Site(server, owner, create_channel(owner, "bodies")["id"])
+        owner = server.set_up()
+        yield Site(server, owner, owner.create_channel("bodies")["id"])
         output = "".join(server.output)
         assert "Traceback" not in output, output[-3000:]
     finally:
@@ -192,7 +191,7 @@ def test_a_channel_is_created_exactly_when_its_name_is_valid_and_is_one_name(
                 again = post_json(site.owner, "/api/channels", {"name": spelling})
                 assert_problem(again, 409)
     finally:
-        assert site.owner.delete(f"/api/channels/{channel['id']}").status_code == 202
+        site.owner.delete_channel(channel["id"])
     record("input properties", names_accepted_over_http=1)
 
 
@@ -319,13 +318,13 @@ class RawStream:
 
 @pytest.fixture(scope="module")
 def raw_stream(site: Site) -> Iterator[RawStream]:
-    stream = RawStream(site.owner, boot(site.owner)["resume_point"])
+    stream = RawStream(site.owner, site.owner.resume_point())
     yield stream
     stream.close()
 
 
 def event_of(block: list[bytes]) -> tuple[int, dict[str, Any]]:
-    """Exactly `id: N` then one `data:` line of UTF-8 JSON, as SPEC frames an event."""
+    """Exactly `id: N` then one `data:` line of UTF-8 JSON, as docs/api/events.md frames one."""
     assert len(block) == 2, block
     assert block[0].startswith(b"id: "), block
     assert block[1].startswith(b"data: "), block
@@ -356,11 +355,11 @@ def test_a_body_comes_back_exactly_through_the_stream_or_gets_a_clean_400(
     seq, data = event_of(raw_stream.next_event(STREAM_SECONDS))
     assert (data["type"], data["event"], data["id"]) == ("message", "sent", message["id"])
     assert data["body"] == expected
-    snapshot = boot(site.owner)
+    snapshot = site.owner.boot()
     assert snapshot["messages"] == [message]
     assert snapshot["resume_point"] == seq
     # Delete it, so that boot stays small; its deletion is the stream's next event.
-    assert site.owner.delete(f"/api/messages/{message['id']}").status_code == 202
+    site.owner.delete_message(message["id"])
     _, deleted = event_of(raw_stream.next_event(STREAM_SECONDS))
     assert (deleted["event"], deleted["id"]) == ("deleted", message["id"])
     record("input properties", bodies_round_tripped=1)

@@ -31,27 +31,22 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from reliability_figures import SOAK, Tally, record
 
-from conftest import ServerProcess, assert_problem
-from sse_client import (
-    SETUP_PASSWORD,
-    Ended,
-    Event,
-    Heartbeat,
-    StalledReader,
-    StreamTimeout,
-    boot,
-    create_channel,
-    open_stream,
-    resume_point,
-    send_message,
-    set_up,
+from conftest import ServerProcess
+from parlour_client import (
+    OWNER_NAME,
+    OWNER_PASSWORD,
+    UNKNOWN_INVITE,
+    Message,
+    ParlourClient,
+    assert_problem,
 )
+from raw_http import address_of, read_answer
+from sse_client import Heartbeat, StalledReader, about, open_stream
 
 DISK_BYTES = 24 * 1024 * 1024
 FILLER_CHUNK = 64 * 1024
@@ -128,7 +123,7 @@ def test_a_full_disk_refuses_writes_with_507_while_reads_and_streams_go_on(
 ) -> None:
     tally = Tally()
     refusals = 0
-    acked: list[dict[str, Any]] = []
+    acked: list[Message] = []
     refused: list[str] = []
     with small_disk(tmp_path / "disk", DISK_BYTES) as disk:
         database = disk / "parlour.db"
@@ -138,10 +133,10 @@ def test_a_full_disk_refuses_writes_with_507_while_reads_and_streams_go_on(
             "--heartbeat", "1s", "--session-expiry", "60s", database=database
         )
         owner = server.client(event_hooks=tally.hooks)
-        set_up(owner)
-        channel = create_channel(owner, "general")
-        acked += [send_message(owner, channel["id"], f"before {i}") for i in range(20)]
-        live = open_stream(owner, resume_point(owner), read_timeout=30)
+        owner.set_up()
+        channel = owner.create_channel("general")
+        acked += [owner.send_message(channel["id"], f"before {i}") for i in range(20)]
+        live = open_stream(owner, owner.resume_point(), read_timeout=30)
         filler = disk / "filler"
         filled = 0
         # Each cycle fills the disk with the database's files at another size (the WAL
@@ -169,32 +164,33 @@ def test_a_full_disk_refuses_writes_with_507_while_reads_and_streams_go_on(
             refused.append(body)
             assert_problem(owner.post("/api/channels", json={"name": "x" * 60}), 507)
             assert_problem(owner.post("/api/invite", json={}), FULL_DISK_STATUS)
-            login = {"name": "Alice", "password": SETUP_PASSWORD}
+            login = {"name": OWNER_NAME, "password": OWNER_PASSWORD}
             assert_problem(server.client().post("/api/auth/login", json=login), 507)
             refusals += 4
             # Reads go on: boot, invites, a stream replaying from the start, the open one.
-            snapshot = boot(owner)
+            snapshot = owner.boot()
             assert [m for m in snapshot["messages"] if m["channel"] == channel["id"]] == acked
-            assert owner.get("/api/invite/I" + "x" * 24).status_code == 404
+            assert owner.get(f"/api/invite/{UNKNOWN_INVITE}").status_code == 404
             with open_stream(owner, 0) as replay:
                 replayed = replay.events_through(snapshot["resume_point"], timeout=30)
             assert replayed[-1].id == snapshot["resume_point"]
-            assert heard_heartbeat(live, 10), "the open stream went silent on a full disk"
+            heard = live.arrives(lambda item: isinstance(item, Heartbeat), 10)
+            assert heard, "the open stream went silent on a full disk"
             assert integrity(database) == [("ok",)]
 
             filler.unlink()  # space is back: writing resumes at once
-            acked.append(send_message(owner, channel["id"], f"after cycle {cycle}"))
-            assert live_event(live, acked[-1]["id"], 10)
+            acked.append(owner.send_message(channel["id"], f"after cycle {cycle}"))
+            assert live.arrives(about(acked[-1]["id"]), 10)
 
         live.close()
-        snapshot = boot(owner)
+        snapshot = owner.boot()
         assert not set(refused) & {m["body"] for m in snapshot["messages"]}, "a refusal stored"
         assert snapshot["messages"] == acked
         assert server.stop() == 0
         assert integrity(database) == [("ok",)]
         server.url = ""
         server.start()
-        assert boot(server.client(cookies=owner.cookies))["messages"] == acked
+        assert server.client(cookies=owner.cookies).boot()["messages"] == acked
         server.stop()
     output = "".join(server.output)
     assert "Traceback" not in output, output[-3000:]
@@ -209,34 +205,6 @@ def test_a_full_disk_refuses_writes_with_507_while_reads_and_streams_go_on(
         writes_lost=0,
         requests=tally.requests,
     )
-
-
-def heard_heartbeat(stream: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            item = stream.get(deadline - time.monotonic())
-        except StreamTimeout:
-            return False
-        if isinstance(item, Ended):
-            return False
-        if isinstance(item, Heartbeat):
-            return True
-    return False
-
-
-def live_event(stream: Any, message_id: str, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            item = stream.get(deadline - time.monotonic())
-        except StreamTimeout:
-            return False
-        if isinstance(item, Ended):
-            return False
-        if isinstance(item, Event) and item.data.get("id") == message_id:
-            return True
-    return False
 
 
 # --- a storm of connections ----------------------------------------------------------------
@@ -269,26 +237,6 @@ def rss_kib(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-def read_response(sock: socket.socket) -> tuple[int, bytes]:
-    """Read one HTTP/1.1 response with a Content-Length; return (status, body)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, f"connection closed mid-answer: {data!r}"
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    length = next(
-        int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:")
-    )
-    while len(body) < length:
-        chunk = sock.recv(65536)
-        assert chunk, "connection closed mid-body"
-        body += chunk
-    return status, body
-
-
 def storm_connection(address: tuple[str, int], kind: str, token: str) -> list[int]:
     """One connection of the storm; returns the statuses it read."""
     request = (
@@ -298,7 +246,7 @@ def storm_connection(address: tuple[str, int], kind: str, token: str) -> list[in
     with socket.create_connection(address, timeout=30) as sock:
         if kind == "request":
             sock.sendall(request)
-            statuses.append(read_response(sock)[0])
+            statuses.append(read_answer(sock).status)
         elif kind == "half head":
             sock.sendall(request[: len(request) // 2])
         elif kind == "unread answer":
@@ -306,7 +254,7 @@ def storm_connection(address: tuple[str, int], kind: str, token: str) -> list[in
         elif kind == "keep-alive":
             for _ in range(2):
                 sock.sendall(request)
-                statuses.append(read_response(sock)[0])
+                statuses.append(read_answer(sock).status)
         elif kind == "reset":
             sock.sendall(request[:10])
             sock.setsockopt(
@@ -332,13 +280,10 @@ def test_thousands_of_connections_opening_and_closing_leave_no_trace(start_serve
     assert server.proc is not None
     pid = server.proc.pid
     owner = server.client(event_hooks=tally.hooks)
-    set_up(owner)
-    token = owner.cookies["identity"]
-    channel = create_channel(owner, "storm")
-    parts = urlsplit(server.url)
-    assert parts.hostname is not None
-    assert parts.port is not None
-    address = (parts.hostname, parts.port)
+    owner.set_up()
+    token = owner.token
+    channel = owner.create_channel("storm")
+    address = address_of(server.url)
     # Warm up first: the store opens a database connection in each reader thread it uses.
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda _: storm_connection(address, "request", token), range(64)))
@@ -351,15 +296,14 @@ def test_thousands_of_connections_opening_and_closing_leave_no_trace(start_serve
     sent: list[str] = []
 
     def writer() -> None:
-        with httpx.Client(base_url=server.url, cookies=owner.cookies, timeout=30) as c:
-            c.event_hooks = tally.hooks
+        with ParlourClient(server.url, cookies=owner.cookies, event_hooks=tally.hooks) as c:
             n = 0
             while not stop.is_set():
                 n += 1
-                sent.append(send_message(c, channel["id"], f"during the storm {n}")["id"])
+                sent.append(c.send_message(channel["id"], f"during the storm {n}")["id"])
                 time.sleep(0.02)
 
-    start = resume_point(owner)
+    start = owner.resume_point()
     with open_stream(owner, start) as follower:
         writing = threading.Thread(target=writer)
         writing.start()
@@ -372,7 +316,7 @@ def test_thousands_of_connections_opening_and_closing_leave_no_trace(start_serve
             stop.set()
             writing.join(60)
         storm_seconds = time.monotonic() - began
-        newest = resume_point(owner)
+        newest = owner.resume_point()
         received = [
             e.data["id"]
             for e in follower.events_through(newest, timeout=60)
@@ -413,16 +357,18 @@ def test_thousands_of_connections_opening_and_closing_leave_no_trace(start_serve
 # one replay batch together, so the server's writes block while it is still replaying.
 BACKLOG_MESSAGES = 1_000
 BACKLOG_BODY_CHARACTERS = 8_000
-LIVE_MESSAGES = 1_100  # more than the 1,000 events a reader may fall behind (SPEC 6)
+# More than the 1,000 events a reader may fall behind (docs/api/events.md, "What the server
+# promises", 6).
+LIVE_MESSAGES = 1_100
 
 
 def flood(
     server: ServerProcess, cookies: httpx.Cookies, channel_id: str, count: int, size: int
 ) -> None:
     def send_some(offset: int) -> None:
-        with httpx.Client(base_url=server.url, cookies=cookies, timeout=60) as c:
+        with ParlourClient(server.url, cookies=cookies, timeout=60) as c:
             for i in range(offset, count, 4):
-                send_message(c, channel_id, f"{i:06d} " + "b" * size)
+                c.send_message(channel_id, f"{i:06d} " + "b" * size)
 
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(send_some, range(4)))
@@ -433,17 +379,16 @@ def test_a_reader_that_stalls_during_its_replay_is_dropped_and_others_are_unaffe
     start_server: Any,
 ) -> None:
     server: ServerProcess = start_server("--heartbeat", "1s")
-    owner = server.client()
-    set_up(owner)
-    token = owner.cookies["identity"]
-    channel = create_channel(owner, "backlog")
+    owner = server.set_up()
+    token = owner.token
+    channel = owner.create_channel("backlog")
     flood(server, owner.cookies, channel["id"], BACKLOG_MESSAGES, BACKLOG_BODY_CHARACTERS)
     stalled = StalledReader(server.url, token, 0)  # megabytes to replay; it reads none
     try:
         began = time.monotonic()
-        with open_stream(owner, resume_point(owner)) as live:
+        with open_stream(owner, owner.resume_point()) as live:
             flood(server, owner.cookies, channel["id"], LIVE_MESSAGES, 10)
-            newest = resume_point(owner)
+            newest = owner.resume_point()
             assert len(live.events_through(newest, timeout=60)) == LIVE_MESSAGES
         # Reading now would let it go on, so first wait for the server to give up on it.
         while "stream dropped: reader stopped reading" not in "".join(server.output):
@@ -465,7 +410,7 @@ def test_a_reader_that_stalls_during_its_replay_is_dropped_and_others_are_unaffe
 
 def server_side_is_open(server: ServerProcess, reader: StalledReader) -> bool:
     """Whether the server still holds its end of this reader's connection (/proc/net/tcp)."""
-    server_port = address_of(server)[1]
+    server_port = address_of(server.url)[1]
     client_port = reader.sock.getsockname()[1]
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         local, remote, state = line.split()[1:4]
@@ -490,16 +435,17 @@ def assert_freed(server: ServerProcess, reader: StalledReader) -> None:
 
 
 LIVE_FLOOD_MESSAGES = 600
-LIVE_FLOOD_BODY_CHARACTERS = 8_000  # 4.8 MB: more than the 1 MiB a reader may lag (SPEC 6)
+# 4.8 MB: more than the 1 MiB a reader may lag (docs/api/events.md, "What the server
+# promises", 6).
+LIVE_FLOOD_BODY_CHARACTERS = 8_000
 
 
 @pytest.mark.timeout(300)
 def test_a_dropped_reader_that_never_reads_again_holds_no_socket(start_server: Any) -> None:
     server: ServerProcess = start_server()
-    owner = server.client()
-    set_up(owner)
-    channel = create_channel(owner, "flood")
-    stalled = StalledReader(server.url, owner.cookies["identity"], resume_point(owner))
+    owner = server.set_up()
+    channel = owner.create_channel("flood")
+    stalled = StalledReader(server.url, owner.token, owner.resume_point())
     try:
         time.sleep(0.5)  # live (its replay is empty) before the flood
         flood(server, owner.cookies, channel["id"], LIVE_FLOOD_MESSAGES, LIVE_FLOOD_BODY_CHARACTERS)
@@ -514,13 +460,6 @@ def test_a_dropped_reader_that_never_reads_again_holds_no_socket(start_server: A
 
 
 # --- slow clients ----------------------------------------------------------------------------
-
-
-def address_of(server: ServerProcess) -> tuple[str, int]:
-    parts = urlsplit(server.url)
-    assert parts.hostname is not None
-    assert parts.port is not None
-    return parts.hostname, parts.port
 
 
 def seconds_until_closed(sock: socket.socket, trickle: bytes, every: float, limit: float) -> float:
@@ -552,9 +491,8 @@ def test_a_request_head_sent_byte_by_byte_is_cut_off_while_others_are_served(
     start_server: Any,
 ) -> None:
     server: ServerProcess = start_server()
-    owner = server.client()
-    set_up(owner)
-    address = address_of(server)
+    owner = server.set_up()
+    address = address_of(server.url)
     head = b"GET /api/openapi.json HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 10_000
     results: dict[str, float] = {}
 
@@ -580,7 +518,7 @@ def test_a_request_head_sent_byte_by_byte_is_cut_off_while_others_are_served(
         for byte in b"GET /api/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n":
             sock.send(bytes([byte]))
             time.sleep(0.02)
-        assert read_response(sock)[0] == 200
+        assert read_answer(sock).status == 200
     for kind, seconds in results.items():
         assert seconds <= HEAD_DEADLINE_SECONDS + SLACK_SECONDS, (
             f"a connection sending its request head {kind} was still open after {seconds:.0f} s"
@@ -598,11 +536,10 @@ def test_a_body_that_never_finishes_gets_408_and_the_connection_closes(
     start_server: Any,
 ) -> None:
     server: ServerProcess = start_server()
-    owner = server.client()
-    set_up(owner)
-    channel = create_channel(owner, "slow")
-    address = address_of(server)
-    token = owner.cookies["identity"]
+    owner = server.set_up()
+    channel = owner.create_channel("slow")
+    address = address_of(server.url)
+    token = owner.token
     body = b'{"body": "this body never ends'
     request = (
         f"POST /api/channels/{channel['id']} HTTP/1.1\r\nHost: x\r\n"
@@ -612,9 +549,9 @@ def test_a_body_that_never_finishes_gets_408_and_the_connection_closes(
     began = time.monotonic()
     with socket.create_connection(address, timeout=BODY_DEADLINE_SECONDS + SLACK_SECONDS) as sock:
         sock.sendall(request)
-        status, answer = read_response(sock)
+        answer = read_answer(sock)
         waited = time.monotonic() - began
-        assert status == 408, answer
+        assert answer.status == 408, answer
         assert sock.recv(65536) == b"", "the connection stayed open after the 408"
     assert waited <= BODY_DEADLINE_SECONDS + SLACK_SECONDS
     # A client that goes away in the middle of its body is no server error.
@@ -623,7 +560,7 @@ def test_a_body_that_never_finishes_gets_408_and_the_connection_closes(
         time.sleep(0.5)
     time.sleep(1)
     assert owner.get("/api/boot").status_code == 200
-    assert "this body never ends" not in str(boot(owner)["messages"])
+    assert "this body never ends" not in str(owner.boot()["messages"])
     output = "".join(server.output)
     assert "Traceback" not in output, output[-3000:]
     assert "unexpected error" not in output, output[-3000:]

@@ -15,16 +15,8 @@ from conftest import POSTGRES_ADMIN_URL, ServerProcess, fresh_postgres_database
 from parlour.errors import StartupRefused
 from parlour.store.migrations import Migration
 from parlour.store.postgres.migrate import bundled_migrations, prepare
-from sse_client import (
-    Event,
-    boot,
-    create_channel,
-    delete_message,
-    open_stream,
-    send_message,
-    set_up,
-    world,
-)
+from parlour_client import OWNER_NAME
+from sse_client import Event, open_stream, world
 
 pytestmark = [
     pytest.mark.postgres,
@@ -89,13 +81,12 @@ def test_a_sqlite_community_moves_to_postgres_with_its_ids_sequences_and_session
     start_server: Any, tmp_path: Path
 ) -> None:
     old: ServerProcess = start_server()
-    owner = old.client()
-    set_up(owner)
-    channel = create_channel(owner, "general")
-    kept = send_message(owner, channel["id"], "this one stays")
-    gone = send_message(owner, channel["id"], "this one is deleted")
-    delete_message(owner, gone["id"])
-    before = boot(owner)
+    owner = old.set_up()
+    channel = owner.create_channel("general")
+    kept = owner.send_message(channel["id"], "this one stays")
+    gone = owner.send_message(channel["id"], "this one is deleted")
+    owner.delete_message(gone["id"])
+    before = owner.boot()
     cookies = httpx.Cookies(owner.cookies)
     assert old.stop() == 0
 
@@ -107,21 +98,18 @@ def test_a_sqlite_community_moves_to_postgres_with_its_ids_sequences_and_session
     new = ServerProcess(tmp_path / "unused.db", database_url=url).start()
     try:
         same = new.client(cookies=cookies)  # the session moved too: no new login needed
-        after = boot(same)
+        after = same.boot()
         assert world(after) == world(before)
         assert after["resume_point"] == before["resume_point"]
         # A client that was following the old server resumes without a gap or a repeat.
         with open_stream(same, last_event_id=str(before["resume_point"])) as stream:
-            fresh = send_message(same, channel["id"], "hello from PostgreSQL")
+            fresh = same.send_message(channel["id"], "hello from PostgreSQL")
             event = stream.next_event(10)
         assert isinstance(event, Event)
         assert event.data["id"] == fresh["id"]
         assert event.id == before["resume_point"] + 1
         assert kept in after["messages"]
-        login = new.client().post(
-            "/api/auth/login", json={"name": "alice", "password": "correct horse battery"}
-        )
-        assert login.status_code == 200
+        new.log_in(OWNER_NAME.lower())
     finally:
         new.close()
 
@@ -130,7 +118,7 @@ def test_moving_into_a_database_that_holds_a_community_is_refused(
     start_server: Any, tmp_path: Path
 ) -> None:
     old: ServerProcess = start_server()
-    set_up(old.client())
+    old.set_up()
     assert old.stop() == 0
     url = fresh_postgres_database()
     assert migrate(old.database, url).returncode == 0

@@ -2,7 +2,7 @@
 
 Stdout carries only JSON lines, so `tools/bench/run | jq` works; people read the table.
 The table shows issue 3's targets beside the figures, for reading only: the suite measures,
-it never fails because a figure is slow (STYLE: tools/bench/ measures, never asserts).
+it never fails because a figure is slow (a benchmark measures; it never asserts a time).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Invitations: how every user after the first joins (SPEC "Invitations")."""
+"""Invitations: how every user after the first joins (docs/api/invitations.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Setup: the first user of a new server (SPEC "Setup")."""
+"""Setup: the first user of a new server (docs/api/setup.md)."""
 
 from __future__ import annotations
 

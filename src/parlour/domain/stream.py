@@ -1,6 +1,6 @@
 """One client's event stream: replay from the store, then live events, without gap or repeat.
 
-See docs/architecture.md. The hand-over (STYLE "Real-time path", step 4):
+See docs/architecture.md. The hand-over (docs/architecture.md, "A stream"):
 1. register with the broker (not yet listening, so logout can already end the stream);
 2. replay `seq > last` from the store in batches until a batch comes back empty;
 3. start listening, then replay once more: anything committed before listening began is

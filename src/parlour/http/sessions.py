@@ -33,7 +33,7 @@ async def post_login(request: Request) -> Response:
 
 
 async def post_logout(request: Request) -> Response:
-    """204 and a cleared cookie, with or without a valid session (SPEC "Sessions")."""
+    """204 and a cleared cookie, with or without a valid session (docs/api/sessions.md)."""
     p = parlour_of(request)
     await admit(request, NoFields)
     await log_out(p.store, token_of(request))

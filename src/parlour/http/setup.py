@@ -15,7 +15,7 @@ from parlour.wire import user_json
 async def post_setup(request: Request) -> Response:
     p = parlour_of(request)
     body = await read_body(request)
-    # SPEC: once setup is completed the answer is 409 whatever the body.
+    # docs/api/setup.md: once setup is completed the answer is 409 whatever the body.
     await p.setup.require_not_done()
     check_media_type(request, body)
     data = parse_body(body, Credentials)

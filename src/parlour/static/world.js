@@ -1,6 +1,6 @@
 // What this tab knows: users, the channels this user may see, and for each channel the
 // messages it holds, from a boot snapshot plus the events after it and the history pages it
-// fetched (SPEC "Boot + stream = truth"). No DOM here; apply() says what changed.
+// fetched (docs/api/events.md, "Boot + stream = truth"). No DOM here; apply() says what changed.
 //
 // Boot carries only each channel's newest messages, so per channel the world holds a
 // contiguous stretch: every retained message from its oldest loaded one (`span.from`) up to
@@ -174,7 +174,7 @@ export class World {
 
   /**
    * Applies one event from the stream, or an answer made into one. Unknown kinds and fields
-   * are ignored (SPEC).
+   * are ignored (docs/api/events.md).
    * @param {any} event
    * @param {number} [seq] its sequence, when it came from the stream
    * @returns {Change | null}

@@ -243,8 +243,9 @@ def _latencies(subs: list[Subscriber], sent: dict[int, float]) -> list[float]:
 
 
 def _analyse(subs: list[Subscriber], sent: dict[int, float]) -> dict[str, Any]:
-    """Every subscriber must hold every acknowledged message once, ids increasing (SPEC
-    guarantee 2), and all in the same order: the order the server committed them in."""
+    """Every subscriber must hold every acknowledged message once, ids increasing
+    (docs/api/events.md, guarantee 2), and all in the same order: the order the server
+    committed them in."""
     acknowledged = set(sent)
     latencies: list[float] = []
     missing = duplicates = unexpected = out_of_order = incomplete = 0

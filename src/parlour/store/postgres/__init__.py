@@ -1,1 +1,1 @@
-"""The PostgreSQL engine: several parlour processes on one database (SPEC "Scaling out")."""
+"""The PostgreSQL engine: several parlour processes on one database (docs/scaling.md)."""

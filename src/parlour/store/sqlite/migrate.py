@@ -1,6 +1,6 @@
 """Open-time checks and numbered schema migrations for the SQLite database file.
 
-The order of events follows the seed log's experience with operators: refuse anything
+The order of events follows what operators need (docs/operations.md, "Upgrading"): refuse anything
 surprising before touching the file, take an online backup before changing an existing
 database, and leave no backup behind once the outcome is known. Migrations are plain SQL
 files (`migrations/NNNN_name.sql`); they never import parlour code, so they outlive it.

@@ -1,7 +1,7 @@
 -- parlour schema 1. Times are integer milliseconds since the Unix epoch (UTC).
 -- Every row that an event describes carries the event's sequence number (`seq`), so the
 -- event stream is replayed from the tables themselves: no separate log keeps a copy of a
--- message body after the message is gone (SPEC "Expiry").
+-- message body after the message is gone (docs/operations.md, "Expiry").
 
 -- One row: the newest sequence number handed out, and the newest one forgotten
 -- (the highest seq of a purged tombstone; resume points below it get 410 Gone).
@@ -59,7 +59,7 @@ CREATE INDEX messages_by_channel ON messages (channel_id);
 CREATE INDEX messages_by_sent_at ON messages (sent_at);
 
 -- Deletions, remembered for the message expiry period so that a resuming stream learns of
--- them (SPEC guarantee 5).
+-- them (docs/api/events.md, guarantee 5).
 CREATE TABLE tombstones (
     seq INTEGER PRIMARY KEY,
     kind TEXT NOT NULL CHECK (kind IN ('message', 'channel')),

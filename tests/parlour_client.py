@@ -1,0 +1,294 @@
+"""The one typed client of parlour's API that black-box tests use (issue 10).
+
+`ParlourClient` is an `httpx.Client` for one "browser" (its own cookie jar) with a method per
+API call a test makes on its way to what it checks: `set_up`, `log_in`, `create_channel`,
+`send_message`, `invite`… Each method asserts the documented success status and returns the
+parsed answer, typed after the shapes in docs/api/index.md (TypedDicts, so an answer still
+compares equal to the same JSON read elsewhere, from boot or an event). A test whose subject
+is a refusal calls the plain httpx methods (`post`, `delete`…) and checks the answer with
+`assert_problem`. tests/conftest.py's `ServerProcess.client()` hands out these clients;
+tests/sse_client.py reads event streams.
+
+Add a method here when a test needs an API call that is missing, rather than writing the
+request in the test: then a change to the API is one change in the tests too.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any, Protocol, TypedDict, TypeVar, cast
+
+import httpx
+
+T = TypeVar("T")
+
+OWNER_NAME = "Alice"
+OWNER_PASSWORD = "correct horse battery"
+"""Who completes setup unless a test says otherwise (the `owner` fixture's user)."""
+
+# Ids of the right shape that no server hands out (docs/api/index.md, "Ids"): a letter for
+# the kind, then more than 16 URL-safe characters.
+UNKNOWN_USER = "U" + "x" * 24
+UNKNOWN_CHANNEL = "C" + "x" * 24
+UNKNOWN_MESSAGE = "M" + "x" * 24
+UNKNOWN_INVITE = "I" + "x" * 24
+
+USER_ID = re.compile(r"^U[A-Za-z0-9_-]{16,}$")
+CHANNEL_ID = re.compile(r"^C[A-Za-z0-9_-]{16,}$")
+MESSAGE_ID = re.compile(r"^M[A-Za-z0-9_-]{16,}$")
+INVITE_ID = re.compile(r"^I[A-Za-z0-9_-]{16,}$")
+TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+"""RFC 3339 in UTC with a `Z` suffix, e.g. 2026-11-26T03:04:05.123Z (docs/api/index.md)."""
+
+
+def parse_time(value: str) -> datetime:
+    """A time of an answer or an event, checked to be in the documented form."""
+    assert TIME.match(value), f"{value!r} is not RFC 3339 UTC with Z"
+    return datetime.fromisoformat(value)
+
+
+def fresh_name(kind: str = "user") -> str:
+    """A name no other test uses: for what a test creates on a server it shares with others."""
+    return f"{kind} {secrets.token_hex(4)}"
+
+
+def password_for(name: str) -> str:
+    """The password `invite_user` and `accept_invite` give a user unless told otherwise."""
+    return "password " + name
+
+
+# --- the answers' shapes (docs/api/index.md; src/parlour/wire.py defines them) ---------------
+
+
+class User(TypedDict):
+    id: str
+    name: str
+
+
+class Channel(TypedDict):
+    id: str
+    name: str
+    created_at: str
+
+
+class Message(TypedDict):
+    id: str
+    channel: str
+    sender: str
+    body: str
+    sent_at: str
+
+
+class Invite(TypedDict):
+    id: str
+    issuer: User
+    issued_at: str
+
+
+class Deleted(TypedDict):
+    id: str
+
+
+class Boot(TypedDict):
+    user: User
+    resume_point: int
+    heartbeat: int
+    users: list[User]
+    channels: list[Channel]
+    messages: list[Message]
+
+
+class Problem(TypedDict):
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+def expect(response: httpx.Response, status: int) -> Any:
+    """The JSON body of an answer that must have this status (the failure shows the answer)."""
+    request = response.request
+    assert response.status_code == status, (
+        f"{request.method} {request.url.path} {request.content[:300]!r}: "
+        f"{response.status_code}, not {status}: {response.text[:500]}"
+    )
+    return response.json()
+
+
+def assert_problem(response: httpx.Response, status: int) -> Problem:
+    """Assert an RFC 9457 problem document with this status (docs/api/errors.md); return it."""
+    assert response.status_code == status, f"{response.status_code}: {response.text[:500]}"
+    media_type = response.headers.get("content-type", "").split(";")[0].strip()
+    assert media_type == "application/problem+json", response.headers.get("content-type")
+    body: dict[str, Any] = response.json()
+    assert body["type"] == "about:blank"
+    assert body["status"] == status
+    assert isinstance(body["title"], str)
+    assert body["title"].strip()
+    assert isinstance(body["detail"], str)
+    assert body["detail"].strip()
+    return cast(Problem, body)
+
+
+class ParlourClient(httpx.Client):
+    """One browser's view of a parlour server: a cookie jar, and the API as typed methods.
+
+    `token` presents that session token as a `Cookie` header instead: such a client keeps
+    presenting it whatever `Set-Cookie` answers say, as a client that kept a stolen or an
+    old token would (the jar is then ignored).
+    """
+
+    def __init__(self, base_url: str, *, token: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("timeout", 30.0)
+        super().__init__(base_url=base_url, **kwargs)
+        if token is not None:
+            self.headers["cookie"] = f"identity={token}"
+
+    @property
+    def token(self) -> str:
+        """This client's session token, from its cookie jar (docs/api/sessions.md)."""
+        token = self.cookies.get("identity")
+        assert token, "this client holds no session"
+        return token
+
+    # --- docs/api/setup.md, docs/api/sessions.md ---------------------------------------------
+
+    def set_up(self, name: str = OWNER_NAME, password: str = OWNER_PASSWORD) -> User:
+        """Complete setup: this client becomes the first user, logged in."""
+        body = {"name": name, "password": password}
+        return cast(User, expect(self.post("/api/setup", json=body), 200))
+
+    def log_in(self, name: str = OWNER_NAME, password: str = OWNER_PASSWORD) -> User:
+        body = {"name": name, "password": password}
+        return cast(User, expect(self.post("/api/auth/login", json=body), 200))
+
+    def log_out(self) -> None:
+        response = self.post("/api/auth/logout")
+        assert response.status_code == 204, response.text
+
+    def change_password(self, password: str, to: str) -> User:
+        body = {"password": password, "to": to}
+        return cast(User, expect(self.post("/api/password", json=body), 200))
+
+    # --- docs/api/invitations.md ---------------------------------------------------------------
+
+    def invite(self) -> Invite:
+        return cast(Invite, expect(self.post("/api/invite", json={}), 200))
+
+    def look_at_invite(self, invite_id: str) -> Invite:
+        return cast(Invite, expect(self.get(f"/api/invite/{invite_id}"), 200))
+
+    def accept_invite(self, invite_id: str, name: str, password: str | None = None) -> User:
+        """Accept as a new user: this client is then logged in as them."""
+        body = {"name": name, "password": password_for(name) if password is None else password}
+        return cast(User, expect(self.post(f"/api/invite/{invite_id}", json=body), 200))
+
+    # --- docs/api/boot.md ----------------------------------------------------------------------
+
+    def boot(self) -> Boot:
+        return cast(Boot, expect(self.get("/api/boot"), 200))
+
+    def me(self) -> User:
+        return self.boot()["user"]
+
+    def resume_point(self) -> int:
+        return self.boot()["resume_point"]
+
+    def channel_names(self) -> list[str]:
+        return [c["name"] for c in self.boot()["channels"]]
+
+    # --- docs/api/channels-and-messages.md -----------------------------------------------------
+
+    def create_channel(self, name: str = "general") -> Channel:
+        return cast(Channel, expect(self.post("/api/channels", json={"name": name}), 202))
+
+    def delete_channel(self, channel_id: str) -> Deleted:
+        return cast(Deleted, expect(self.delete(f"/api/channels/{channel_id}"), 202))
+
+    def send_message(self, channel_id: str, body: str = "hello") -> Message:
+        # Not `send`: httpx.Client.send is how every request goes out.
+        answer = self.post(f"/api/channels/{channel_id}", json={"body": body})
+        return cast(Message, expect(answer, 202))
+
+    def delete_message(self, message_id: str) -> Deleted:
+        return cast(Deleted, expect(self.delete(f"/api/messages/{message_id}"), 202))
+
+
+class Server(Protocol):
+    """What hands out clients of one server (tests/conftest.py's ServerProcess)."""
+
+    def client(self, *, token: str | None = None, **kwargs: Any) -> ParlourClient: ...
+
+
+def invite_user(server: Server, inviter: httpx.Client, name: str) -> ParlourClient:
+    """Create a user through an invitation; return a new client logged in as them (their
+    password is `password_for(name)`)."""
+    invite = expect(inviter.post("/api/invite", json={}), 200)
+    client = server.client()
+    client.accept_invite(invite["id"], name)
+    return client
+
+
+class Senders:
+    """Threads that send messages as fast as they can with one session, each on a connection
+    of its own, until stopped or the server goes away: the load of tests that stop or kill a
+    server while it writes. `acknowledged` (id: body) gains each message as its 202 arrives."""
+
+    def __init__(self, url: str, cookies: httpx.Cookies, channel_id: str, count: int) -> None:
+        # Written by the sending threads, without a lock: under the GIL one dict insert is
+        # atomic, and len() is all that is read before `stop` has joined them.
+        self.acknowledged: dict[str, str] = {}
+        self._stopping = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._send, args=(url, cookies, channel_id, f"sender {i}"))
+            for i in range(count)
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _send(self, url: str, cookies: httpx.Cookies, channel_id: str, tag: str) -> None:
+        with ParlourClient(url, cookies=cookies, timeout=10) as client:
+            n = 0
+            while not self._stopping.is_set():
+                body = f"{tag} message {n}"
+                n += 1
+                try:
+                    answer = client.post(f"/api/channels/{channel_id}", json={"body": body})
+                except httpx.HTTPError:
+                    return  # the server is gone
+                if answer.status_code == 202:
+                    self.acknowledged[answer.json()["id"]] = body
+
+    def wait_for(self, count: int, timeout: float) -> None:
+        """Until `count` messages are acknowledged."""
+        deadline = time.monotonic() + timeout
+        while len(self.acknowledged) < count:
+            assert time.monotonic() < deadline, f"only {len(self.acknowledged)} sends answered"
+            time.sleep(0.001)
+
+    def stop(self) -> dict[str, str]:
+        """Stop sending (a request in flight is finished or fails); what was acknowledged."""
+        self._stopping.set()
+        for t in self._threads:
+            t.join(20)
+            assert not t.is_alive(), "a sender did not stop"
+        return dict(self.acknowledged)
+
+
+def at_once(count: int, attempt: Callable[[int], T]) -> list[T]:
+    """attempt(0) to attempt(count - 1), each on a thread of its own, all released at the same
+    moment: the way to race requests against each other. Their results, in order."""
+    barrier = threading.Barrier(count, timeout=10)
+
+    def run(i: int) -> T:
+        barrier.wait()
+        return attempt(i)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
