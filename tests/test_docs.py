@@ -51,7 +51,7 @@ DOCUMENTED_PORT = 64209
 DOC_URL = re.compile(r"http://127\.0\.0\.1:(\d+)")
 STATUS_LINE = re.compile(r"^HTTP/[\d.]+ (\d{3})\b[^\n]*$", re.MULTILINE)
 ASSIGNMENT = re.compile(r"^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=", re.MULTILINE)
-GENERATED_ID = re.compile(r"^([UCMI])[A-Za-z0-9_-]{16,}$")
+GENERATED_ID = re.compile(r"^([UCMIR])[A-Za-z0-9_-]{16,}$")
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 ANYTHING = "…"
 ENDPOINT_HEADING = re.compile(r"^(#{2,6}) (GET|POST|PUT|PATCH|DELETE) (/\S+)\s*$", re.MULTILINE)
