@@ -1,7 +1,7 @@
 """Channels and who is in them: the transaction functions, for every engine.
 
 A public channel is seen by everyone; a private or direct one only by its members, and for
-everyone else it does not exist (ChannelNotFound, never a 403): docs/api/channels.md.
+everyone else it does not exist (ChannelNotFound, never a 403): docs/api/channels-and-messages.md.
 """
 
 from __future__ import annotations
