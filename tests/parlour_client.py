@@ -219,6 +219,144 @@ class ParlourClient(httpx.Client):
     def delete_message(self, message_id: str) -> Deleted:
         return cast(Deleted, expect(self.delete(f"/api/messages/{message_id}"), 202))
 
+    # --- tracker issues 14 and 15 (read state; mentions, edits, reactions) and issue 16's
+    # client_id: docs/api/channels-and-messages.md, docs/api/reads.md -----------------------
+
+    def say(
+        self,
+        channel_id: str,
+        body: str = "hello",
+        *,
+        mentions: list[str] | None = None,
+        client_id: str | None = None,
+        status: int = 202,
+    ) -> FullMessage:
+        """Send with the fields of revision 2; `status` 200 is a retry that found its
+        `client_id`'s message (nothing posted)."""
+        data: dict[str, Any] = {"body": body}
+        if mentions is not None:
+            data["mentions"] = mentions
+        if client_id is not None:
+            data["client_id"] = client_id
+        return cast(
+            FullMessage, expect(self.post(f"/api/channels/{channel_id}", json=data), status)
+        )
+
+    def edit(self, message_id: str, body: str, mentions: list[str] | None = None) -> FullMessage:
+        """Edit one's message; `mentions` left out means none."""
+        data: dict[str, Any] = {"body": body}
+        if mentions is not None:
+            data["mentions"] = mentions
+        return cast(FullMessage, expect(self.post(f"/api/messages/{message_id}", json=data), 202))
+
+    def react(self, message_id: str, emoji: str) -> FullMessage:
+        answer = self.post(f"/api/messages/{message_id}/reactions", json={"emoji": emoji})
+        return cast(FullMessage, expect(answer, 202))
+
+    def unreact(self, message_id: str, emoji: str) -> FullMessage:
+        return cast(FullMessage, expect(self.delete(reaction_path(message_id, emoji)), 202))
+
+    def mark_read(self, channel_id: str, seq: int) -> Read:
+        answer = self.post(f"/api/channels/{channel_id}/read", json={"seq": seq})
+        return cast(Read, expect(answer, 202))
+
+    def set_notify(self, channel_id: str, level: str) -> Read:
+        answer = self.post(f"/api/channels/{channel_id}/notify", json={"level": level})
+        return cast(Read, expect(answer, 202))
+
+    def full_boot(self, messages: int | None = None) -> FullBoot:
+        """Boot as revision 2 answers it (`older`, `reads`, messages with every field)."""
+        params = {} if messages is None else {"messages": str(messages)}
+        return cast(FullBoot, expect(self.get("/api/boot", params=params), 200))
+
+    def reads(self) -> dict[str, Read]:
+        """Boot's `reads`: this user's read state in every channel they can see."""
+        return self.full_boot(0)["reads"]
+
+    def retained_messages(self, channel_id: str) -> list[FullMessage]:
+        """Every retained message of a channel, oldest first, paged from the newest down
+        through the history endpoint (docs/api/history.md)."""
+        found: list[FullMessage] = []
+        params: dict[str, str] = {"limit": "200"}
+        while True:
+            page = expect(self.get(f"/api/channels/{channel_id}/messages", params=params), 200)
+            found[:0] = page["messages"]
+            if not page["older"] or not page["messages"]:
+                return found
+            params["before"] = str(page["messages"][0]["seq"])
+
+    def private_channel(self, name: str, members: list[str]) -> dict[str, Any]:
+        """A new private channel of the caller and `members` (docs/api/channels-and-messages.md)."""
+        data = {"name": name, "kind": "private", "members": members}
+        return cast(dict[str, Any], expect(self.post("/api/channels", json=data), 202))
+
+    def add_member(self, channel_id: str, user_id: str) -> dict[str, Any]:
+        answer = self.post(f"/api/channels/{channel_id}/members", json={"user": user_id})
+        return cast(dict[str, Any], expect(answer, 202))
+
+    def direct_channel(self, members: list[str]) -> dict[str, Any]:
+        """The direct channel of the caller and `members`, made if new."""
+        answer = self.post("/api/direct", json={"members": members})
+        assert answer.status_code in (200, 202), answer.text
+        return cast(dict[str, Any], answer.json())
+
+    # --- end of tracker issues 14, 15 and 16's client_id ----------------------------------
+
+
+# --- tracker issues 14 and 15 (read state; mentions, edits, reactions) and issue 16's
+# client_id: revision 2's shapes (docs/api/index.md) ---------------------------------------
+
+
+class Reaction(TypedDict):
+    emoji: str
+    users: list[str]
+
+
+class FullMessage(TypedDict):
+    """A message with every field of revision 2."""
+
+    id: str
+    seq: int
+    channel: str
+    sender: str
+    body: str
+    sent_at: str
+    edited_at: str | None
+    mentions: list[str]
+    reactions: list[Reaction]
+    client_id: str | None
+
+
+class Read(TypedDict):
+    """One's read state in one channel (docs/api/reads.md)."""
+
+    seq: int
+    unread: int
+    mentions: int
+    notify: str
+
+
+class FullBoot(TypedDict):
+    user: User
+    resume_point: int
+    heartbeat: int
+    users: list[User]
+    channels: list[dict[str, Any]]
+    messages: list[FullMessage]
+    older: dict[str, bool]
+    reads: dict[str, Read]
+
+
+def reaction_path(message_id: str, emoji: str) -> str:
+    """The path that removes one's reaction: the emoji's UTF-8 bytes, every one of them
+    percent-encoded (so that "/", "%", " ", "." and "+" reach the server as themselves)."""
+    return f"/api/messages/{message_id}/reactions/" + "".join(
+        f"%{byte:02X}" for byte in emoji.encode()
+    )
+
+
+# --- end of tracker issues 14, 15 and 16's client_id ----------------------------------------
+
 
 class Server(Protocol):
     """What hands out clients of one server (tests/conftest.py's ServerProcess)."""
