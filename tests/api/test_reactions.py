@@ -325,11 +325,6 @@ def test_a_user_who_takes_back_and_adds_again_goes_to_the_end_of_its_users(cast:
     assert pairs(again) == [("+1", [bob, alice, carol])]
 
 
-@pytest.mark.xfail(
-    reason="server bug (reported): an emoji's place is computed from its oldest remaining "
-    "row, so it moves back when its first user takes theirs back while others keep it",
-    strict=True,
-)
 def test_an_emoji_keeps_its_place_while_anyone_still_holds_it(cast: Cast) -> None:
     # docs/api/index.md: each emoji in the order it was first added; only an emoji that
     # disappeared goes to the end when added again. A client applying the events keeps

@@ -12,13 +12,11 @@ from parlour.store.times import from_ms
 
 MESSAGE_COLUMNS = "id, channel_id, sender, body, sent_at, seq, edited_at, client_id"
 MESSAGES = f"SELECT {MESSAGE_COLUMNS} FROM messages"  # noqa: S608 - constant text
-# Each emoji in the order first added (its oldest row), its users in the order they added it.
+# Each emoji in the order first added (kept while anyone holds it), its users in the order
+# they added it.
 REACTIONS = """
-SELECT r.message_id, r.emoji, r.user_id FROM reactions r
-JOIN (SELECT message_id, emoji, min(seq) AS first FROM reactions
-      WHERE message_id IN ({marks}) GROUP BY message_id, emoji) f
-  ON f.message_id = r.message_id AND f.emoji = r.emoji
-ORDER BY r.message_id, f.first, r.seq
+SELECT message_id, emoji, user_id FROM reactions WHERE message_id IN ({marks})
+ORDER BY message_id, emoji_seq, seq
 """
 # Enough ids for one IN list, within SQLite's and PostgreSQL's limits on parameters.
 CHUNK = 500

@@ -149,9 +149,14 @@ def insert_reaction(
     event = ReactionAdded(
         seq=tx.next_seq(), at=at, message=message_id, channel=channel.id, user=by, emoji=emoji
     )
+    # The emoji keeps the place it took when first added, while anyone still holds it.
+    held_since = tx.value(
+        "SELECT min(emoji_seq) FROM reactions WHERE message_id = ? AND emoji = ?",
+        (message_id, emoji),
+    )
     tx.run(
-        "INSERT INTO reactions (message_id, emoji, user_id, seq) VALUES (?, ?, ?, ?)",
-        (message_id, emoji, by, event.seq),
+        "INSERT INTO reactions (message_id, emoji, user_id, seq, emoji_seq) VALUES (?, ?, ?, ?, ?)",
+        (message_id, emoji, by, event.seq, event.seq if held_since is None else held_since),
     )
     record(tx, event, audience_of(channel))
     return event, _reloaded(tx, message_id)

@@ -21,6 +21,7 @@ CREATE TABLE reactions (
     emoji text NOT NULL,
     user_id text NOT NULL,
     seq bigint NOT NULL,
+    emoji_seq bigint NOT NULL,
     PRIMARY KEY (message_id, emoji, user_id)
 );
 

@@ -22,13 +22,15 @@ CREATE TABLE mentions (
 );
 CREATE INDEX mentions_by_user ON mentions (user_id, channel_id, seq);
 
--- Reactions: one row per user per emoji per message. An emoji's place is its oldest row, a
--- user's place within it their row's sequence.
+-- Reactions: one row per user per emoji per message. An emoji keeps the place it took when
+-- first added (`emoji_seq`, copied to every later row of it) for as long as anyone holds it;
+-- a user's place within it is their row's sequence.
 CREATE TABLE reactions (
     message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
     emoji TEXT NOT NULL,
     user_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
+    emoji_seq INTEGER NOT NULL,
     PRIMARY KEY (message_id, emoji, user_id)
 );
 
