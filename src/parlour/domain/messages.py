@@ -6,7 +6,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from parlour.domain.names import validate_body
+from parlour.domain.names import ALLOWED_FORMAT_CHARACTERS, validate_body
 from parlour.errors import BadMention, ChannelNotFound, InvalidInput, MessageNotFound
 from parlour.model import (
     ChannelId,
@@ -54,8 +54,17 @@ def validate_emoji(raw: str) -> str:
         raise InvalidInput(f"A reaction is 1 to {EMOJI_MAX_CHARS} characters long.")
     if emoji.isspace():
         raise InvalidInput("A reaction must contain something other than white space.")
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in emoji):
-        raise InvalidInput("A reaction must not contain control characters.")
+    # As in names: invisible format characters could make two reactions look alike (or
+    # reverse the text around them); only those emoji sequences are made of stay allowed.
+    if any(
+        unicodedata.category(c) in ("Cc", "Cs")
+        or (unicodedata.category(c) == "Cf" and c not in ALLOWED_FORMAT_CHARACTERS)
+        for c in emoji
+    ):
+        raise InvalidInput(
+            "A reaction must not contain control or invisible format characters (other than "
+            "the joiners and tags emoji are made of)."
+        )
     return emoji
 
 
