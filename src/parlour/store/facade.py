@@ -31,6 +31,7 @@ from parlour.model import (
     ReadState,
     ResetLink,
     ResetLinkId,
+    SearchResults,
     Seq,
     Session,
     SessionId,
@@ -48,6 +49,7 @@ from parlour.store import (
     log,
     messages,
     reads,
+    search,
     snapshot,
     users,
     visibility,
@@ -63,6 +65,7 @@ from parlour.store.records import (
     NewSession,
     UserChanges,
 )
+from parlour.store.words import SearchQuery
 
 
 class Store:
@@ -292,6 +295,20 @@ class Store:
         """Raises ChannelNotFound (none that `user` may see)."""
         return await self._db.read(
             lambda r: history.select_page(r, user, channel_id, before, after, limit)
+        )
+
+    async def select_search(
+        self,
+        user: UserId,
+        query: SearchQuery,
+        channel_id: ChannelId | None,
+        before: Seq | None,
+        limit: int,
+    ) -> SearchResults:
+        """The newest matches below `before` that `user` may see (docs/api/search.md).
+        Raises ChannelNotFound (a `channel_id` that `user` may not see)."""
+        return await self._db.read(
+            lambda r: search.select_results(r, user, query, channel_id, before, limit)
         )
 
     async def select_events(self, after: Seq, limit: int, user: UserId) -> EventBatch:

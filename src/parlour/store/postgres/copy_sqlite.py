@@ -12,6 +12,7 @@ import psycopg
 
 from parlour.errors import StartupRefused
 from parlour.store.postgres import migrate as pg_migrate
+from parlour.store.postgres.search_sql import fill_index
 from parlour.store.records import Copied
 from parlour.store.sqlite import driver
 from parlour.store.sqlite import migrate as sqlite_migrate
@@ -56,6 +57,8 @@ def copy_sqlite_to_postgres(source: Path, url: str) -> Copied:
                     for values in src.execute(f"SELECT {names} FROM {table}"):  # noqa: S608
                         copy.write_row(values)
                         counts[table] += 1
+            # PostgreSQL's search index holds the words as parlour splits them: built here.
+            fill_index(dst)
             seq, forgotten = src.execute(
                 "SELECT seq, forgotten_seq FROM counter WHERE id = 1"
             ).fetchone()

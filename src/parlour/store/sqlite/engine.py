@@ -18,6 +18,7 @@ from parlour.store.facade import Store
 from parlour.store.records import Hooks
 from parlour.store.sqlite import driver
 from parlour.store.sqlite.migrate import prepare
+from parlour.store.sqlite.search_sql import SEARCH
 
 # Readers never wait this long in practice: WAL readers do not block on the writer.
 BUSY_TIMEOUT_MS = 10_000
@@ -37,6 +38,7 @@ def connect(path: Path, *, synchronous: str = "FULL") -> driver.Connection:
 
 class SqliteEngine:
     driver_errors: tuple[type[Exception], ...] = (driver.Error,)
+    search = SEARCH
 
     def __init__(self, path: Path) -> None:
         self.path = path
