@@ -108,9 +108,10 @@ class PgEngine:
         return StorageError(str(error))
 
     def housekeep(self) -> None:
-        """Let PostgreSQL reclaim the rows of expired messages now rather than eventually."""
+        """Let PostgreSQL reclaim the dead rows of deleted, expired and edited messages (their
+        bodies, words and events) now rather than eventually."""
         with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute("VACUUM messages, message_search, tombstones")
+            conn.execute("VACUUM messages, message_search, events")
 
 
 async def open_postgres(
