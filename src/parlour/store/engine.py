@@ -6,7 +6,7 @@ beside this one (users, channels, messages, invites, events). They run on the th
 `Database` (database.py) for both engines, as Synapse runs one set of storage functions on
 SQLite and PostgreSQL. An engine contributes only what truly differs: how to connect, how a
 transaction begins and ends, how its placeholders are spelled, which driver errors mean a full
-disk, and its housekeeping.
+disk, its housekeeping, and the statements of its search index (SearchSql).
 """
 
 from __future__ import annotations
@@ -56,7 +56,12 @@ class SearchSql:
     index keeps no text, and needs it to find the words to remove)."""
     select: str
     """Matches, newest first: `:query`, `:user` (only channels they see), `:channel` (or
-    NULL), `:before` (seq below), `:limit`; columns as details.MESSAGE_COLUMNS."""
+    NULL), `:before` (seq below), `:limit`; columns as details.MESSAGE_COLUMNS. With
+    `recent`, only those below the newest `:recent` entries of the index."""
+    select_recent: str
+    """The matches among the newest `:recent` entries below `:before` (same parameters and
+    columns), tried for each size in `recent` before `select` (none on SQLite)."""
+    recent: tuple[int, ...]
     words: Callable[[str], str]
     """A body as the index takes it (`:words`)."""
     query: Callable[[SearchQuery], str]

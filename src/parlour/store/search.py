@@ -15,9 +15,11 @@ the index find more, never less, so the answer is exact on both.
 
 from __future__ import annotations
 
+from typing import Any
+
 from parlour.model import ChannelId, Message, SearchResult, SearchResults, Seq, UserId
 from parlour.store.details import message_row, with_details
-from parlour.store.engine import Reader, Tx
+from parlour.store.engine import Reader, Row, Tx
 from parlour.store.visibility import require_visible
 from parlour.store.words import SearchQuery, find
 
@@ -48,6 +50,18 @@ def reindex_message(tx: Tx, seq: Seq, old_body: str, new_body: str) -> None:
     index_message(tx, seq, new_body)
 
 
+def _candidates(r: Reader, params: dict[str, Any], limit: int) -> list[Row]:
+    """Up to `limit` + 1 index matches below `:before`, newest first (see SearchSql)."""
+    search = r.engine.search
+    rows: list[Row] = []
+    for recent in search.recent:
+        rows = r.rows(search.select_recent, {**params, "recent": recent})
+        if len(rows) > limit:
+            return rows
+    below = {**params, "recent": search.recent[-1] if search.recent else 0}
+    return rows + r.rows(search.select, {**below, "limit": limit + 1 - len(rows)})
+
+
 def select_results(
     r: Reader,
     user: UserId,
@@ -64,7 +78,7 @@ def select_results(
     if not query.phrases:
         return SearchResults([], older=False)
     search = r.engine.search
-    params = {
+    params: dict[str, Any] = {
         "query": search.query(query),
         "user": user,
         "channel": channel_id,
@@ -73,7 +87,7 @@ def select_results(
     }
     found: list[tuple[Message, list[tuple[int, int]]]] = []
     while True:
-        rows = r.rows(search.select, params)
+        rows = _candidates(r, params, limit)
         for row in rows:
             message = message_row(row)
             marks = find(query, message.body)

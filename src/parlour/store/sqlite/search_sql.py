@@ -41,6 +41,9 @@ SEARCH = SearchSql(
     delete="INSERT INTO message_search (message_search, rowid, body)"
     " VALUES ('delete', :seq, :body)",
     select=SELECT,
+    # FTS5 walks its index newest first and stops at the limit, however common the words.
+    select_recent="",
+    recent=(),
     # FTS5 splits and folds the body itself.
     words=str,
     query=fts5_query,
