@@ -140,7 +140,7 @@ FIGURES: dict[str, Callable[[dict[str, Any]], str]] = {
     ),
     "search-send": lambda f: (
         f"{_fmt(f.get('messages_per_s'))} msg/s p99 {_fmt(f.get('p99_ms'))} ms (index on;"
-        " baseline: index off)"
+        f" baseline: index off) cpu off/on x{_fmt(f.get('cpu_ratio'))}"
     ),
     "search-index": lambda f: (
         f"index {_fmt(f.get('index_bytes', 0) / 1e6)} MB, messages"

@@ -12,8 +12,10 @@ older.
 
 Sends. The `send` measurement (send.py) at each C of `search_send_senders`, against two
 servers on copies of the same community: one as shipped, one whose index is switched off,
-alternately, `search_send_rounds` times; the ratio is on ÷ off of the medians. To switch the
-index off, the copy's `message_search` table is replaced by a view that swallows inserts
+alternately, `search_send_rounds` times; the ratio is on ÷ off of the medians. Beside it,
+the server's CPU time per message on and off (`cpu_ratio`: off ÷ on, the rate a server that
+is short of CPU keeps), which other work on a shared machine disturbs less than a rate. To
+switch the index off, the copy's `message_search` table is replaced by a view that swallows inserts
 (an INSTEAD OF trigger on SQLite, a DO INSTEAD NOTHING rule on PostgreSQL): the server is the
 same build, running the same statements, and only the index's own work is missing. On
 PostgreSQL the words are still split in Python before that statement (SQLite splits them in
@@ -208,6 +210,13 @@ async def measure_sends(ctx: Context) -> None:
             ctx.reporter.note(f"search: sends with {senders} senders, index on and off")
             rates = {k: median([r["messages_per_s"] for r in v]) for k, v in runs.items()}
             p99s = {k: median([r["p99_ms"] for r in v]) for k, v in runs.items()}
+            # The server's CPU per acknowledged message: what the index costs, and less at
+            # the mercy of other work on the machine than a rate is.
+            cpu = {
+                k: median([1000 * r["server_cores"] * r["seconds"] / max(1, r["acknowledged"])
+                           for r in v])
+                for k, v in runs.items()
+            }  # fmt: skip
             params = {"senders": senders, "messages": sizes.search_send_messages}
             figures = {
                 "messages_per_s": rates["on"],
@@ -216,6 +225,8 @@ async def measure_sends(ctx: Context) -> None:
                 "all_messages_per_s": {
                     k: [r["messages_per_s"] for r in v] for k, v in runs.items()
                 },
+                "server_cpu_ms_per_message": {k: round(v, 3) for k, v in cpu.items()},
+                "cpu_ratio": round(cpu["off"] / cpu["on"], 3) if cpu["on"] else None,
                 "errors_total": sum(r["errors_total"] for v in runs.values() for r in v),
                 "server_problems": ctx.problems(on) + ctx.problems(off),
             }
