@@ -304,3 +304,20 @@ class Page:
     newer: bool
     position: Seq
     """Every event up to here is reflected in the page."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """A message that matched a search, and where: the [start, end) code-point offsets in its
+    body of the words that matched (docs/api/search.md)."""
+
+    message: Message
+    highlights: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    """A page of matches, newest first, and whether more match below the last."""
+
+    results: list[SearchResult]
+    older: bool

@@ -187,6 +187,26 @@ class Page(Shape):
     ]
 
 
+class SearchResult(Shape):
+    """A message that matched, and where (docs/api/search.md)."""
+
+    message: Message
+    highlights: Annotated[
+        list[tuple[int, int]],
+        Meta(
+            description="[start, end) offsets, in code points, into the body of the words that"
+            " matched, in order; mark them up as text, never as HTML."
+        ),
+    ]
+
+
+class SearchResults(Shape):
+    """A page of matches, newest first (docs/api/search.md)."""
+
+    results: list[SearchResult]
+    older: Annotated[bool, Meta(description="Whether more messages match below the last one.")]
+
+
 class Problem(Shape):
     """An RFC 9457 problem document: every error answer is one (docs/api/errors.md)."""
 
@@ -222,6 +242,7 @@ ANSWERS: tuple[type[Shape], ...] = (
     Boot,
     Page,
     Read,
+    SearchResults,
     Problem,
 )
 """The shapes http/openapi.py publishes as components/schemas, under their class names."""
@@ -305,6 +326,13 @@ def boot_json(user: model.User, snapshot: model.Snapshot, heartbeat_seconds: int
 
 def page_json(page: model.Page) -> Page:
     return Page([message_json(m) for m in page.messages], page.older, page.newer, page.position)
+
+
+def search_json(found: model.SearchResults) -> SearchResults:
+    return SearchResults(
+        [SearchResult(message_json(r.message), list(r.highlights)) for r in found.results],
+        found.older,
+    )
 
 
 def problem_json(status: int, title: str, detail: str) -> Problem:

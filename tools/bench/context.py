@@ -29,6 +29,11 @@ class Sizes:
     resume_repeats: int
     idle_streams: tuple[int, ...]
     heartbeat_seconds: int
+    search_messages: int
+    search_repeats: int
+    search_send_senders: tuple[int, ...]
+    search_send_messages: int
+    search_send_rounds: int
     # Upper bound on each scenario's wall time: a stuck server makes a line with an error,
     # never a hang.
     scenario_timeout_seconds: float
@@ -49,7 +54,14 @@ FULL = Sizes(
     resume_repeats=3,
     idle_streams=(1000, 10_000),
     heartbeat_seconds=5,
-    scenario_timeout_seconds=900,
+    search_messages=1_000_000,
+    search_repeats=25,
+    search_send_senders=(1, 32),
+    search_send_messages=5_000,
+    search_send_rounds=3,
+    # search seeds 1,000,000 messages (about 160 s) and, on PostgreSQL, copies them over
+    # (85 to 210 s) before it measures anything.
+    scenario_timeout_seconds=1800,
 )
 QUICK = Sizes(
     send_senders=(1, 4),
@@ -66,6 +78,11 @@ QUICK = Sizes(
     resume_repeats=1,
     idle_streams=(10, 50),
     heartbeat_seconds=1,
+    search_messages=2000,
+    search_repeats=2,
+    search_send_senders=(1,),
+    search_send_messages=100,
+    search_send_rounds=1,
     scenario_timeout_seconds=45,
 )
 

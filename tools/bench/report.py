@@ -133,6 +133,19 @@ def _yes(value: Any) -> str:
 
 
 FIGURES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "search": lambda f: (
+        f"p50 {_fmt(f.get('p50_ms'))} ms p99 {_fmt(f.get('p99_ms'))} ms"
+        f" (cold {_fmt(f.get('first_ms'))} ms) results "
+        + ",".join(str(q.get("results")) for q in f.get("queries", []))
+    ),
+    "search-send": lambda f: (
+        f"{_fmt(f.get('messages_per_s'))} msg/s p99 {_fmt(f.get('p99_ms'))} ms (index on;"
+        f" baseline: index off) cpu off/on x{_fmt(f.get('cpu_ratio'))}"
+    ),
+    "search-index": lambda f: (
+        f"index {_fmt(f.get('index_bytes', 0) / 1e6)} MB, messages"
+        f" {_fmt(f.get('messages_bytes', 0) / 1e6)} MB, seeded in {_fmt(f.get('seed_seconds'))} s"
+    ),
     "send": lambda f: (
         f"{_fmt(f.get('messages_per_s'))} msg/s p50 {_fmt(f.get('p50_ms'))} ms"
         f" p99 {_fmt(f.get('p99_ms'))} ms errors {_fmt(f.get('errors_total'))}"
@@ -184,6 +197,15 @@ def goal(record: Record) -> tuple[str, bool | None]:
         return "≤1 s", (f.get("seconds") or math.inf) <= 1
     if scenario == "resume" and p.get("messages") == 100_000:
         return "≤2 s", (f.get("seconds") or math.inf) <= 2
+    if (
+        scenario == "search"
+        and p.get("query") == "two words"
+        and p.get("messages") == 1_000_000
+        and p.get("store") == "sqlite"
+    ):
+        return "p99 ≤50 ms", (f.get("p99_ms") or math.inf) <= 50
+    if scenario == "search-send":
+        return "≥0.8x index off", (r.get("messages_per_s") or 0) >= 0.8
     if scenario == "idle" and p.get("streams") == 10_000:
         ok = (f.get("kib_per_stream") or math.inf) <= 32 and f.get("streams_with_heartbeat") == (
             10_000

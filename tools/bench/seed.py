@@ -1,35 +1,39 @@
-"""Retained messages for `boot` and `resume`: written into the database file, or sent.
+"""Retained messages for `boot`, `resume` and `search`: written into the file, or sent.
 
 Sending through the API is the honest way, but 100,000 messages take about a minute (see
 tools/bench/README.md for the measured rate), so by default the rows are written straight
-into the stopped server's file, in one transaction, exactly as parlour's schema stores them
-(store/sqlite/migrations/0001_initial.sql): message rows with the next sequence numbers,
-`counter.seq` advanced past them, the channel marked active. `--seed api` sends them instead.
-If the schema changes, this is the one place to update.
+into the stopped server's file, in one transaction, as parlour's schema stores them
+(store/sqlite/migrations/): message rows with the next sequence numbers, their `message
+sent` events, their entries in the search index (FTS5 splits the words itself, as when
+parlour sends), `counter.seq` advanced past them, the channel marked active. `--seed api`
+sends them instead. If the schema changes, this is the one place to update.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
-import sqlite3
 import time
+from collections.abc import Callable
 
 from bench import procs
 from bench.community import Template, Workspace
 from bench.http1 import Connection, build_request
+from parlour.store.sqlite import driver
 
 # About the length of a chat line; the same text whichever way the rows are made.
 BODY = "seeded message {:07d}: the quick brown fox jumps over the lazy dog"
 API_CONNECTIONS = 32
 
 
-def seed_sqlite(template: Template, count: int) -> float:
-    """Write `count` messages by the first sender into the stopped template; returns seconds."""
+def seed_sqlite(template: Template, count: int, body: Callable[[int], str] = BODY.format) -> float:
+    """Write `count` messages by the first sender into the stopped template (message i says
+    `body(i)`); returns seconds."""
     started = time.monotonic()
     community = template.community
     sender = community.senders[0].id
-    conn = sqlite3.connect(template.database, isolation_level=None)
+    conn = driver.connect(template.database, isolation_level=None)
     try:
         conn.execute("BEGIN IMMEDIATE")
         seq = int(conn.execute("SELECT seq FROM counter WHERE id = 1").fetchone()[0])
@@ -38,11 +42,21 @@ def seed_sqlite(template: Template, count: int) -> float:
             "INSERT INTO messages (id, channel_id, sender, body, sent_at, seq)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             (
-                ("M" + secrets.token_urlsafe(18), community.channel, sender, BODY.format(i),
+                ("M" + secrets.token_urlsafe(18), community.channel, sender, body(i),
                  sent_at, seq + 1 + i)
                 for i in range(count)
             ),
         )  # fmt: skip
+        conn.execute(
+            "INSERT INTO events (seq, at, type, event, channel_id, subject, data, audience)"
+            " SELECT seq, sent_at, 'message', 'sent', channel_id, id, NULL, 'all'"
+            " FROM messages WHERE seq > ?",
+            (seq,),
+        )
+        conn.execute(
+            "INSERT INTO message_search (rowid, body) SELECT seq, body FROM messages WHERE seq > ?",
+            (seq,),
+        )
         conn.execute("UPDATE counter SET seq = ? WHERE id = 1", (seq + count,))
         conn.execute(
             "UPDATE channels SET active_at = max(active_at, ?) WHERE id = ?",
@@ -54,7 +68,9 @@ def seed_sqlite(template: Template, count: int) -> float:
     return time.monotonic() - started
 
 
-async def seed_api(workspace: Workspace, template: Template, count: int) -> float:
+async def seed_api(
+    workspace: Workspace, template: Template, count: int, body: Callable[[int], str] = BODY.format
+) -> float:
     """Send `count` messages through a server on the template (32 connections of the first
     sender), then stop it; returns the seconds the sending took."""
     folder = workspace.folder("seeding")
@@ -70,9 +86,9 @@ async def seed_api(workspace: Workspace, template: Template, count: int) -> floa
             conn = await Connection.open(server.host, server.port)
             try:
                 while queue:
-                    body = b'{"body":"%s"}' % BODY.format(queue.pop()).encode()
+                    data = json.dumps({"body": body(queue.pop())}).encode()
                     response = await conn.send(
-                        build_request("POST", path, host, body=body, cookie=cookie)
+                        build_request("POST", path, host, body=data, cookie=cookie)
                     )
                     if response.status != 202:
                         raise RuntimeError(f"seeding: POST {path} answered {response.status}")

@@ -44,6 +44,7 @@ from parlour.http.messages import (
 from parlour.http.openapi import build_document, openapi_endpoint, operation, path_id
 from parlour.http.pages import FILE_METHODS, get_page, static_files
 from parlour.http.reads import post_notify, post_read
+from parlour.http.search import get_search
 from parlour.http.sessions import post_login, post_logout, post_password
 from parlour.http.setup import post_setup
 from parlour.http.users import get_reset, post_reset, post_user, post_user_reset
@@ -71,6 +72,18 @@ HISTORY_PARAMS = [
      "description": "The oldest messages with a sequence above this (not with `before`)."},
     {"name": "limit", "in": "query", "required": False,
      "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+]  # fmt: skip
+SEARCH_PARAMS = [
+    {"name": "q", "in": "query", "required": True,
+     "schema": {"type": "string", "minLength": 1, "maxLength": 1000},
+     "description": 'Words that must all appear, "quoted phrases", and word* for a prefix.'},
+    {"name": "channel", "in": "query", "required": False, "schema": {"type": "string"},
+     "description": "Only this channel's messages."},
+    {"name": "before", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+     "description": "Only messages with a sequence below this (the next page)."},
+    {"name": "limit", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
 ]  # fmt: skip
 LAST_EVENT_ID = {
     "name": "Last-Event-ID",
@@ -169,6 +182,9 @@ API: list[tuple[str, str, Any, dict[str, Any]]] = [
      operation("Delete one's own message (any message: admins)", (202, "Deleted"),
                [401, 403, 404, 413, 503],
                params=[path_id("message_id")])),
+    ("/api/search", "GET", get_search,
+     operation("Messages that match a query, newest first", (200, "SearchResults"),
+               [400, 401, 404, 413, 503], params=SEARCH_PARAMS)),
     ("/api/events", "GET", get_events,
      operation("Follow the event stream (Server-Sent Events)", (200, "EventStream"),
                [400, 401, 410, 413, 503], params=[RESUME_POINT, LAST_EVENT_ID])),

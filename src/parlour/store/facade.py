@@ -10,6 +10,8 @@ process. Driver errors become StorageError at this boundary.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -31,6 +33,7 @@ from parlour.model import (
     ReadState,
     ResetLink,
     ResetLinkId,
+    SearchResults,
     Seq,
     Session,
     SessionId,
@@ -49,6 +52,7 @@ from parlour.store import (
     logins,
     messages,
     reads,
+    search,
     snapshot,
     users,
     visibility,
@@ -66,18 +70,50 @@ from parlour.store.records import (
     NewSession,
     UserChanges,
 )
+from parlour.store.words import SearchQuery
+
+logger = logging.getLogger("parlour.store")
+
+# Deleted and edited-away text is zeroed in the database file at once, but the WAL keeps
+# copies of the pages that held it until a checkpoint: one follows this long after an edit or
+# deletion (docs/operations.md). A burst of them costs one checkpoint.
+ERASE_DELAY_SECONDS = 2.0
 
 
 class Store:
     def __init__(self, db: Database, on_close: Callable[[], Awaitable[None]] | None = None) -> None:
         self._db = db
         self._on_close = on_close
+        self._erased = False
+        self._eraser: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
         """Finish queued writes and close every connection (and the engine's extras)."""
+        if self._eraser is not None:
+            # Closing the last connection checkpoints the WAL and removes it anyway.
+            self._eraser.cancel()
         if self._on_close is not None:
             await self._on_close()
         await self._db.close()
+
+    def _erase_soon(self) -> None:
+        """Text was deleted or edited away: have it leave the WAL (and, on PostgreSQL, the
+        dead rows) within ERASE_DELAY_SECONDS."""
+        self._erased = True
+        if self._eraser is None or self._eraser.done():
+            self._eraser = asyncio.get_running_loop().create_task(self._erase())
+
+    async def _erase(self) -> None:
+        # An erasure while a checkpoint runs sets the flag again: another checkpoint follows.
+        while self._erased:
+            await asyncio.sleep(ERASE_DELAY_SECONDS)
+            self._erased = False
+            try:
+                await self._db.housekeep()
+            except Exception:
+                logger.exception(
+                    "checkpoint after an edit or deletion failed; the next one retries"
+                )
 
     async def select_is_set_up(self) -> bool:
         return await self._db.read(users.select_is_set_up)
@@ -201,7 +237,9 @@ class Store:
         self, by: UserId, channel_id: ChannelId, at: datetime
     ) -> ChannelDeleted:
         """Raises SessionEnded, ChannelNotFound, DirectChannelKept, ChannelNotEmpty."""
-        return await self._db.write(lambda tx: channels.delete_channel(tx, by, channel_id, at))
+        deleted = await self._db.write(lambda tx: channels.delete_channel(tx, by, channel_id, at))
+        self._erase_soon()
+        return deleted
 
     async def insert_direct(self, channel: Channel) -> tuple[Channel, bool]:
         """The direct channel of `channel.members` (the caller first), made if new (True).
@@ -222,9 +260,11 @@ class Store:
     ) -> ChannelUpdated:
         """Raises SessionEnded, ChannelNotFound, MembersOnlyInPrivate, NotAMember,
         AdminsOnly."""
-        return await self._db.write(
+        updated = await self._db.write(
             lambda tx: channels.delete_member(tx, by, channel_id, user_id, at)
         )
+        self._erase_soon()  # the last member out takes the channel's messages with them
+        return updated
 
     async def insert_message(self, message: Message) -> tuple[Message, MessageSent | None]:
         """The message as stored, and its event; or, for a retry of a message whose
@@ -241,9 +281,11 @@ class Store:
         at: datetime,
     ) -> MessageEdited:
         """Raises SessionEnded, MessageNotFound, NotTheAuthor, BadMention."""
-        return await self._db.write(
+        edited = await self._db.write(
             lambda tx: messages.update_message(tx, by, message_id, body, mentions, at)
         )
+        self._erase_soon()
+        return edited
 
     async def insert_reaction(
         self, by: UserId, message_id: MessageId, emoji: str, at: datetime
@@ -294,7 +336,9 @@ class Store:
         self, by: UserId, message_id: MessageId, at: datetime
     ) -> MessageDeleted:
         """Raises SessionEnded, MessageNotFound, NotTheSender."""
-        return await self._db.write(lambda tx: messages.delete_message(tx, by, message_id, at))
+        deleted = await self._db.write(lambda tx: messages.delete_message(tx, by, message_id, at))
+        self._erase_soon()
+        return deleted
 
     async def select_snapshot(self, user: UserId, messages_per_channel: int) -> Snapshot:
         """What `user` may see, with each visible channel's newest messages."""
@@ -313,6 +357,20 @@ class Store:
         """Raises ChannelNotFound (none that `user` may see)."""
         return await self._db.read(
             lambda r: history.select_page(r, user, channel_id, before, after, limit)
+        )
+
+    async def select_search(
+        self,
+        user: UserId,
+        query: SearchQuery,
+        channel_id: ChannelId | None,
+        before: Seq | None,
+        limit: int,
+    ) -> SearchResults:
+        """The newest matches below `before` that `user` may see (docs/api/search.md).
+        Raises ChannelNotFound (a `channel_id` that `user` may not see)."""
+        return await self._db.read(
+            lambda r: search.select_results(r, user, query, channel_id, before, limit)
         )
 
     async def select_events(self, after: Seq, limit: int, user: UserId) -> EventBatch:

@@ -26,11 +26,13 @@ from parlour.model import (
     MessageSent,
     ReactionAdded,
     ReactionRemoved,
+    Seq,
     UserId,
 )
 from parlour.store.details import select_message
 from parlour.store.engine import Tx
 from parlour.store.log import forget_about, record
+from parlour.store.search import index_message, reindex_message, unindex_message
 from parlour.store.times import to_ms
 from parlour.store.users import require_active, select_user
 from parlour.store.visibility import audience_of, can_see, require_visible
@@ -97,6 +99,7 @@ def insert_message(tx: Tx, message: Message) -> tuple[Message, MessageSent | Non
             message.client_id,
         ),
     )
+    index_message(tx, seq, message.body)
     _store_mentions(tx, stored)
     event = MessageSent(seq=seq, at=message.sent_at, message=stored)
     record(tx, event, audience_of(channel))
@@ -128,6 +131,7 @@ def update_message(
     tx.run(
         "UPDATE messages SET body = ?, edited_at = ? WHERE id = ?", (body, to_ms(at), message_id)
     )
+    reindex_message(tx, message.seq, message.body, body)
     edited = replace(message, body=body, mentions=mentions, edited_at=at)
     _store_mentions(tx, edited)
     event = MessageEdited(seq=tx.next_seq(), at=at, message=edited)
@@ -201,9 +205,11 @@ def delete_message(tx: Tx, by: UserId, message_id: MessageId, at: datetime) -> M
 def delete_one_message(
     tx: Tx, message_id: MessageId, channel_id: ChannelId, at: datetime, audience: Audience
 ) -> MessageDeleted:
-    """Delete a message known to exist (its mentions and reactions go with it), and every
-    logged event about it; log its deletion."""
-    tx.run("DELETE FROM messages WHERE id = ?", (message_id,))
+    """Delete a message known to exist (its mentions, reactions and search entry go with it),
+    and every logged event about it; log its deletion."""
+    row = tx.row("DELETE FROM messages WHERE id = ? RETURNING seq, body", (message_id,))
+    if row is not None:
+        unindex_message(tx, Seq(row[0]), row[1])
     forget_about(tx, message_id)
     event = MessageDeleted(seq=tx.next_seq(), at=at, id=message_id, channel=channel_id)
     record(tx, event, audience)

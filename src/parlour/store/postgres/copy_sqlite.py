@@ -6,14 +6,15 @@ valid: a browser that was following the old server resumes on the new one withou
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import psycopg
 
 from parlour.errors import StartupRefused
 from parlour.store.postgres import migrate as pg_migrate
+from parlour.store.postgres.search_sql import fill_index
 from parlour.store.records import Copied
+from parlour.store.sqlite import driver
 from parlour.store.sqlite import migrate as sqlite_migrate
 
 # Table → columns, in an order that satisfies the foreign keys.
@@ -37,7 +38,7 @@ def copy_sqlite_to_postgres(source: Path, url: str) -> Copied:
         raise StartupRefused(f"there is no SQLite database at {source}")
     sqlite_migrate.prepare(source)
     pg_migrate.prepare(url)
-    src = sqlite3.connect(source)
+    src = driver.connect(source)
     try:
         src.execute("BEGIN")  # one consistent snapshot of the source
         with psycopg.connect(url) as dst, dst.transaction():
@@ -56,6 +57,8 @@ def copy_sqlite_to_postgres(source: Path, url: str) -> Copied:
                     for values in src.execute(f"SELECT {names} FROM {table}"):  # noqa: S608
                         copy.write_row(values)
                         counts[table] += 1
+            # PostgreSQL's search index holds the words as parlour splits them: built here.
+            fill_index(dst)
             seq, forgotten = src.execute(
                 "SELECT seq, forgotten_seq FROM counter WHERE id = 1"
             ).fetchone()
@@ -63,7 +66,7 @@ def copy_sqlite_to_postgres(source: Path, url: str) -> Copied:
                 "UPDATE counter SET seq = %s, forgotten_seq = %s WHERE id = 1", (seq, forgotten)
             )
         src.execute("COMMIT")
-    except (sqlite3.Error, psycopg.Error) as e:
+    except (driver.Error, psycopg.Error) as e:
         raise StartupRefused(f"copying to PostgreSQL failed, nothing was copied: {e}") from e
     finally:
         src.close()

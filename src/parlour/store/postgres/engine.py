@@ -23,6 +23,7 @@ from parlour.store.database import Database
 from parlour.store.engine import Connection
 from parlour.store.facade import Store
 from parlour.store.postgres.migrate import prepare
+from parlour.store.postgres.search_sql import SEARCH
 from parlour.store.postgres.tail import EVENTS_CHANNEL, REVOKED_CHANNEL, Tail
 from parlour.store.records import Hooks
 
@@ -54,6 +55,7 @@ def to_psycopg(text: str) -> str:
 
 class PgEngine:
     driver_errors: tuple[type[Exception], ...] = (psycopg.Error,)
+    search = SEARCH
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -110,9 +112,10 @@ class PgEngine:
         return StorageError(str(error))
 
     def housekeep(self) -> None:
-        """Let PostgreSQL reclaim the rows of expired messages now rather than eventually."""
+        """Let PostgreSQL reclaim the dead rows of deleted, expired and edited messages (their
+        bodies, words and events) now rather than eventually."""
         with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute("VACUUM messages, tombstones")
+            conn.execute("VACUUM messages, message_search, events")
 
 
 async def open_postgres(
