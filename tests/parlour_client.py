@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, Protocol, TypedDict, TypeVar, cast
+from typing import Any, NotRequired, Protocol, TypedDict, TypeVar, cast
 
 import httpx
 
@@ -66,33 +66,60 @@ def password_for(name: str) -> str:
 # --- the answers' shapes (docs/api/index.md; src/parlour/wire.py defines them) ---------------
 
 
+class UserRef(TypedDict):
+    id: str
+    name: str
+
+
 class User(TypedDict):
     id: str
     name: str
+    role: str
+    active: bool
 
 
 class Channel(TypedDict):
     id: str
-    name: str
+    name: str | None
     created_at: str
+    kind: str
+    members: NotRequired[list[str]]
+
+
+class Reaction(TypedDict):
+    emoji: str
+    users: list[str]
 
 
 class Message(TypedDict):
     id: str
+    seq: int
     channel: str
     sender: str
     body: str
     sent_at: str
+    edited_at: str | None
+    mentions: list[str]
+    reactions: list[Reaction]
+    client_id: str | None
 
 
 class Invite(TypedDict):
     id: str
-    issuer: User
+    issuer: UserRef
     issued_at: str
+    expires_at: str
 
 
 class Deleted(TypedDict):
     id: str
+
+
+class Read(TypedDict):
+    seq: int
+    unread: int
+    mentions: int
+    notify: str
 
 
 class Boot(TypedDict):
@@ -102,6 +129,8 @@ class Boot(TypedDict):
     users: list[User]
     channels: list[Channel]
     messages: list[Message]
+    older: dict[str, bool]
+    reads: dict[str, Read]
 
 
 class Problem(TypedDict):
@@ -201,7 +230,8 @@ class ParlourClient(httpx.Client):
         return self.boot()["resume_point"]
 
     def channel_names(self) -> list[str]:
-        return [c["name"] for c in self.boot()["channels"]]
+        """The names of the public and private channels one sees (direct ones have none)."""
+        return [c["name"] for c in self.boot()["channels"] if c["name"] is not None]
 
     # --- docs/api/channels-and-messages.md -----------------------------------------------------
 
@@ -307,11 +337,6 @@ class ParlourClient(httpx.Client):
 # client_id: revision 2's shapes (docs/api/index.md) ---------------------------------------
 
 
-class Reaction(TypedDict):
-    emoji: str
-    users: list[str]
-
-
 class FullMessage(TypedDict):
     """A message with every field of revision 2."""
 
@@ -325,15 +350,6 @@ class FullMessage(TypedDict):
     mentions: list[str]
     reactions: list[Reaction]
     client_id: str | None
-
-
-class Read(TypedDict):
-    """One's read state in one channel (docs/api/reads.md)."""
-
-    seq: int
-    unread: int
-    mentions: int
-    notify: str
 
 
 class FullBoot(TypedDict):

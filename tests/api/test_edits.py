@@ -346,11 +346,6 @@ def test_an_edited_away_body_is_not_in_the_files_after_shutdown(start_server: An
 
 
 @pytest.mark.sqlite_only
-@pytest.mark.xfail(
-    reason="server bug (reported): only an expiry sweep that expired something checkpoints "
-    "the WAL, so while nothing expires an edit's old body stays in the -wal file",
-    strict=True,
-)
 def test_an_edited_away_body_leaves_the_files_of_a_running_server_that_expires_nothing(
     start_server: Any,
 ) -> None:

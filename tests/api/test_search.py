@@ -15,30 +15,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import (
-    OWNER_NAME,
-    OWNER_PASSWORD,
-    POSTGRES_ADMIN_URL,
-    ServerProcess,
-    assert_problem,
-    fresh_postgres_database,
-    invite_user,
-)
+from conftest import POSTGRES_ADMIN_URL, ServerProcess, fresh_postgres_database
 from parlour.domain.search import parse_query
 from parlour.store import copy_to_postgres
 from parlour.store.words import Phrase, SearchQuery, fold, words
-from sse_client import create_channel, send_message, set_up
+from parlour_client import OWNER_NAME, OWNER_PASSWORD, ParlourClient, assert_problem, invite_user
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "revision1.db"
 SHORT_EXPIRY = ("--message-expiry", "2s", "--channel-expiry", "1h", "--expiry-interval", "1s")
 
 
-def search(client: httpx.Client, q: str, **params: Any) -> dict[str, Any]:
+def search(client: ParlourClient, q: str, **params: Any) -> dict[str, Any]:
     r = client.get("/api/search", params={"q": q, **params})
     assert r.status_code == 200, r.text
     assert r.headers["cache-control"] == "no-store"
@@ -46,18 +37,18 @@ def search(client: httpx.Client, q: str, **params: Any) -> dict[str, Any]:
     return result
 
 
-def bodies(client: httpx.Client, q: str, **params: Any) -> list[str]:
+def bodies(client: ParlourClient, q: str, **params: Any) -> list[str]:
     return [r["message"]["body"] for r in search(client, q, **params)["results"]]
 
 
-def edit(client: httpx.Client, message_id: str, body: str) -> dict[str, Any]:
+def edit(client: ParlourClient, message_id: str, body: str) -> dict[str, Any]:
     r = client.post(f"/api/messages/{message_id}", json={"body": body})
     assert r.status_code == 202, r.text
     result: dict[str, Any] = r.json()
     return result
 
 
-def private_channel(client: httpx.Client, name: str, members: list[str]) -> dict[str, Any]:
+def private_channel(client: ParlourClient, name: str, members: list[str]) -> dict[str, Any]:
     r = client.post("/api/channels", json={"name": name, "kind": "private", "members": members})
     assert r.status_code == 202, r.text
     result: dict[str, Any] = r.json()
@@ -65,8 +56,8 @@ def private_channel(client: httpx.Client, name: str, members: list[str]) -> dict
 
 
 @pytest.fixture
-def general(owner: httpx.Client) -> str:
-    channel: str = create_channel(owner, "general")["id"]
+def general(owner: ParlourClient) -> str:
+    channel: str = owner.create_channel("general")["id"]
     return channel
 
 
@@ -77,7 +68,7 @@ def test_search_before_setup_answers_503(server: ServerProcess) -> None:
     assert_problem(server.client().get("/api/search", params={"q": "x"}), 503)
 
 
-def test_search_without_a_session_answers_401(server: ServerProcess, owner: httpx.Client) -> None:
+def test_search_without_a_session_answers_401(server: ServerProcess, owner: ParlourClient) -> None:
     assert_problem(server.client().get("/api/search", params={"q": "x"}), 401)
 
 
@@ -99,14 +90,14 @@ def test_search_without_a_session_answers_401(server: ServerProcess, owner: http
         {"q": "x", "before": "1.5"},
     ],
 )
-def test_invalid_parameters_answer_400(owner: httpx.Client, params: dict[str, str]) -> None:
+def test_invalid_parameters_answer_400(owner: ParlourClient, params: dict[str, str]) -> None:
     assert_problem(owner.get("/api/search", params=params), 400)
 
 
 def test_a_query_of_1000_characters_is_fine_and_so_is_any_limit_from_1_to_100(
-    owner: httpx.Client, general: str
+    owner: ParlourClient, general: str
 ) -> None:
-    send_message(owner, general, "x")
+    owner.send_message(general, "x")
     assert bodies(owner, "x " * 500) == ["x"]
     assert bodies(owner, "x", limit=1) == ["x"]
     assert bodies(owner, "x", limit=100) == ["x"]
@@ -114,7 +105,7 @@ def test_a_query_of_1000_characters_is_fine_and_so_is_any_limit_from_1_to_100(
 
 
 def test_an_unknown_malformed_or_invisible_channel_answers_404(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     bob = invite_user(server, owner, "Bob")
     hidden = private_channel(bob, "hidden", [])
@@ -122,12 +113,12 @@ def test_an_unknown_malformed_or_invisible_channel_answers_404(
         assert_problem(owner.get("/api/search", params={"q": "x", "channel": channel}), 404)
 
 
-def test_400_comes_before_404(owner: httpx.Client) -> None:
+def test_400_comes_before_404(owner: ParlourClient) -> None:
     r = owner.get("/api/search", params={"q": "x", "limit": "0", "channel": "Cnope"})
     assert_problem(r, 400)
 
 
-def test_head_answers_like_get_without_a_body_and_post_is_405(owner: httpx.Client) -> None:
+def test_head_answers_like_get_without_a_body_and_post_is_405(owner: ParlourClient) -> None:
     r = owner.head("/api/search", params={"q": "x"})
     assert r.status_code == 200
     assert r.content == b""
@@ -170,8 +161,8 @@ def test_head_answers_like_get_without_a_body_and_post_is_405(owner: httpx.Clien
         "\ufffd",
     ],
 )
-def test_any_text_is_a_query_and_never_an_error(owner: httpx.Client, general: str, q: str) -> None:
-    send_message(owner, general, "a b c NEAR AND OR NOT col")
+def test_any_text_is_a_query_and_never_an_error(owner: ParlourClient, general: str, q: str) -> None:
+    owner.send_message(general, "a b c NEAR AND OR NOT col")
     result = search(owner, q)
     assert isinstance(result["results"], list)
     assert result["older"] is False
@@ -180,9 +171,9 @@ def test_any_text_is_a_query_and_never_an_error(owner: httpx.Client, general: st
 # -- what matches --------------------------------------------------------------------------
 
 
-def test_words_match_whatever_their_case_and_accents(owner: httpx.Client, general: str) -> None:
-    send_message(owner, general, "Un café, s'il vous plaît")
-    send_message(owner, general, "NAÏVE CAFE")
+def test_words_match_whatever_their_case_and_accents(owner: ParlourClient, general: str) -> None:
+    owner.send_message(general, "Un café, s'il vous plaît")
+    owner.send_message(general, "NAÏVE CAFE")
     assert bodies(owner, "cafe") == ["NAÏVE CAFE", "Un café, s'il vous plaît"]
     assert bodies(owner, "CAFÉ") == ["NAÏVE CAFE", "Un café, s'il vous plaît"]
     assert bodies(owner, "cafe\u0301") == ["NAÏVE CAFE", "Un café, s'il vous plaît"]
@@ -190,38 +181,38 @@ def test_words_match_whatever_their_case_and_accents(owner: httpx.Client, genera
     assert bodies(owner, "PLAIT") == ["Un café, s'il vous plaît"]
 
 
-def test_every_word_must_appear(owner: httpx.Client, general: str) -> None:
-    send_message(owner, general, "the quick brown fox")
-    send_message(owner, general, "a brown cow")
+def test_every_word_must_appear(owner: ParlourClient, general: str) -> None:
+    owner.send_message(general, "the quick brown fox")
+    owner.send_message(general, "a brown cow")
     assert bodies(owner, "brown") == ["a brown cow", "the quick brown fox"]
     assert bodies(owner, "brown fox") == ["the quick brown fox"]
     assert bodies(owner, "fox brown") == ["the quick brown fox"]
     assert bodies(owner, "brown fox cow") == []
 
 
-def test_a_word_matches_only_itself_no_stemming(owner: httpx.Client, general: str) -> None:
-    send_message(owner, general, "cats and dogs")
+def test_a_word_matches_only_itself_no_stemming(owner: ParlourClient, general: str) -> None:
+    owner.send_message(general, "cats and dogs")
     assert bodies(owner, "cat") == []
     assert bodies(owner, "dog") == []
     assert bodies(owner, "cats") == ["cats and dogs"]
 
 
 def test_a_quoted_phrase_matches_its_words_in_order_side_by_side(
-    owner: httpx.Client, general: str
+    owner: ParlourClient, general: str
 ) -> None:
-    send_message(owner, general, "the brown fox")
-    send_message(owner, general, "the fox, brown")
-    send_message(owner, general, "brown and fox")
+    owner.send_message(general, "the brown fox")
+    owner.send_message(general, "the fox, brown")
+    owner.send_message(general, "brown and fox")
     assert bodies(owner, '"brown fox"') == ["the brown fox"]
     assert bodies(owner, '"fox brown"') == ["the fox, brown"]
     assert bodies(owner, '"brown fox" the') == ["the brown fox"]
     assert bodies(owner, '"brown fox') == ["the brown fox"]  # an unpaired quote runs to the end
 
 
-def test_a_star_after_a_word_makes_it_a_prefix(owner: httpx.Client, general: str) -> None:
-    send_message(owner, general, "Parlour parley")
-    send_message(owner, general, "a parrot")
-    send_message(owner, general, "apart")
+def test_a_star_after_a_word_makes_it_a_prefix(owner: ParlourClient, general: str) -> None:
+    owner.send_message(general, "Parlour parley")
+    owner.send_message(general, "a parrot")
+    owner.send_message(general, "apart")
     assert bodies(owner, "par*") == ["a parrot", "Parlour parley"]
     assert bodies(owner, "PARL*") == ["Parlour parley"]
     assert bodies(owner, "par") == []
@@ -229,17 +220,17 @@ def test_a_star_after_a_word_makes_it_a_prefix(owner: httpx.Client, general: str
     assert bodies(owner, "par *") == []  # a star alone means nothing; "par" is a whole word
 
 
-def test_words_joined_by_punctuation_are_a_phrase(owner: httpx.Client, general: str) -> None:
-    send_message(owner, general, "e-mail me: user@example.com")
-    send_message(owner, general, "mail for e")
+def test_words_joined_by_punctuation_are_a_phrase(owner: ParlourClient, general: str) -> None:
+    owner.send_message(general, "e-mail me: user@example.com")
+    owner.send_message(general, "mail for e")
     assert bodies(owner, "e-mail") == ["e-mail me: user@example.com"]
     assert bodies(owner, "example") == ["e-mail me: user@example.com"]
     assert bodies(owner, "user@example.com") == ["e-mail me: user@example.com"]
 
 
-def test_operators_and_punctuation_are_no_syntax(owner: httpx.Client, general: str) -> None:
-    send_message(owner, general, "cats OR dogs")
-    send_message(owner, general, "cats and dogs")
+def test_operators_and_punctuation_are_no_syntax(owner: ParlourClient, general: str) -> None:
+    owner.send_message(general, "cats OR dogs")
+    owner.send_message(general, "cats and dogs")
     assert bodies(owner, "cats OR dogs") == ["cats OR dogs"]
     assert bodies(owner, "cats (dogs)") == ["cats and dogs", "cats OR dogs"]
     assert bodies(owner, "NOT cats") == []
@@ -247,10 +238,10 @@ def test_operators_and_punctuation_are_no_syntax(owner: httpx.Client, general: s
 
 
 def test_highlights_are_code_point_offsets_of_the_words_that_matched(
-    owner: httpx.Client, general: str
+    owner: ParlourClient, general: str
 ) -> None:
     body = "👩‍💻 Café-au-lait: CAFÉ! cafes"
-    send_message(owner, general, body)
+    owner.send_message(general, body)
     (result,) = search(owner, "cafe")["results"]
     assert result["message"]["body"] == body
     assert result["highlights"] == [[4, 8], [18, 22]]
@@ -260,17 +251,17 @@ def test_highlights_are_code_point_offsets_of_the_words_that_matched(
         "Café", "au", "lait", "CAFÉ", "cafes"]  # fmt: skip
 
 
-def test_results_are_whole_messages_newest_first(owner: httpx.Client, general: str) -> None:
-    sent = [send_message(owner, general, f"hello {n}") for n in range(3)]
+def test_results_are_whole_messages_newest_first(owner: ParlourClient, general: str) -> None:
+    sent = [owner.send_message(general, f"hello {n}") for n in range(3)]
     results = search(owner, "hello")["results"]
     assert [r["message"] for r in results] == sent[::-1]
 
 
 def test_pages_go_below_before_and_say_whether_more_are_older(
-    owner: httpx.Client, general: str
+    owner: ParlourClient, general: str
 ) -> None:
-    sent = [send_message(owner, general, f"page {n}") for n in range(7)]
-    send_message(owner, general, "something else")
+    sent = [owner.send_message(general, f"page {n}") for n in range(7)]
+    owner.send_message(general, "something else")
     newest = sent[::-1]
     first = search(owner, "page", limit=3)
     assert [r["message"]["id"] for r in first["results"]] == [m["id"] for m in newest[:3]]
@@ -285,25 +276,25 @@ def test_pages_go_below_before_and_say_whether_more_are_older(
     assert len(search(owner, "page")["results"]) == 7  # default limit 20
 
 
-def test_the_default_limit_is_20(owner: httpx.Client, general: str) -> None:
+def test_the_default_limit_is_20(owner: ParlourClient, general: str) -> None:
     for n in range(21):
-        send_message(owner, general, f"many {n}")
+        owner.send_message(general, f"many {n}")
     result = search(owner, "many")
     assert len(result["results"]) == 20
     assert result["older"] is True
 
 
-def test_channel_narrows_the_search_to_one_channel(owner: httpx.Client, general: str) -> None:
-    other = create_channel(owner, "other")["id"]
-    send_message(owner, general, "here")
-    send_message(owner, other, "here too")
+def test_channel_narrows_the_search_to_one_channel(owner: ParlourClient, general: str) -> None:
+    other = owner.create_channel("other")["id"]
+    owner.send_message(general, "here")
+    owner.send_message(other, "here too")
     assert bodies(owner, "here", channel=general) == ["here"]
     assert bodies(owner, "here", channel=other) == ["here too"]
     assert bodies(owner, "here") == ["here too", "here"]
 
 
 def test_results_carry_reactions_mentions_and_edits(
-    server: ServerProcess, owner: httpx.Client, general: str
+    server: ServerProcess, owner: ParlourClient, general: str
 ) -> None:
     bob = invite_user(server, owner, "Bob")
     bob_id = bob.get("/api/boot").json()["user"]["id"]
@@ -320,14 +311,14 @@ def test_results_carry_reactions_mentions_and_edits(
 
 
 def test_a_private_channels_messages_are_found_only_by_its_members(
-    server: ServerProcess, owner: httpx.Client, general: str
+    server: ServerProcess, owner: ParlourClient, general: str
 ) -> None:
     bob = invite_user(server, owner, "Bob")
     carol = invite_user(server, owner, "Carol")
     carol_id = carol.get("/api/boot").json()["user"]["id"]
     secret = private_channel(bob, "secret", [carol_id])
-    send_message(bob, secret["id"], "the secret plan")
-    send_message(owner, general, "a public plan")
+    bob.send_message(secret["id"], "the secret plan")
+    owner.send_message(general, "a public plan")
     # The owner is an admin: admins are no exception.
     assert bodies(owner, "plan") == ["a public plan"]
     assert bodies(owner, "secret") == []
@@ -341,14 +332,14 @@ def test_a_private_channels_messages_are_found_only_by_its_members(
 
 
 def test_a_direct_channels_messages_are_found_only_by_its_members(
-    server: ServerProcess, owner: httpx.Client
+    server: ServerProcess, owner: ParlourClient
 ) -> None:
     bob = invite_user(server, owner, "Bob")
     carol = invite_user(server, owner, "Carol")
     bob_id = bob.get("/api/boot").json()["user"]["id"]
     r = carol.post("/api/direct", json={"members": [bob_id]})
     assert r.status_code == 202, r.text
-    send_message(carol, r.json()["id"], "just between us")
+    carol.send_message(r.json()["id"], "just between us")
     assert bodies(bob, "between") == ["just between us"]
     assert bodies(carol, "between") == ["just between us"]
     assert bodies(owner, "between") == []
@@ -358,9 +349,9 @@ def test_a_direct_channels_messages_are_found_only_by_its_members(
 
 
 def test_an_edited_message_is_found_by_its_new_words_only(
-    owner: httpx.Client, general: str
+    owner: ParlourClient, general: str
 ) -> None:
-    message = send_message(owner, general, "teh typo")
+    message = owner.send_message(general, "teh typo")
     edited = edit(owner, message["id"], "the fix")
     assert bodies(owner, "teh") == []
     assert bodies(owner, "typo") == []
@@ -369,19 +360,19 @@ def test_an_edited_message_is_found_by_its_new_words_only(
     assert result["message"]["edited_at"] is not None
 
 
-def test_a_deleted_message_is_never_found(owner: httpx.Client, general: str) -> None:
-    message = send_message(owner, general, "regrettable words")
-    send_message(owner, general, "other words")
+def test_a_deleted_message_is_never_found(owner: ParlourClient, general: str) -> None:
+    message = owner.send_message(general, "regrettable words")
+    owner.send_message(general, "other words")
     assert owner.delete(f"/api/messages/{message['id']}").status_code == 202
     assert bodies(owner, "words") == ["other words"]
     assert bodies(owner, "regrettable") == []
 
 
 def test_a_channel_deleted_with_its_messages_leaves_none_to_find(
-    owner: httpx.Client, general: str
+    owner: ParlourClient, general: str
 ) -> None:
-    doomed = create_channel(owner, "doomed")["id"]
-    send_message(owner, doomed, "doomed words")
+    doomed = owner.create_channel("doomed")["id"]
+    owner.send_message(doomed, "doomed words")
     assert owner.delete(f"/api/channels/{doomed}").status_code == 202  # an admin may
     assert bodies(owner, "doomed") == []
 
@@ -389,9 +380,9 @@ def test_a_channel_deleted_with_its_messages_leaves_none_to_find(
 def test_an_expired_message_is_never_found(start_server: Any) -> None:
     server: ServerProcess = start_server(*SHORT_EXPIRY)
     owner = server.client()
-    set_up(owner)
-    channel = create_channel(owner, "general")["id"]
-    send_message(owner, channel, "fleeting words")
+    owner.set_up()
+    channel = owner.create_channel("general")["id"]
+    owner.send_message(channel, "fleeting words")
     assert bodies(owner, "fleeting") == ["fleeting words"]
     deadline = time.monotonic() + 2 + 1 + 5
     while bodies(owner, "fleeting") and time.monotonic() < deadline:
@@ -452,13 +443,13 @@ SEPARATORS = [" ", " ", ", ", "\n", " - ", "! ", " 😀 "]
 class World:
     """What the server holds, as the searcher (Alice) may see it, kept by the test."""
 
-    alice: httpx.Client
-    bob: httpx.Client
+    alice: ParlourClient
+    bob: ParlourClient
     channels: dict[str, bool]
     """Channel id → whether Alice may see it."""
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Current messages: id → message JSON (with the sender's client)."""
-    senders: dict[str, httpx.Client] = field(default_factory=dict)
+    senders: dict[str, ParlourClient] = field(default_factory=dict)
 
 
 def expected_results(world: World, query: SearchQuery) -> list[tuple[str, list[list[int]]]]:
@@ -491,7 +482,7 @@ def expected_results(world: World, query: SearchQuery) -> list[tuple[str, list[l
     return found
 
 
-def all_pages(client: httpx.Client, q: str, limit: int) -> list[tuple[str, list[list[int]]]]:
+def all_pages(client: ParlourClient, q: str, limit: int) -> list[tuple[str, list[list[int]]]]:
     """Every result, page by page."""
     got: list[tuple[str, list[list[int]]]] = []
     before: int | None = None
@@ -557,10 +548,10 @@ def world(server: ServerProcess) -> World:
     bob = invite_user(server, alice, "Bob")
     alice_id = r.json()["id"]
     channels = {
-        create_channel(alice, "public")["id"]: True,
+        alice.create_channel("public")["id"]: True,
         private_channel(bob, "bobs", [])["id"]: False,
         private_channel(bob, "shared", [alice_id])["id"]: True,
-        create_channel(bob, "bobs public")["id"]: True,
+        bob.create_channel("bobs public")["id"]: True,
     }
     return World(alice, bob, channels)
 
@@ -571,8 +562,8 @@ def apply(world: World, operations: list[tuple[str, int, bool, str]]) -> None:
         if kind == "send":
             channel = channel_ids[n]
             client = world.bob if as_bob or not world.channels[channel] else world.alice
-            message = send_message(client, channel, body)
-            world.messages[message["id"]] = message
+            message = client.send_message(channel, body)
+            world.messages[message["id"]] = dict(message)
             world.senders[message["id"]] = client
         elif world.messages:
             message_id = sorted(world.messages)[n % len(world.messages)]
@@ -657,10 +648,10 @@ def test_both_stores_find_the_same_messages_with_the_same_highlights(tmp_path: P
         try:
             server.start()
             client = server.client()
-            set_up(client)
-            channel = create_channel(client, "general")["id"]
+            client.set_up()
+            channel = client.create_channel("general")["id"]
             for body in BOTH_STORES_BODIES:
-                send_message(client, channel, body)
+                client.send_message(channel, body)
             answers.append(
                 {
                     q: [

@@ -21,7 +21,6 @@ from parlour.store.postgres.engine import PgEngine
 from parlour.store.postgres.migrate import prepare
 from parlour.store.postgres.search_sql import SEARCH
 from parlour.store.search import select_results
-from sse_client import create_channel, send_message, set_up
 
 pytestmark = [
     pytest.mark.postgres,
@@ -52,15 +51,15 @@ def test_every_way_to_walk_the_index_finds_the_same_pages(tmp_path: Path) -> Non
     try:
         server.start()
         owner = server.client()
-        set_up(owner)
+        owner.set_up()
         bob = invite_user(server, owner, "Bob")
-        general = create_channel(owner, "general")["id"]
+        general = owner.create_channel("general")["id"]
         hidden = bob.post(
             "/api/channels", json={"name": "hidden", "kind": "private", "members": []}
         ).json()["id"]
         for n in range(30):
             body = f"{WORDS[n % 3]} {WORDS[n % 5]} number{n}"
-            send_message(bob if n % 4 == 0 else owner, hidden if n % 4 == 0 else general, body)
+            (bob if n % 4 == 0 else owner).send_message(hidden if n % 4 == 0 else general, body)
         user = UserId(owner.get("/api/boot").json()["user"]["id"])
     finally:
         server.close()

@@ -15,12 +15,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from conftest import ServerProcess
 from parlour.store.sqlite import driver
-from sse_client import create_channel, send_message, set_up
+from parlour_client import ParlourClient
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -63,15 +62,15 @@ def wait_until_gone(server: ServerProcess, word: str, timeout: float) -> None:
     assert not index_holds(server, word)
 
 
-def start(start_server: Any, *args: str) -> tuple[ServerProcess, httpx.Client, str]:
+def start(start_server: Any, *args: str) -> tuple[ServerProcess, ParlourClient, str]:
     server: ServerProcess = start_server(*args)
     owner = server.client()
-    set_up(owner)
-    return server, owner, create_channel(owner, "general")["id"]
+    owner.set_up()
+    return server, owner, owner.create_channel("general")["id"]
 
 
-def send_word(server: ServerProcess, owner: httpx.Client, channel: str, word: str) -> str:
-    message = send_message(owner, channel, f"remember {word} please")
+def send_word(server: ServerProcess, owner: ParlourClient, channel: str, word: str) -> str:
+    message = owner.send_message(channel, f"remember {word} please")
     assert files_holding(server, word), "the test cannot see the stored body"
     assert index_holds(server, word), "the test cannot see the word in the index"
     found = owner.get("/api/search", params={"q": word}).json()["results"]
@@ -84,7 +83,7 @@ def test_a_deleted_messages_words_leave_the_files(start_server: Any) -> None:
     server, owner, channel = start(start_server)
     word = unique_word()
     message_id = send_word(server, owner, channel, word)
-    send_message(owner, channel, "something to keep")
+    owner.send_message(channel, "something to keep")
     assert owner.delete(f"/api/messages/{message_id}").status_code == 202
     wait_until_gone(server, word, ERASED_WITHIN_SECONDS)
 
@@ -113,7 +112,7 @@ def test_the_words_of_a_channel_deleted_with_its_messages_leave_the_files(
     start_server: Any,
 ) -> None:
     server, owner, _ = start(start_server)
-    doomed = create_channel(owner, "doomed")["id"]
+    doomed = owner.create_channel("doomed")["id"]
     word = unique_word()
     send_word(server, owner, doomed, word)
     assert owner.delete(f"/api/channels/{doomed}").status_code == 202  # by an admin
@@ -136,7 +135,7 @@ def test_the_index_file_pages_of_many_messages_lose_one_deleted_word(
     """With enough messages for FTS5 to merge its segments, the deleted word is still gone."""
     server, owner, channel = start(start_server)
     words = [unique_word() for _ in range(40)]
-    ids = [send_message(owner, channel, f"{w} and more")["id"] for w in words]
+    ids = [owner.send_message(channel, f"{w} and more")["id"] for w in words]
     victim = 17
     assert owner.delete(f"/api/messages/{ids[victim]}").status_code == 202
     wait_until_gone(server, words[victim], ERASED_WITHIN_SECONDS)
