@@ -230,6 +230,8 @@ class Database:
                 self._hooks.on_revoked(revoked)
             if events:
                 self._hooks.on_commit(events)
+                if self._hooks.on_local_commit is not None:
+                    self._hooks.on_local_commit(events)
         except Exception:
             log.exception("publishing committed events failed")
 

@@ -122,7 +122,10 @@ async def open_postgres(
     engine = PgEngine(url)
     tail = Tail(url, hooks.on_commit, hooks.on_revoked)
     own = Hooks(
-        on_commit=lambda _: tail.poke(), on_revoked=hooks.on_revoked, on_fatal=hooks.on_fatal
+        on_commit=lambda _: tail.poke(),
+        on_revoked=hooks.on_revoked,
+        on_fatal=hooks.on_fatal,
+        on_local_commit=hooks.on_local_commit,
     )
     db = await loop.run_in_executor(None, lambda: Database(engine, loop, own))
     await tail.start(db)
