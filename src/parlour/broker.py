@@ -124,10 +124,13 @@ def _expire(waiter: asyncio.Future[None]) -> None:
 
 
 class Broker:
-    def __init__(self) -> None:
+    def __init__(self, on_presence: Callable[[UserId, bool], None] | None = None) -> None:
         self._subscriptions: set[Subscription] = set()
         self._by_session: dict[SessionId, set[Subscription]] = {}
         self._by_user: dict[UserId, set[Subscription]] = {}
+        self._on_presence = on_presence
+        """Told (user, True) when a user's first stream here opens, (user, False) when
+        their last one here ends: who is present decides who gets Web Push."""
 
     def publish(self, deliveries: Iterable[Delivery]) -> None:
         """Deliver committed events (in sequence order), each to the streams of its audience.
@@ -158,15 +161,22 @@ class Broker:
 
     def subscribe(self, session: SessionId, user: UserId) -> Subscription:
         subscription = Subscription(self, session, user)
+        arrived = user not in self._by_user
         self._subscriptions.add(subscription)
         self._by_session.setdefault(session, set()).add(subscription)
         self._by_user.setdefault(user, set()).add(subscription)
+        if arrived and self._on_presence is not None:
+            self._on_presence(user, True)
         return subscription
 
     def remove(self, subscription: Subscription) -> None:
+        if subscription not in self._subscriptions:
+            return
         self._subscriptions.discard(subscription)
         _discard(self._by_session, subscription.session, subscription)
         _discard(self._by_user, subscription.user, subscription)
+        if subscription.user not in self._by_user and self._on_presence is not None:
+            self._on_presence(subscription.user, False)
 
     def end_sessions(self, sessions: Iterable[SessionId], reason: str) -> None:
         """End every stream opened with one of these sessions (logout, revocation, expiry)."""

@@ -13,7 +13,13 @@ from typing import Any, NoReturn
 
 from parlour import __version__
 from parlour.app import make_reset_link
-from parlour.config import Config, format_duration, parse_duration, parse_trusted_proxies
+from parlour.config import (
+    Config,
+    check_push_contact,
+    format_duration,
+    parse_duration,
+    parse_trusted_proxies,
+)
 from parlour.errors import ParlourError, StartupRefused, StorageError
 from parlour.model import format_time
 from parlour.server import run
@@ -173,6 +179,25 @@ def build_parser() -> Parser:
         help="the server is reached through HTTPS (a proxy): mark the cookie Secure "
         f"(env {env}; default off)",
     )
+    env = _env("push")
+    serve.add_argument(
+        "--push",
+        type=_flag,
+        nargs="?",
+        const=True,
+        default=os.environ.get(env, "on"),
+        metavar="on|off",
+        help=f"send Web Push notifications to members with no page open (env {env}; default on)",
+    )
+    _add(
+        serve,
+        "push-contact",
+        _push_contact,
+        DEFAULTS.push_contact,
+        "your contact for push services, in every VAPID token: mailto:you@example.org or "
+        "an https: URL",
+        "mailto:|https:",
+    )
 
     move = commands.add_parser(
         "migrate-to-postgres",
@@ -230,6 +255,8 @@ def config_from(args: argparse.Namespace, parser: Parser) -> Config:
         login_address_failures=args.login_address_failures,
         login_window=args.login_window,
         trusted_proxies=args.trusted_proxies,
+        push=args.push,
+        push_contact=args.push_contact,
     )
     check_database_location(config.database, parser)
     return config
@@ -306,6 +333,15 @@ def run_reset_link(args: argparse.Namespace, parser: Parser) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _push_contact(text: str) -> str:
+    if not check_push_contact(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a contact push services accept: use mailto:you@example.org or "
+            "an https: URL"
+        )
+    return text
 
 
 def _who_can_invite(text: str) -> str:

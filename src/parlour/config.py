@@ -61,6 +61,19 @@ def parse_trusted_proxies(text: str) -> tuple[str, ...]:
     return tuple(proxies)
 
 
+# What push services accept as a VAPID contact (RFC 8292 `sub`): a mail address, or an
+# https: origin without a path (as the VAPID library parlour uses checks it).
+PUSH_CONTACT = re.compile(
+    r"^(mailto:[^@\s]+@(localhost|[\w-]+(\.[\w-]+)+)|https://(localhost|[\w-]+(\.[\w-]+)+))$",
+    re.ASCII,
+)
+
+
+def check_push_contact(text: str) -> bool:
+    """Whether `text` is a contact push services accept: mailto:… or https://host."""
+    return PUSH_CONTACT.match(text) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     database: str = "parlour.db"
@@ -79,3 +92,8 @@ class Config:
     login_window: timedelta = timedelta(minutes=5)
     trusted_proxies: tuple[str, ...] = ()
     """Addresses and networks (`10.0.0.0/8`) whose X-Forwarded-For is believed."""
+    push: bool = True
+    """Web Push for notifications (docs/api/push.md); off: no key, no presence, no pushes."""
+    push_contact: str = "mailto:parlour@localhost"
+    """The operator's contact (`mailto:` or `https:`), sent to push services in every VAPID
+    token (RFC 8292 `sub`) so that they can reach whoever runs the server."""

@@ -231,6 +231,14 @@ class ResumePointTooOld(Gone):
         )
 
 
+class PushOff(NotFound):
+    def __init__(self) -> None:
+        super().__init__(
+            "Web Push is off on this server (parlour serve --push off): there is nothing to "
+            "subscribe to."
+        )
+
+
 class StorageError(Exception):
     """The store could not do its job (disk full, database broken): not the user's fault."""
 

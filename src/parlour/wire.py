@@ -216,6 +216,15 @@ class Problem(Shape):
     detail: str
 
 
+class PushKey(Shape):
+    """The server's VAPID public key, for `PushManager.subscribe` (docs/api/push.md)."""
+
+    key: Annotated[
+        str,
+        Meta(description="An uncompressed P-256 point (65 bytes), base64url without padding."),
+    ]
+
+
 class DeletedMessage(Shape):
     """What a `message deleted` event says besides its head."""
 
@@ -243,6 +252,7 @@ ANSWERS: tuple[type[Shape], ...] = (
     Page,
     Read,
     SearchResults,
+    PushKey,
     Problem,
 )
 """The shapes http/openapi.py publishes as components/schemas, under their class names."""

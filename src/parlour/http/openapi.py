@@ -24,6 +24,7 @@ from parlour.http.body import (
     UserChange,
     respond,
 )
+from parlour.http.push import PushEndpoint, PushSubscription
 from parlour.wire import ANSWERS
 
 _STRING = {"type": "string"}
@@ -45,6 +46,8 @@ _, SCHEMAS = msgspec.json.schema_components(
         NewReaction,
         ReadPosition,
         Level,
+        PushSubscription,
+        PushEndpoint,
     ],
     ref_template="#/components/schemas/{name}",
 )

@@ -43,6 +43,7 @@ from parlour.http.messages import (
 )
 from parlour.http.openapi import build_document, openapi_endpoint, operation, path_id
 from parlour.http.pages import FILE_METHODS, get_page, static_files
+from parlour.http.push import delete_push, get_push, get_service_worker, post_push
 from parlour.http.reads import post_notify, post_read
 from parlour.http.search import get_search
 from parlour.http.sessions import post_login, post_logout, post_password
@@ -185,6 +186,15 @@ API: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("/api/search", "GET", get_search,
      operation("Messages that match a query, newest first", (200, "SearchResults"),
                [400, 401, 404, 413, 503], params=SEARCH_PARAMS)),
+    ("/api/push", "GET", get_push,
+     operation("The server's VAPID public key, to subscribe a browser to Web Push",
+               (200, "PushKey"), [401, 404, 413, 503])),
+    ("/api/push", "POST", post_push,
+     operation("Register this browser for Web Push (the endpoint moves to the caller)",
+               (204, None), [400, 401, 404, 413, 415, 503], "PushSubscription")),
+    ("/api/push", "DELETE", delete_push,
+     operation("Stop pushing to one of one's browsers", (204, None),
+               [400, 401, 404, 413, 415, 503], "PushEndpoint")),
     ("/api/events", "GET", get_events,
      operation("Follow the event stream (Server-Sent Events)", (200, "EventStream"),
                [400, 401, 410, 413, 503], params=[RESUME_POINT, LAST_EVENT_ID])),
@@ -196,6 +206,8 @@ OPENAPI_PATH = "/api/openapi.json"
 PAGES = ["/", "/invite/{invite_id}", "/reset/{reset_id}", "/channels/{channel_id}"]
 # The client's files, one path per file: GET and HEAD where a file exists, 404 elsewhere.
 STATIC_PATH = "/static"
+# The service worker (Web Push), at the root so that its scope is the whole site.
+SERVICE_WORKER_PATH = "/sw.js"
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -241,6 +253,7 @@ def _handlers_by_path(openapi_paths: dict[str, dict[str, Any]]) -> dict[str, dic
     by_path[OPENAPI_PATH] = {"GET": openapi_endpoint(build_document(openapi_paths))}
     for page in PAGES:
         by_path[page] = {"GET": get_page}
+    by_path[SERVICE_WORKER_PATH] = {"GET": get_service_worker}
     return by_path
 
 

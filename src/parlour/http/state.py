@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 from parlour.broker import Broker
 from parlour.config import Config
 from parlour.domain.passwords import Passwords
+from parlour.domain.push import WebPush
 from parlour.domain.setup import SetupState
 from parlour.store import LoginLimits, Store
 
@@ -24,6 +25,8 @@ class Parlour:
     throttle: LoginLimits
     passwords: Passwords
     shutting_down: asyncio.Event
+    push: WebPush | None = None
+    """None when Web Push is off (--push off)."""
 
 
 def parlour_of(conn: HTTPConnection) -> Parlour:

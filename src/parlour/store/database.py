@@ -233,6 +233,8 @@ class Database:
             # was committed with the revocation (its user's own deactivation, say).
             if events:
                 self._hooks.on_commit(events)
+                if self._hooks.on_local_commit is not None:
+                    self._hooks.on_local_commit(events)
             if revoked:
                 self._hooks.on_revoked(revoked, newest)
         except Exception:

@@ -51,6 +51,7 @@ from parlour.store import (
     log,
     logins,
     messages,
+    push,
     reads,
     search,
     snapshot,
@@ -59,6 +60,7 @@ from parlour.store import (
 )
 from parlour.store.database import Database
 from parlour.store.engine import Tx
+from parlour.store.push import NewPushSubscription, PushSubscription, PushTargets
 from parlour.store.records import (
     Credentials,
     EventBatch,
@@ -384,3 +386,38 @@ class Store:
     async def checkpoint(self) -> None:
         """Make deleted content leave every file of the database (e.g. the WAL)."""
         await self._db.housekeep()
+
+    async def select_setting(self, name: str) -> str | None:
+        return await self._db.read(lambda r: push.select_setting(r, name))
+
+    async def insert_setting(self, name: str, value: str) -> str:
+        """Store `value` unless `name` has one already (first writer wins, in every
+        process); returns the value kept."""
+        return await self._db.write(lambda tx: push.insert_setting(tx, name, value))
+
+    async def insert_push_subscription(self, new: NewPushSubscription) -> None:
+        """Register a browser (moving its endpoint from whoever had it)."""
+        await self._db.write(lambda tx: push.insert_subscription(tx, new))
+
+    async def delete_push_subscription(self, user: UserId, endpoint: str) -> None:
+        await self._db.write(lambda tx: push.delete_subscription(tx, user, endpoint))
+
+    async def delete_gone_push_subscription(self, subscription: PushSubscription) -> None:
+        await self._db.write(lambda tx: push.delete_gone_subscription(tx, subscription))
+
+    async def update_presence(self, seen: dict[UserId, datetime], forget_before: datetime) -> None:
+        """Record when users were last seen with a stream open; one write for all of them."""
+        await self._db.write(lambda tx: push.update_presence(tx, seen, forget_before))
+
+    async def select_push_targets(
+        self,
+        message_id: MessageId,
+        channel_id: ChannelId,
+        sender: UserId,
+        absent_since: datetime,
+        now: datetime,
+    ) -> PushTargets | None:
+        """Whom a new message is pushed to (see push.select_push_targets)."""
+        return await self._db.read(
+            lambda r: push.select_push_targets(r, message_id, channel_id, sender, absent_since, now)
+        )

@@ -22,6 +22,9 @@ class Hooks:
     it has been published (so a deactivated user's stream still shows the deactivation)."""
     on_fatal: Callable[[str], None]
     """The store can no longer write: the process must exit (non-zero) and be restarted."""
+    on_local_commit: Callable[[list[Delivery]], None] | None = None
+    """Committed events, from this process's writes only (on either engine): for work that
+    must happen once per event, not once per process (Web Push, docs/api/push.md)."""
 
 
 @dataclass(frozen=True, slots=True)

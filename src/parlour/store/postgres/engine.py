@@ -128,7 +128,12 @@ async def open_postgres(
     await loop.run_in_executor(None, prepare, url)
     engine = PgEngine(url)
     tail = Tail(url, hooks.on_commit, hooks.on_revoked)
-    own = Hooks(on_commit=lambda _: tail.poke(), on_revoked=tail.revoke, on_fatal=hooks.on_fatal)
+    own = Hooks(
+        on_commit=lambda _: tail.poke(),
+        on_revoked=tail.revoke,
+        on_fatal=hooks.on_fatal,
+        on_local_commit=hooks.on_local_commit,
+    )
     db = await loop.run_in_executor(None, lambda: Database(engine, loop, own))
     await tail.start(db)
     return Store(db, on_close=tail.close)
