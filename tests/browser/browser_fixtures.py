@@ -256,3 +256,15 @@ def heard_events(
             assert until(events), events
             return events
         page.wait_for_timeout(50)
+
+
+def eventually(read: Callable[[], Any], expected: Any) -> None:
+    """Waits until read() returns the expected value (Playwright's expect, for a value read
+    from elsewhere: the server's state, what a page recorded)."""
+    deadline = time.monotonic() + EXPECT_TIMEOUT_MS / 1000
+    while True:
+        value = read()
+        if value == expected:
+            return
+        assert time.monotonic() < deadline, f"{value!r} is not {expected!r}"
+        time.sleep(0.05)
