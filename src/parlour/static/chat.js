@@ -216,6 +216,8 @@ export class Chat {
     window.removeEventListener("focus", this.onVisible);
     window.removeEventListener("resize", this.onVisible);
     window.clearTimeout(this.readTimer);
+    this.readTimer = undefined;
+    document.title = "parlour"; // no counts for whoever comes next
     this.banner.close();
     this.confirm.close();
     this.rename.close();
@@ -311,10 +313,16 @@ export class Chat {
     this.channels.refreshUnread(this.world, this.active);
   }
 
-  /** Soon, looks whether the active channel has been read (see #markRead). */
+  /**
+   * Soon, looks whether the active channel has been read (see #markRead). A look already
+   * due covers this one: postponing it instead would starve it in a busy channel.
+   */
   #lookForRead() {
-    window.clearTimeout(this.readTimer);
-    this.readTimer = window.setTimeout(() => this.#markRead(), READ_AFTER_MS);
+    if (this.readTimer !== undefined) return;
+    this.readTimer = window.setTimeout(() => {
+      this.readTimer = undefined;
+      this.#markRead();
+    }, READ_AFTER_MS);
   }
 
   /**

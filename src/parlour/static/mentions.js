@@ -67,7 +67,7 @@ export function mentionNodes(text, names) {
   for (const { start, end, name } of findMentions(text, names.keys())) {
     if (start > done) nodes.push(document.createTextNode(text.slice(done, start)));
     const span = document.createElement("span");
-    span.className = names.get(name) ? "mention me" : "mention";
+    span.className = names.get(name) ? "mention mention-self" : "mention";
     span.textContent = text.slice(start, end);
     nodes.push(span);
     done = end;

@@ -68,6 +68,19 @@ export class Timeline {
       if (this.isNearTop()) this.on.nearTop();
       this.on.scrolled();
     });
+    // A tap on a message (not on something in it that acts) shows its actions on a phone,
+    // where they wait out of sight (parlour.css); a tap on another message moves them there.
+    list.addEventListener("click", (event) => {
+      const target = /** @type {HTMLElement} */ (event.target);
+      if (target.closest("button, a, input, textarea, form, .reaction-picker")) return;
+      const li = target.closest("li.msg");
+      if (!(li instanceof HTMLElement)) return;
+      const open = li.classList.contains("actions-open");
+      for (const other of list.querySelectorAll("li.actions-open")) {
+        other.classList.remove("actions-open");
+      }
+      li.classList.toggle("actions-open", !open);
+    });
     followReactions(
       list,
       (button) => {
