@@ -248,7 +248,7 @@ def test_mentions_have_their_own_badge_and_mark_the_message(
     open_channel(page, "random")
     mentioned = page.locator(".timeline .msg.mentions-me")
     expect(mentioned).to_have_count(1)
-    expect(mentioned.locator(".mention.me")).to_have_text("@Bob")
+    expect(mentioned.locator(".mention-self")).to_have_text("@Bob")
     expect(mention_badge(page, "random")).to_be_hidden()
     expect(unread(page, "random")).to_be_hidden()
     eventually(lambda: reads(bob, random)["mentions"], 0)
