@@ -46,9 +46,9 @@ import { Room } from "./room.js";
 // fetched again if the reader goes back and scrolls up (memory stays bounded however much
 // they read).
 const KEEP_INACTIVE = 100;
-// How long the newest message must stay on screen before the channel counts as read (and how
-// long a burst of scroll events is gathered into one look).
-const READ_AFTER_MS = 150;
+// How long read positions are gathered before they are sent (a burst of messages read as
+// they come makes one request).
+const READ_SEND_MS = 150;
 
 export class Chat {
   /**
@@ -73,6 +73,8 @@ export class Chat {
     this.active = null;
     /** @type {number | undefined} */
     this.readTimer = undefined;
+    /** @type {Map<string, number>} read positions marked here, to send to the server */
+    this.toSend = new Map();
     const sessionEnded = () => this.on.sessionEnded();
     /** The server accepted a change to a user: show it now, before its event. */
     const userChanged = (/** @type {import("./world.js").User} */ user) =>
@@ -217,6 +219,7 @@ export class Chat {
     window.removeEventListener("resize", this.onVisible);
     window.clearTimeout(this.readTimer);
     this.readTimer = undefined;
+    this.toSend.clear();
     document.title = "parlour"; // no counts for whoever comes next
     this.banner.close();
     this.confirm.close();
@@ -229,6 +232,10 @@ export class Chat {
 
   /** After booting again: the same person, a fresh world. @param {World} world */
   replaceWorld(world) {
+    // Read positions marked in the old world and not sent yet: the new one marks them again.
+    window.clearTimeout(this.readTimer);
+    this.readTimer = undefined;
+    this.toSend.clear();
     this.world = world;
     this.history.reset();
     this.#start();
@@ -314,23 +321,12 @@ export class Chat {
   }
 
   /**
-   * Soon, looks whether the active channel has been read (see #markRead). A look already
-   * due covers this one: postponing it instead would starve it in a busy channel.
+   * Looks whether the active channel has been read: its newest message is on screen, in a
+   * visible page, and messages from others wait unread. If so, its counts drop at once, and
+   * the read position is sent to the server soon (a burst of messages or of scroll events
+   * makes one request); the server's `read updated` tells the other tabs and devices.
    */
   #lookForRead() {
-    if (this.readTimer !== undefined) return;
-    this.readTimer = window.setTimeout(() => {
-      this.readTimer = undefined;
-      this.#markRead();
-    }, READ_AFTER_MS);
-  }
-
-  /**
-   * Moves the read position of the active channel to its newest message, if that message is
-   * on screen in a visible page and messages from others wait unread. The counts drop at
-   * once; the server's `read updated` tells the other tabs and devices.
-   */
-  async #markRead() {
     const { world } = this;
     const id = this.active;
     if (!id || !isVisible() || !world.channels.has(id) || !this.room.seesNewest()) return;
@@ -338,22 +334,41 @@ export class Chat {
     if (newest <= world.readPosition(id) || world.unread(id).unread === 0) return;
     world.markingRead(id, newest);
     this.#refreshUnread();
-    const reply = await post(`/api/channels/${encodeURIComponent(id)}/read`, { seq: newest });
+    this.toSend.set(id, newest);
+    if (this.readTimer !== undefined) return;
+    this.readTimer = window.setTimeout(() => {
+      this.readTimer = undefined;
+      this.#sendReads(world);
+    }, READ_SEND_MS);
+  }
+
+  /** Sends the read positions marked since the last time. @param {World} world */
+  async #sendReads(world) {
+    const marks = Array.from(this.toSend);
+    this.toSend.clear();
     if (this.world !== world) return; // booted again meanwhile: the new boot knows
-    if (reply.status === 202) {
-      const seq = Number(reply.data?.seq);
-      this.applyEvent({
-        type: "read",
-        event: "updated",
-        channel: id,
-        seq: Number.isSafeInteger(seq) ? seq : newest,
-      });
-      return;
+    for (const [id, seq] of marks) {
+      const reply = await post(`/api/channels/${encodeURIComponent(id)}/read`, { seq });
+      if (this.world !== world) return;
+      if (reply.status === 202) {
+        const confirmed = Number(reply.data?.seq);
+        this.applyEvent({
+          type: "read",
+          event: "updated",
+          channel: id,
+          seq: Number.isSafeInteger(confirmed) ? confirmed : seq,
+        });
+        continue;
+      }
+      // Not taken (the channel went, the server is out of reach): the counts come back,
+      // and the next look tries again.
+      world.markFailed(id, seq);
+      this.#refreshUnread();
+      if (reply.status === 401) {
+        this.on.sessionEnded();
+        return;
+      }
     }
-    world.markFailed(id, newest);
-    this.#refreshUnread();
-    if (reply.status === 401) this.on.sessionEnded();
-    // Anything else (the channel went, the server is out of reach): the next look tries again.
   }
 
   /**
