@@ -118,8 +118,19 @@ export class MentionInput {
     box.addEventListener("keydown", (event) => this.#key(event));
     box.addEventListener("input", () => this.#look());
     box.addEventListener("click", () => this.#look());
-    box.addEventListener("blur", () => this.close());
-    // A press on the list must not take the focus from the box (it would close the list).
+    // Leaving the box closes the list, but a press on the list is not leaving: with a mouse
+    // it does not take the focus (mousedown's default is prevented); a finger's tap may,
+    // before its click arrives.
+    let pressing = false;
+    box.addEventListener("blur", () => {
+      if (!pressing) this.close();
+    });
+    this.list.addEventListener("pointerdown", () => {
+      pressing = true;
+    });
+    for (const end of ["pointerup", "pointercancel"]) {
+      this.list.addEventListener(end, () => window.setTimeout(() => (pressing = false), 0));
+    }
     this.list.addEventListener("mousedown", (event) => event.preventDefault());
     this.list.addEventListener("click", (event) => {
       const li = /** @type {HTMLElement} */ (event.target).closest("li[data-user]");
