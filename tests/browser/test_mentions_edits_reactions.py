@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from browser_fixtures import (  # noqa: F401 - the *_fixture names are pytest fixtures
+    PHONE,
     Pages,
     api_send,
     bodies,
@@ -55,13 +56,29 @@ def options(page: Page) -> Locator:
     return page.get_by_role("listbox", name="People to mention").get_by_role("option")
 
 
+def body_of(request: Request) -> dict[str, Any]:
+    """A request's JSON body."""
+    body = request.post_data_json
+    assert isinstance(body, dict), body
+    return body
+
+
+def in_sight(action: Locator) -> bool:
+    """Whether a message's action shows: its row of actions takes more than a pixel (what
+    is clipped keeps its own size)."""
+    shown: bool = action.evaluate(
+        "e => e.closest('.msg-actions').getBoundingClientRect().width > 1"
+    )
+    return shown
+
+
 def sends(page: Page) -> list[dict[str, Any]]:
     """Records the bodies of the messages the page sends (POST /api/channels/{id})."""
     sent: list[dict[str, Any]] = []
 
     def seen(request: Request) -> None:
         if request.method == "POST" and re.search(r"/api/channels/C[^/]+$", request.url):
-            sent.append(request.post_data_json)
+            sent.append(body_of(request))
 
     page.on("request", seen)
     return sent
@@ -188,6 +205,35 @@ def test_up_arrow_edits_ones_last_message_in_place(
     expect(message(page, "someone else's").locator(".msg-edit-button")).to_have_count(0)
 
 
+def test_on_a_phone_a_tap_shows_a_messages_actions_under_it(
+    server: ServerProcess, owner: httpx.Client, pages: Pages
+) -> None:
+    general = owner.post("/api/channels", json={"name": "general"}).json()["id"]
+    api_send(owner, general, "one")
+    api_send(owner, general, "two")
+    page = logged_in(pages, server, "Alice", pages.context(PHONE))
+    one, two = message(page, "one"), message(page, "two")
+    edit = one.get_by_role("button", name=re.compile("^Edit your message"))
+    # Out of sight (clipped to a pixel, which Playwright still calls visible), not gone: a
+    # screen reader still finds them.
+    expect(edit).to_have_count(1)
+    eventually(lambda: in_sight(edit), False, page)
+    body_width = one.locator(".msg-body").evaluate("b => b.getBoundingClientRect().width")
+    assert body_width > 250, "the text has the width of the screen, not a narrow column"
+
+    one.locator(".msg-body").click()
+    eventually(lambda: in_sight(edit), True, page)
+    two.locator(".msg-body").click()
+    eventually(lambda: in_sight(edit), False, page)
+    assert in_sight(two.get_by_role("button", name=re.compile("^React to")))
+    two.get_by_role("button", name=re.compile("^Edit your message")).click()
+    editor = page.get_by_role("textbox", name="Edit your message")
+    expect(editor).to_have_value("two")
+    editor.fill("two, edited")
+    page.get_by_role("button", name="Save").click()
+    expect(bodies(page)).to_have_text(["one", "two, edited (edited)"])
+
+
 def test_reactions_toggle_and_show_counts_and_who(
     server: ServerProcess, owner: httpx.Client, pages: Pages
 ) -> None:
@@ -280,7 +326,7 @@ def test_the_sending_tab_shows_its_message_once_whichever_comes_first(
     expect(bodies(other_tab)).to_have_text(["event first"])
     expect(page.locator(".timeline .msg.pending")).to_have_count(0)
     route, answer = held[0]
-    assert answer.json()["client_id"] == route.request.post_data_json["client_id"]
+    assert answer.json()["client_id"] == body_of(route.request)["client_id"]
     route.fulfill(response=answer)
     page.unroute(sent)
     page.wait_for_timeout(300)
@@ -290,7 +336,7 @@ def test_the_sending_tab_shows_its_message_once_whichever_comes_first(
     tries: list[dict[str, Any]] = []
 
     def refuse_once(route: Route) -> None:
-        tries.append(route.request.post_data_json)
+        tries.append(body_of(route.request))
         if len(tries) == 1:
             route.abort()
         else:
