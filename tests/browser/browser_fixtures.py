@@ -256,3 +256,20 @@ def heard_events(
             assert until(events), events
             return events
         page.wait_for_timeout(50)
+
+
+def eventually(read: Callable[[], Any], expected: Any, page: Page | None = None) -> None:
+    """Waits until read() returns the expected value (Playwright's expect, for a value read
+    from elsewhere: the server's state, what a page recorded). With a page, waits through
+    it: Playwright's sync API runs route and request handlers only while the test is calling
+    into Playwright, so a value those handlers record changes only then."""
+    deadline = time.monotonic() + EXPECT_TIMEOUT_MS / 1000
+    while True:
+        value = read()
+        if value == expected:
+            return
+        assert time.monotonic() < deadline, f"{value!r} is not {expected!r}"
+        if page is None:
+            time.sleep(0.05)
+        else:
+            page.wait_for_timeout(50)

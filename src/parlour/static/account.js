@@ -1,8 +1,10 @@
 // The account actions in the sidebar's footer: "Invite someone" (a dialog that makes a
 // one-use link and copies it), "Change name" (rename.js does the renaming), "Change
 // password" (a dialog: the current password, and the new one twice, checked against the
-// server's length limits: limits.js), and "Log out". They are here together because each
-// acts on the person logged in, not on a channel.
+// server's length limits: limits.js), "Log out", and "Turn on notifications" (shown while
+// the browser has not been asked: the question comes only from this click, never on load,
+// notify.js). They are here together because each acts on the person logged in, not on a
+// channel.
 
 import { post } from "./api.js";
 import {
@@ -16,6 +18,7 @@ import {
   slot,
 } from "./dom.js";
 import { passwordLength, serverLimits, showLimits } from "./limits.js";
+import { askForNotifications, notificationPermission } from "./notify.js";
 import { copyLink, showLink } from "./share-link.js";
 
 /**
@@ -55,8 +58,28 @@ export class Account {
       password: () => this.#openPassword(),
       "close-password": () => this.passwordDialog.close(),
       logout: () => this.#logOut(),
+      notifications: () => this.#turnOnNotifications(),
     });
     onSubmit(this.passwordForm, () => this.#changePassword());
+    this.notificationsButton = slot(view, "notifications");
+    this.notificationsStatus = slot(view, "notifications-status");
+    this.#showNotifications();
+  }
+
+  /** "Turn on notifications" shows while the browser could still be asked. */
+  #showNotifications() {
+    this.notificationsButton.hidden = notificationPermission() !== "default";
+  }
+
+  async #turnOnNotifications() {
+    const permission = await askForNotifications();
+    this.#showNotifications();
+    this.notificationsStatus.textContent =
+      permission === "granted"
+        ? "Notifications are on: new messages you follow show while parlour is out of sight."
+        : permission === "denied"
+          ? "Notifications are blocked for this site; the browser's site settings can allow them."
+          : "";
   }
 
   /** Closes the dialogs (the chat is going away). */

@@ -10,8 +10,8 @@ import { Sync } from "./sync.js";
 import { World } from "./world.js";
 
 // How many of each channel's newest messages boot brings: about a screenful of the channel
-// shown first (older ones come as the reader scrolls up: history.js), and enough for the
-// other channels' unread counts in most cases (beyond it they show "30+").
+// shown first (older ones come as the reader scrolls up: history.js). Unread counts come
+// from the server's read state, whatever boot brings (reads.js).
 const BOOT_MESSAGES = 30;
 // After a failed boot while the chat is open, try again after this long.
 const REBOOT_RETRY_MS = 3000;
@@ -81,6 +81,8 @@ async function start() {
         // Every tab hears the event that says so: no need to tell the others.
         deactivated: () => leaveChat(DEACTIVATED),
         logOut,
+        leading: () => sync.leading,
+        othersVisible: () => sync.othersVisible(),
       });
       chat.mount();
     }

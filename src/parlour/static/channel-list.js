@@ -2,9 +2,12 @@
 // listed under "Channels" (a private one with a padlock), direct conversations under
 // "Direct messages", named by the people in them. Each channel is a plain link (a middle
 // click or Ctrl+click opens it in a new tab, as a link should), the active one is marked
-// aria-current, and each shows how many messages from others wait in it ("30+" when more
-// may wait than this tab holds); the total also goes on the phone's "Channels" button (the
-// list is out of sight there) and in the tab's title.
+// aria-current, and each shows how many messages from others wait in it and, apart, how many
+// of those mention this person ("@2"): the counts come from the server's read state
+// (reads.js), so every tab and device shows the same. The total also goes on the phone's
+// "Channels" button (the list is out of sight there) and in the tab's title. A channel set
+// to notify of nothing is drawn faintly, and its messages stay out of those totals: that is
+// what asking for silence means.
 
 import { channelPath } from "./address.js";
 import { channelMark, find, slot } from "./dom.js";
@@ -12,7 +15,6 @@ import { channelMark, find, slot } from "./dom.js";
 /**
  * @typedef {import("./world.js").World} World
  * @typedef {import("./world.js").Channel} Channel
- * @typedef {import("./reads.js").Reads} Reads
  */
 
 export class ChannelList {
@@ -63,6 +65,9 @@ export class ChannelList {
     const badge = document.createElement("span");
     badge.className = "badge";
     badge.hidden = true;
+    const mentions = document.createElement("span");
+    mentions.className = "mention-badge";
+    mentions.hidden = true;
     if (channel.kind === "direct") {
       const at = document.createElement("span");
       at.className = "hash";
@@ -77,7 +82,7 @@ export class ChannelList {
       kind.textContent = " (private)";
       a.append(kind);
     }
-    a.append(badge);
+    a.append(mentions, badge);
     li.append(a);
     (channel.kind === "direct" ? this.directs : this.list).append(li);
     this.items.set(channel.id, li);
@@ -124,37 +129,48 @@ export class ChannelList {
   }
 
   /**
-   * Counts what waits unread in each channel: messages from others after the channel's
-   * read mark. The channel being read (active, in a visible tab) counts none.
+   * Shows what waits unread in each channel, the total (without the channel shown, on the
+   * phone's "Channels" button) and the total in the tab's title.
    * @param {World} world
-   * @param {Reads} reads
    * @param {string | null} activeId
-   * @param {boolean} visible
    */
-  refreshUnread(world, reads, activeId, visible) {
+  refreshUnread(world, activeId) {
     let total = 0;
-    let anyMore = false;
+    let elsewhere = 0;
     for (const [id, li] of this.items) {
-      const reading = id === activeId && visible;
-      const { count, more } = reading
-        ? { count: 0, more: false }
-        : world.unreadSince(id, reads.mark(id));
-      total += count;
-      anyMore ||= more;
+      const { unread, mentions } = world.unread(id);
+      const muted = world.level(id) === "none";
+      if (!muted) {
+        total += unread;
+        if (id !== activeId) elsewhere += unread;
+      }
       const badge = find(li, ".badge");
-      badge.hidden = count === 0;
-      const label = document.createElement("span");
-      label.className = "visually-hidden";
-      label.textContent = " unread";
-      badge.replaceChildren(`${count}${more ? "+" : ""}`, label);
-      li.classList.toggle("unread", count > 0);
+      badge.hidden = unread === 0;
+      badge.replaceChildren(String(unread), hidden(" unread"));
+      const mention = find(li, ".mention-badge");
+      mention.hidden = mentions === 0;
+      mention.replaceChildren(
+        hidden(" "),
+        `@${mentions}`,
+        hidden(mentions === 1 ? " mention" : " mentions"),
+      );
+      mention.title = mentions === 1 ? "1 mention of you" : `${mentions} mentions of you`;
+      li.classList.toggle("unread", unread > 0);
+      li.classList.toggle("muted-channel", muted);
     }
-    const shown = `${total}${anyMore ? "+" : ""}`;
-    this.elsewhere.hidden = total === 0;
-    this.elsewhere.textContent = shown;
-    this.elsewhere.title = `${shown} unread elsewhere`;
+    this.elsewhere.hidden = elsewhere === 0;
+    this.elsewhere.textContent = String(elsewhere);
+    this.elsewhere.title = `${elsewhere} unread elsewhere`;
     const channel = activeId ? world.channels.get(activeId) : undefined;
     document.title =
-      `${total ? `(${shown}) ` : ""}${channel ? `${world.title(channel)} · ` : ""}parlour`;
+      `${total ? `(${total}) ` : ""}${channel ? `${world.title(channel)} · ` : ""}parlour`;
   }
+}
+
+/** Words for screen readers only, beside a number. @param {string} text */
+function hidden(text) {
+  const span = document.createElement("span");
+  span.className = "visually-hidden";
+  span.textContent = text;
+  return span;
 }

@@ -2,17 +2,28 @@
 // active, applies each change to the parts that show it, and routes between channels. The
 // parts each do one job in their own module: the channel list and unread counts
 // (channel-list.js), the active channel (room.js), fetching history pages (history.js), who
-// is in a private channel or a conversation (channel-people.js), the compose box
-// (compose.js), the "New channel" form (new-channel.js), direct conversations (direct.js),
-// the account actions and dialogs (account.js), the members view with its invitations
-// (members.js), renaming (rename.js), the confirmation asked before a weighty change
-// (confirm.js) and the connection banner (banner.js). This module is where they meet, and
-// nothing more.
+// is in a private channel or a conversation (channel-people.js), the channel's notification
+// level (channel-menu.js), the compose box (compose.js), the "New channel" form
+// (new-channel.js), direct conversations (direct.js), the account actions and dialogs
+// (account.js), the members view with its invitations (members.js), renaming (rename.js),
+// the confirmation asked before a weighty change (confirm.js), the connection banner
+// (banner.js) and system notifications (notify.js). This module is where they meet, and
+// decides two things of its own:
+//
+// - When a channel is read: when its newest message has been on screen, in a visible page
+//   (not merely opened: not while the page is hidden, nor while the reader is scrolled up
+//   to older messages). Then it moves the server's read position to that message
+//   (docs/api/reads.md), and every tab and device of this person hears of it.
+// - When a message notifies: it is from someone else, matches the channel's level, arrived
+//   live on the stream held by this tab (so each message notifies in one tab only), and no
+//   tab of parlour is in sight.
 
 import { Account } from "./account.js";
 import { channelInAddress, goToChannel, lastChannel, rememberChannel } from "./address.js";
 import { Banner } from "./banner.js";
+import { post } from "./api.js";
 import { ChannelList } from "./channel-list.js";
+import { ChannelMenu } from "./channel-menu.js";
 import { ChannelPeople } from "./channel-people.js";
 import { Compose } from "./compose.js";
 import { Confirm } from "./confirm.js";
@@ -21,7 +32,7 @@ import { clone, onActions, paintAvatar, slot } from "./dom.js";
 import { History } from "./history.js";
 import { Members } from "./members.js";
 import { NewChannel } from "./new-channel.js";
-import { Reads } from "./reads.js";
+import { notificationPermission, notify } from "./notify.js";
 import { Rename } from "./rename.js";
 import { Room } from "./room.js";
 
@@ -35,6 +46,9 @@ import { Room } from "./room.js";
 // fetched again if the reader goes back and scrolls up (memory stays bounded however much
 // they read).
 const KEEP_INACTIVE = 100;
+// How long read positions are gathered before they are sent (a burst of messages read as
+// they come makes one request).
+const READ_SEND_MS = 150;
 
 export class Chat {
   /**
@@ -44,8 +58,11 @@ export class Chat {
    *   sessionEnded: () => void,
    *   deactivated: () => void,
    *   logOut: () => Promise<string | null>,
+   *   leading: () => boolean,
+   *   othersVisible: () => Promise<boolean>,
    * }} on sessionEnded: the server answered 401 (this session is over); deactivated: an
-   *   admin deactivated the person logged in here
+   *   admin deactivated the person logged in here; leading: this tab holds the event stream;
+   *   othersVisible: another tab of parlour is in sight
    */
   constructor(root, world, on) {
     this.root = root;
@@ -54,7 +71,10 @@ export class Chat {
     this.view = clone("chat-view");
     /** @type {string | null} */
     this.active = null;
-    this.reads = new Reads(world.me.id, () => this.#refreshUnread());
+    /** @type {number | undefined} */
+    this.readTimer = undefined;
+    /** @type {Map<string, number>} read positions marked here, to send to the server */
+    this.toSend = new Map();
     const sessionEnded = () => this.on.sessionEnded();
     /** The server accepted a change to a user: show it now, before its event. */
     const userChanged = (/** @type {import("./world.js").User} */ user) =>
@@ -121,12 +141,29 @@ export class Chat {
       load: (id) => this.history.load(id),
       loading: (id) => this.history.loading(id),
       failed: (id) => this.history.failed(id),
+      changed: (event) => this.applyEvent(event),
+      scrolled: () => this.#lookForRead(),
+    });
+    this.channelMenu = new ChannelMenu(v, {
+      world: () => this.world,
+      changed: (event) => this.applyEvent(event),
+      sessionEnded,
     });
     this.compose = new Compose(v, {
       channel: () => this.active,
+      people: (id) => this.world.mentionable(id),
+      sending: (draft) => {
+        this.#apply(this.world.addLocal(draft));
+        this.room.toBottom();
+      },
       sent: (message) => {
         this.#apply(this.world.addOwn(message));
         this.room.toBottom();
+      },
+      unsent: (draft) => this.#apply(this.world.removeLocal(draft.channel, draft.client_id)),
+      editLast: () => {
+        const last = this.active ? this.world.lastOwn(this.active) : undefined;
+        return last ? this.room.edit(last.id, this.compose.textarea) : false;
       },
       sessionEnded,
     });
@@ -165,9 +202,10 @@ export class Chat {
       },
     });
 
-    this.onVisible = () => this.#markActiveRead();
+    this.onVisible = () => this.#lookForRead();
     document.addEventListener("visibilitychange", this.onVisible);
     window.addEventListener("focus", this.onVisible);
+    window.addEventListener("resize", this.onVisible);
   }
 
   mount() {
@@ -178,8 +216,12 @@ export class Chat {
   destroy() {
     document.removeEventListener("visibilitychange", this.onVisible);
     window.removeEventListener("focus", this.onVisible);
+    window.removeEventListener("resize", this.onVisible);
+    window.clearTimeout(this.readTimer);
+    this.readTimer = undefined;
+    this.toSend.clear();
+    document.title = "parlour"; // no counts for whoever comes next
     this.banner.close();
-    this.reads.close();
     this.confirm.close();
     this.rename.close();
     this.members.close();
@@ -190,6 +232,10 @@ export class Chat {
 
   /** After booting again: the same person, a fresh world. @param {World} world */
   replaceWorld(world) {
+    // Read positions marked in the old world and not sent yet: the new one marks them again.
+    window.clearTimeout(this.readTimer);
+    this.readTimer = undefined;
+    this.toSend.clear();
     this.world = world;
     this.history.reset();
     this.#start();
@@ -198,8 +244,7 @@ export class Chat {
   #start() {
     const { world } = this;
     this.#showMe();
-    this.reads.startIfNew(Array.from(world.channels.keys(), (id) => [id, world.newestTime(id)]));
-    this.reads.prune(new Set(world.channels.keys()));
+    forgetLocalReads(world.me.id);
     this.channels.reset(world);
     this.route(true);
     this.members.refresh();
@@ -243,6 +288,12 @@ export class Chat {
     goToChannel(id, how);
     this.route();
     this.view.classList.remove("list-open");
+    this.#lookForRead();
+  }
+
+  /** Opens a channel (a notification was clicked). @param {string} id */
+  open(id) {
+    if (this.world.channels.has(id)) this.#go(id);
   }
 
   #defaultChannel() {
@@ -258,20 +309,90 @@ export class Chat {
     if (channel) rememberChannel(this.world.me.id, channel.id);
     this.compose.showFor(channel, channel && this.world.title(channel));
     this.room.show(this.world, channel);
-    this.#markActiveRead();
+    this.channelMenu.show(channel);
     this.#refreshUnread();
+    this.#lookForRead();
   }
 
   // --- reading ---
 
   #refreshUnread() {
-    this.channels.refreshUnread(this.world, this.reads, this.active, isVisible());
+    this.channels.refreshUnread(this.world, this.active);
   }
 
-  #markActiveRead() {
-    if (!this.active || !isVisible() || !this.world.channels.has(this.active)) return;
-    this.reads.markRead(this.active, this.world.newestTime(this.active));
+  /**
+   * Looks whether the active channel has been read: its newest message is on screen, in a
+   * visible page, and messages from others wait unread. If so, its counts drop at once, and
+   * the read position is sent to the server soon (a burst of messages or of scroll events
+   * makes one request); the server's `read updated` tells the other tabs and devices.
+   */
+  #lookForRead() {
+    const { world } = this;
+    const id = this.active;
+    if (!id || !isVisible() || !world.channels.has(id) || !this.room.seesNewest()) return;
+    const newest = world.newestSeq(id);
+    if (newest <= world.readPosition(id) || world.unread(id).unread === 0) return;
+    world.markingRead(id, newest);
     this.#refreshUnread();
+    this.toSend.set(id, newest);
+    if (this.readTimer !== undefined) return;
+    this.readTimer = window.setTimeout(() => {
+      this.readTimer = undefined;
+      this.#sendReads(world);
+    }, READ_SEND_MS);
+  }
+
+  /** Sends the read positions marked since the last time. @param {World} world */
+  async #sendReads(world) {
+    const marks = Array.from(this.toSend);
+    this.toSend.clear();
+    if (this.world !== world) return; // booted again meanwhile: the new boot knows
+    for (const [id, seq] of marks) {
+      const reply = await post(`/api/channels/${encodeURIComponent(id)}/read`, { seq });
+      if (this.world !== world) return;
+      if (reply.status === 202) {
+        const confirmed = Number(reply.data?.seq);
+        this.applyEvent({
+          type: "read",
+          event: "updated",
+          channel: id,
+          seq: Number.isSafeInteger(confirmed) ? confirmed : seq,
+        });
+        continue;
+      }
+      // Not taken (the channel went, the server is out of reach): the counts come back,
+      // and the next look tries again.
+      world.markFailed(id, seq);
+      this.#refreshUnread();
+      if (reply.status === 401) {
+        this.on.sessionEnded();
+        return;
+      }
+    }
+  }
+
+  /**
+   * Raises a system notification for a message heard live, if it calls for one (see the
+   * top of this file).
+   * @param {import("./world.js").Message} message
+   */
+  async #notify(message) {
+    const { world } = this;
+    const me = world.me.id;
+    if (message.sender === me || isVisible() || !this.on.leading()) return;
+    const level = world.level(message.channel);
+    if (level === "none" || (level === "mentions" && !message.mentions.includes(me))) return;
+    if (notificationPermission() !== "granted") return;
+    if (await this.on.othersVisible()) return;
+    const channel = world.channels.get(message.channel);
+    if (!channel || this.world !== world) return;
+    const who = world.userName(message.sender);
+    const others = (channel.members ?? []).filter((id) => id !== me);
+    const title =
+      channel.kind === "direct" && others.length <= 1
+        ? who
+        : `${who} in ${world.title(channel)}`;
+    notify({ title, body: message.body, channel: channel.id, open: () => this.open(channel.id) });
   }
 
   // --- changes ---
@@ -281,7 +402,11 @@ export class Chat {
    * @param {number} [seq] its sequence, when it came from the stream
    */
   applyEvent(data, seq) {
-    this.#apply(this.world.apply(data, seq));
+    const change = this.world.apply(data, seq);
+    this.#apply(change);
+    if (seq !== undefined && change?.kind === "message-sent" && change.confirmed) {
+      this.#notify(change.message);
+    }
   }
 
   /** Shows a change to the world, if there was one. @param {Change | null} change */
@@ -290,8 +415,8 @@ export class Chat {
     switch (change.kind) {
       case "message-sent":
         if (change.message.channel === this.active) {
-          this.room.add(change.message, change.confirmed);
-          this.#markActiveRead();
+          this.room.add(change.message, change.confirmed, change.replaces);
+          this.#lookForRead();
         }
         this.#refreshUnread();
         break;
@@ -301,16 +426,24 @@ export class Chat {
         break;
       case "message-edited":
         if (change.message.channel === this.active) this.room.edited(change.message);
+        this.#refreshUnread(); // an edit may add or take away a mention
         break;
       case "message-reacted":
-        break; // Reactions are not shown yet: the world keeps them.
-      case "page":
-        // Joined after boot: what was said before one could see the channel is not unread
-        // (the server's read state starts there too).
-        if (change.joined) {
-          this.reads.markRead(change.channel, this.world.timeAt(change.channel, change.joined));
+        if (change.message.channel === this.active) this.room.reacted(change.message);
+        break;
+      case "read":
+        if (change.channel === this.active) {
+          this.channelMenu.show(this.world.channels.get(change.channel));
         }
-        if (change.channel === this.active) this.room.paged(change.added);
+        this.#refreshUnread();
+        break;
+      case "page":
+        // (A channel joined after boot counts as read up to the moment it was joined, as
+        // the server's read state starts there too: World.#add.)
+        if (change.channel === this.active) {
+          this.room.paged(change.added);
+          this.#lookForRead();
+        }
         this.#refreshUnread();
         break;
       case "channel-created":
@@ -322,7 +455,10 @@ export class Chat {
         this.#refreshUnread();
         break;
       case "channel-updated":
-        if (this.active === change.channel.id) this.room.refresh();
+        if (this.active === change.channel.id) {
+          this.room.refresh();
+          this.channelMenu.show(change.channel);
+        }
         this.people.refresh();
         break;
       case "channel-deleted": {
@@ -386,4 +522,17 @@ export class Chat {
 
 function isVisible() {
   return document.visibilityState === "visible";
+}
+
+/**
+ * Read marks were kept in this browser's storage before the server kept read state: they
+ * mean nothing now, so they go (nothing is carried over).
+ * @param {string} userId
+ */
+function forgetLocalReads(userId) {
+  try {
+    localStorage.removeItem(`parlour.read.${userId}`);
+  } catch {
+    // Storage disabled: nothing was kept either.
+  }
 }

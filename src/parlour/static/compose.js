@@ -1,29 +1,55 @@
 // The compose box under the active channel. Enter sends and Shift+Enter adds a line (but an
-// input method's Enter picks a word, and sends nothing); the box grows with its text; a
-// message the server refuses, or that can't reach it, stays in the box with the reason under
-// it, so nothing typed is lost. The length check uses the server's limit (limits.js).
+// input method's Enter picks a word, and sends nothing); the box grows with its text; "@"
+// offers people to mention (mentions.js); ↑ in the empty box edits one's last message.
+//
+// A message shows at once, marked as being sent, and the box empties for the next one. Each
+// composed message gets a client_id (docs/api/channels-and-messages.md): the server's answer
+// and the message's event both carry it, so whichever comes first takes the place of the
+// line shown while sending, and the message shows once. A message the server refuses, or
+// that can't reach it, comes back into the box with the reason under it, so nothing typed is
+// lost; sent again unchanged, it keeps its client_id, so that if the first try did reach the
+// server after all, it is not posted twice. The length check uses the server's limit
+// (limits.js).
 
 import { post } from "./api.js";
 import { onSubmit, showError, slot } from "./dom.js";
 import { serverLimits, textLength } from "./limits.js";
+import { MentionInput } from "./mentions.js";
 
 /**
  * @typedef {import("./world.js").Channel} Channel
  * @typedef {import("./world.js").Message} Message
+ * @typedef {import("./world.js").User} User
+ * @typedef {{channel: string, body: string, mentions: string[], client_id: string}} Draft
  */
 
 /**
  * @typedef {{
  *   channel: () => string | null,
+ *   people: (channelId: string) => User[],
+ *   sending: (draft: Draft) => void,
  *   sent: (message: Message) => void,
+ *   unsent: (draft: Draft) => void,
+ *   editLast: () => boolean,
  *   sessionEnded: () => void,
  * }} ComposeHandlers
+ *   channel: where a message goes now; people: who may be mentioned there; sending: show
+ *   this message while it is sent; sent: the server took it (its answer); unsent: it did
+ *   not; editLast: edit one's last message in the channel (false: there is none)
  */
+
+/** A new client_id: random, so that no two messages of this person ever share one. */
+export function newClientId() {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  // Outside a secure context (plain http on a LAN address) randomUUID is missing.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 export class Compose {
   /**
    * @param {HTMLElement} view the chat view (holds the compose form)
-   * @param {ComposeHandlers} on channel: where a message goes now; sent: the server took it
+   * @param {ComposeHandlers} on
    */
   constructor(view, on) {
     this.form = slot(view, "compose", HTMLFormElement);
@@ -32,8 +58,20 @@ export class Compose {
     const body = this.form.elements.namedItem("body");
     if (!(body instanceof HTMLTextAreaElement)) throw new Error("no compose box");
     this.textarea = body;
+    /** @type {Draft | null} the last message that did not go, while it is back in the box */
+    this.unsent = null;
+    // First: while its list is open, the keys below are its own.
+    this.mentions = new MentionInput(this.textarea, this.form, () => {
+      const channel = this.on.channel();
+      return channel ? this.on.people(channel) : [];
+    });
 
     this.textarea.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowUp" && this.textarea.value === "") {
+        if (event.shiftKey || event.ctrlKey || event.altKey || event.metaKey) return;
+        if (this.on.editLast()) event.preventDefault();
+        return;
+      }
       if (event.key !== "Enter" || event.shiftKey) return;
       // An input method editor uses Enter to pick a word: not a send (229: Safari's way).
       if (event.isComposing || event.keyCode === 229) return;
@@ -52,6 +90,7 @@ export class Compose {
    */
   showFor(channel, title = "") {
     showError(this.form, "body", "");
+    this.mentions.close();
     if (channel) {
       this.label.textContent = `Message ${title}`;
       this.textarea.placeholder = `Message ${title}`;
@@ -85,22 +124,57 @@ export class Compose {
       );
       return;
     }
-    const reply = await post(`/api/channels/${encodeURIComponent(channelId)}`, { body });
-    if (reply.status === 202) {
-      if (this.textarea.value === body) this.textarea.value = "";
-      this.#fit();
+    const again = this.unsent;
+    /** @type {Draft} */
+    const draft = {
+      channel: channelId,
+      body,
+      mentions: this.mentions.idsIn(body),
+      client_id:
+        again && again.channel === channelId && again.body === body
+          ? again.client_id
+          : newClientId(),
+    };
+    this.unsent = null;
+    this.textarea.value = "";
+    this.mentions.reset();
+    this.#fit();
+    this.on.sending(draft);
+    const reply = await post(`/api/channels/${encodeURIComponent(channelId)}`, {
+      body: draft.body,
+      mentions: draft.mentions,
+      client_id: draft.client_id,
+    });
+    // 200: the server had it already (a second try of one whose answer was lost).
+    if (reply.status === 202 || reply.status === 200) {
       this.on.sent(reply.data);
       return;
     }
+    this.on.unsent(draft);
     if (reply.status === 401) return this.on.sessionEnded();
+    // Back into the box, unless something new is being typed there (then it would be lost
+    // under it: the reason says what was not sent).
+    const restored = this.textarea.value === "" && this.on.channel() === channelId;
+    if (restored) {
+      this.textarea.value = body;
+      this.unsent = draft;
+      this.#fit();
+    }
+    const what = restored ? "Your message is still here" : `“${preview(body)}” was not sent`;
     showError(
       this.form,
       "body",
       reply.status === 404
         ? "This channel no longer exists, or you are no longer in it; your message was not sent."
         : reply.status === 0
-          ? "Not sent: can't reach the server. Your message is still here; try again."
+          ? `Not sent: can't reach the server. ${what}; try again.`
           : `Not sent: ${reply.detail}`,
     );
   }
+}
+
+/** The start of a message, to name it in a sentence. @param {string} body */
+function preview(body) {
+  const chars = Array.from(body.trim());
+  return chars.length > 40 ? `${chars.slice(0, 39).join("")}…` : chars.join("");
 }

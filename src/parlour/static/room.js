@@ -6,9 +6,13 @@
 // admin, any channel but a direct one: one that holds messages is deleted with them, after a
 // confirmation that says so), and "Delete" on one's own messages (an admin's: on anyone's),
 // which asks for a confirming second press so that a slip of the finger deletes nothing.
+// A message's other actions start here too: "Edit" (edit.js does the editing in place) and
+// "React" (the picker, and toggling a reaction: reactions.js).
 
 import { del } from "./api.js";
 import { channelMark, find, hashMark, onActions, showError, slot } from "./dom.js";
+import { Editor } from "./edit.js";
+import { ReactionPicker, sendReaction } from "./reactions.js";
 import { Timeline } from "./timeline.js";
 
 // How long a "Delete" button waits for its confirming second press.
@@ -40,9 +44,13 @@ function andList(items) {
  *   load: (channelId: string) => void,
  *   loading: (channelId: string) => boolean,
  *   failed: (channelId: string) => string | null,
+ *   changed: (event: any) => void,
+ *   scrolled: () => void,
  * }} RoomHandlers
  *   people: show who is in the channel; load: fetch the page the channel needs next;
- *   loading and failed: whether a page is on its way, and why the last one did not come
+ *   loading and failed: whether a page is on its way, and why the last one did not come;
+ *   changed: the server took an edit or a reaction (the event it makes, to show at once);
+ *   scrolled: the reader moved through the messages
  */
 
 // How many members' names the room's header shows before "and N others".
@@ -61,13 +69,22 @@ export class Room {
     /** @type {Channel | undefined} */
     this.channel = undefined;
     const jump = find(this.el, ".jump");
-    this.timeline = new Timeline(
-      slot(this.el, "timeline", HTMLOListElement),
-      slot(this.el, "scroller"),
-      jump,
-      (message, li) => this.#deleteMessage(message, li),
-      () => this.#loadIfNear(),
-    );
+    const list = slot(this.el, "timeline", HTMLOListElement);
+    this.timeline = new Timeline(list, slot(this.el, "scroller"), jump, {
+      delete: (message, li) => this.#deleteMessage(message, li),
+      edit: (id, button) => this.edit(id, button),
+      react: (id, li, button) => this.picker.open(li, id, button),
+      toggleReaction: (id, emoji) => this.#toggleReaction(id, emoji),
+      nearTop: () => this.#loadIfNear(),
+      scrolled: () => this.on.scrolled(),
+    });
+    this.editor = new Editor({
+      people: (id) => this.world?.mentionable(id) ?? [],
+      nameOf: (id) => this.world?.userName(id) ?? "someone",
+      edited: (event) => this.on.changed(event),
+      sessionEnded: () => this.on.sessionEnded(),
+    });
+    this.picker = new ReactionPicker((id, emoji) => this.#react(id, emoji, true));
     this.top = slot(this.el, "timeline-top");
     this.people = slot(this.el, "room-people");
     this.deleteButton = find(this.el, '[data-action="delete-channel"]');
@@ -88,6 +105,8 @@ export class Room {
    * @param {Channel | undefined} channel
    */
   show(world, channel) {
+    this.editor.stop(false);
+    this.picker.close(false);
     this.world = world;
     this.channel = channel;
     showError(this.el, "channel", "");
@@ -234,14 +253,75 @@ export class Room {
     this.timeline.edited(message);
   }
 
+  /** @param {Message} message */
+  reacted(message) {
+    this.timeline.reacted(message);
+  }
+
   /**
    * A message arrived in the shown channel, or one shown early was confirmed.
    * @param {Message} message
    * @param {boolean} confirmed
+   * @param {string} [replaces] the id of the message shown while sending it
    */
-  add(message, confirmed) {
-    this.timeline.add(message, confirmed);
+  add(message, confirmed, replaces) {
+    this.timeline.add(message, confirmed, replaces);
     this.update();
+  }
+
+  /** Whether the channel's newest message is on screen now. */
+  seesNewest() {
+    return this.channel !== undefined && this.timeline.seesNewest();
+  }
+
+  /**
+   * Starts editing one's message in place.
+   * @param {string} messageId
+   * @param {HTMLElement | null} returnTo where the focus goes when editing ends
+   * @returns {boolean} whether it could be edited (held, shown, one's own)
+   */
+  edit(messageId, returnTo) {
+    const { world, channel } = this;
+    const message = world && channel ? world.message(channel.id, messageId) : undefined;
+    const li = this.timeline.item(messageId);
+    if (!world || !message || !li || message.local || message.sender !== world.me.id) return false;
+    this.picker.close(false);
+    this.editor.start(li, message, returnTo);
+    return true;
+  }
+
+  /**
+   * Adds or takes back one's reaction to a message.
+   * @param {string} messageId
+   * @param {string} emoji
+   * @param {boolean} add
+   * @returns {Promise<string | null>} why it was refused, or null when done
+   */
+  async #react(messageId, emoji, add) {
+    const { world, channel } = this;
+    const message = world && channel ? world.message(channel.id, messageId) : undefined;
+    if (!world || !message) return "This message no longer exists.";
+    const mine = message.reactions.some((r) => r.emoji === emoji && r.users.includes(world.me.id));
+    if (add === mine) return null; // so already
+    const result = await sendReaction(message, emoji, world.me.id, add);
+    if ("ended" in result) {
+      this.on.sessionEnded();
+      return null;
+    }
+    if ("problem" in result) return result.problem;
+    this.on.changed(result.event);
+    return null;
+  }
+
+  /** A reaction under a message was pressed. @param {string} messageId @param {string} emoji */
+  async #toggleReaction(messageId, emoji) {
+    const { world, channel } = this;
+    const message = world && channel ? world.message(channel.id, messageId) : undefined;
+    if (!world || !message) return;
+    const mine = message.reactions.some((r) => r.emoji === emoji && r.users.includes(world.me.id));
+    const problem = await this.#react(messageId, emoji, !mine);
+    const error = this.timeline.item(messageId)?.querySelector(".msg-error");
+    if (error) error.textContent = problem ?? "";
   }
 
   /** @param {string} messageId */

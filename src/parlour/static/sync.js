@@ -15,6 +15,9 @@
 // reset link, deactivation by an admin). The browser would try again only after the
 // stream's retry interval, so whenever the stream drops the leader asks at once whether the
 // session still holds: a deactivated member's page drops to the login form at once.
+//
+// The leader also raises system notifications (notify.js), one per message; before it does,
+// it asks the other tabs whether one of them is in sight (see othersVisible).
 
 const LOCK_NAME = "parlour.events";
 const CHANNEL_NAME = "parlour";
@@ -22,6 +25,9 @@ const CHANNEL_NAME = "parlour";
 const PROBE_RETRY_MS = 2000;
 const PROBE_RETRY_CAP_MS = 30000;
 const WATCHDOG_TICK_MS = 1000;
+// How long the leader waits for a visible tab to answer "is anyone looking?": the tabs share
+// one browser, where a BroadcastChannel message takes well under a millisecond.
+const VISIBLE_ASK_MS = 150;
 
 /**
  * @typedef {"connecting" | "live" | "reconnecting"} Status
@@ -65,7 +71,30 @@ export class Sync {
     this.lockRequest = null;
     /** @type {(() => void) | null} */
     this.releaseLock = null;
+    /** @type {Map<string, () => void>} questions "is anyone looking?" awaiting an answer */
+    this.asking = new Map();
     this.#markRole();
+  }
+
+  /**
+   * Whether another tab of parlour in this browser is in sight now: asked when needed
+   * (rather than tracked), so that a tab closed without a word never counts.
+   * @returns {Promise<boolean>}
+   */
+  othersVisible() {
+    const id = randomId();
+    return new Promise((resolve) => {
+      const timer = window.setTimeout(() => {
+        this.asking.delete(id);
+        resolve(false);
+      }, VISIBLE_ASK_MS);
+      this.asking.set(id, () => {
+        window.clearTimeout(timer);
+        this.asking.delete(id);
+        resolve(true);
+      });
+      this.#post({ kind: "anyone-visible", id });
+    });
   }
 
   /** Call before GET /api/boot: events heard from here on are kept until endBoot. */
@@ -145,6 +174,14 @@ export class Sync {
         break;
       case "logged-in":
         this.handlers.loggedIn();
+        break;
+      case "anyone-visible":
+        if (document.visibilityState === "visible" && this.lastSeq !== null) {
+          this.#post({ kind: "visible", id: message.id });
+        }
+        break;
+      case "visible":
+        this.asking.get(message.id)?.();
         break;
     }
   }
@@ -315,4 +352,10 @@ export class Sync {
       this.probeDelay = Math.min(this.probeDelay * 2, PROBE_RETRY_CAP_MS);
     }
   }
+}
+
+/** A random id for a question to the other tabs. */
+function randomId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(9));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -3,9 +3,15 @@
 // newest message unless the reader has scrolled up to read older ones. Near the top it asks
 // for older messages (history.js); when they arrive above, the message under the reader's
 // eye stays where it was on the screen (its offset is measured before and restored after).
+//
+// Each message shows its reactions under its text and, on hover or focus (always, on a touch
+// screen), its actions: "React", and for one's own "Edit" and "Delete" (an admin's "Delete":
+// on anyone's). A message that mentions the reader is marked. What the actions do is the
+// room's business (room.js); this module only draws.
 
 import { bodyNodes } from "./body.js";
 import { clone, paintAvatar } from "./dom.js";
+import { followReactions, showReactions, showWhoReacted } from "./reactions.js";
 
 // Messages from one person within this long of each other are shown as one group.
 const GROUP_MS = 5 * 60 * 1000;
@@ -27,6 +33,16 @@ const dayYearFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "long" });
 /**
  * @typedef {import("./world.js").Message} Message
  * @typedef {import("./world.js").World} World
+ * @typedef {{
+ *   delete: (message: Message, li: HTMLElement) => void,
+ *   edit: (messageId: string, button: HTMLElement) => void,
+ *   react: (messageId: string, li: HTMLElement, button: HTMLElement) => void,
+ *   toggleReaction: (messageId: string, emoji: string) => void,
+ *   nearTop: () => void,
+ *   scrolled: () => void,
+ * }} TimelineHandlers
+ *   delete, edit, react: a message's action was pressed; toggleReaction: a reaction under it
+ *   was; nearTop: the reader is close to the oldest message shown; scrolled: the view moved
  */
 
 export class Timeline {
@@ -34,15 +50,13 @@ export class Timeline {
    * @param {HTMLOListElement} list
    * @param {HTMLElement} scroller
    * @param {HTMLElement} jump the "new messages" button
-   * @param {(message: Message, li: HTMLElement) => void} onDelete
-   * @param {() => void} nearTop the reader is close to the oldest message shown
+   * @param {TimelineHandlers} on
    */
-  constructor(list, scroller, jump, onDelete, nearTop) {
+  constructor(list, scroller, jump, on) {
     this.list = list;
     this.scroller = scroller;
     this.jump = jump;
-    this.onDelete = onDelete;
-    this.nearTop = nearTop;
+    this.on = on;
     /** @type {World | null} */
     this.world = null;
     /** @type {string | null} */
@@ -51,8 +65,32 @@ export class Timeline {
     this.items = new Map();
     scroller.addEventListener("scroll", () => {
       if (this.atBottom()) this.jump.hidden = true;
-      if (this.isNearTop()) this.nearTop();
+      if (this.isNearTop()) this.on.nearTop();
+      this.on.scrolled();
     });
+    // A tap on a message (not on something in it that acts) shows its actions on a phone,
+    // where they wait out of sight (parlour.css); a tap on another message moves them there.
+    list.addEventListener("click", (event) => {
+      const target = /** @type {HTMLElement} */ (event.target);
+      if (target.closest("button, a, input, textarea, form, .reaction-picker")) return;
+      const li = target.closest("li.msg");
+      if (!(li instanceof HTMLElement)) return;
+      const open = li.classList.contains("actions-open");
+      for (const other of list.querySelectorAll("li.actions-open")) {
+        other.classList.remove("actions-open");
+      }
+      li.classList.toggle("actions-open", !open);
+    });
+    followReactions(
+      list,
+      (button) => {
+        const li = button.closest("li.msg");
+        if (li instanceof HTMLElement && li.dataset.id) {
+          this.on.toggleReaction(li.dataset.id, button.dataset.emoji ?? "");
+        }
+      },
+      showWhoReacted,
+    );
   }
 
   /**
@@ -70,7 +108,7 @@ export class Timeline {
     this.list.replaceChildren();
     for (const m of channelId ? world.timeline(channelId) : []) {
       const li = this.#build(m);
-      li.classList.toggle("pending", world.pending.has(m.id));
+      li.classList.toggle("pending", world.pending.has(m.id) || m.local === true);
       this.list.append(li);
     }
     for (const li of this.items.values()) this.#decorate(li);
@@ -84,10 +122,12 @@ export class Timeline {
    * A message arrived or was confirmed.
    * @param {Message} message
    * @param {boolean} confirmed false: an own message shown before its event
+   * @param {string} [replaces] the id of the message shown while sending it, which it replaces
    */
-  add(message, confirmed) {
+  add(message, confirmed, replaces) {
     if (!this.world || message.channel !== this.channelId) return;
     const stick = this.atBottom() || message.sender === this.world.me.id;
+    if (replaces) this.remove(replaces);
     let li = this.items.get(message.id);
     if (!li) {
       li = this.#build(message);
@@ -154,15 +194,58 @@ export class Timeline {
   }
 
   /**
-   * A message's body or its "edited" mark changed (an edit).
+   * A message's body, its mentions or its "edited" mark changed (an edit).
    * @param {Message} message
    */
   edited(message) {
     const li = this.items.get(message.id);
-    if (!li) return;
+    if (li) this.#showBody(li, message);
+  }
+
+  /**
+   * A message's reactions changed.
+   * @param {Message} message
+   */
+  reacted(message) {
+    const li = this.items.get(message.id);
+    if (!li || !this.world) return;
+    const stick = this.atBottom();
+    showReactions(/** @type {HTMLElement} */ (li.querySelector(".reactions")), message, this.world);
+    if (stick) this.toBottom();
+  }
+
+  /** A message's item, if shown. @param {string} id */
+  item(id) {
+    return this.items.get(id);
+  }
+
+  /**
+   * Whether the newest message is on screen: the view is at the bottom and can be seen
+   * (not hidden behind the channel list on a phone).
+   */
+  seesNewest() {
+    return this.scroller.clientHeight > 0 && this.atBottom();
+  }
+
+  /**
+   * Fills a message's text: links, the mentions marked, "(edited)"; and marks the message
+   * when it mentions the reader.
+   * @param {HTMLElement} li
+   * @param {Message} m
+   */
+  #showBody(li, m) {
+    const world = /** @type {World} */ (this.world);
+    /** @type {Map<string, boolean>} */
+    const mentioned = new Map();
+    for (const id of m.mentions) {
+      const user = world.users.get(id);
+      if (user) mentioned.set(user.name, id === world.me.id);
+    }
     const body = /** @type {HTMLElement} */ (li.querySelector(".msg-body"));
-    body.replaceChildren(...bodyNodes(message.body));
-    if (message.edited_at) body.append(editedMark(message.edited_at));
+    body.replaceChildren(...bodyNodes(m.body, mentioned));
+    if (m.edited_at) body.append(editedMark(m.edited_at));
+    const me = world.me.id;
+    li.classList.toggle("mentions-me", m.mentions.includes(me) && m.sender !== me);
   }
 
   /** Whether the view is close enough to its top to want older messages. */
@@ -224,22 +307,30 @@ export class Timeline {
       time.textContent = timeFormat.format(when);
       time.title = fullFormat.format(when);
     }
-    const body = /** @type {HTMLElement} */ (li.querySelector(".msg-body"));
-    body.append(...bodyNodes(m.body));
-    if (m.edited_at) body.append(editedMark(m.edited_at));
+    this.#showBody(li, m);
+    showReactions(/** @type {HTMLElement} */ (li.querySelector(".reactions")), m, world);
     const own = m.sender === world.me.id;
     li.classList.toggle("own", own);
+    this.items.set(m.id, li);
+    // Shown while being sent: nothing to act on until the server has numbered it.
+    if (m.local) return li;
+    const actions = /** @type {HTMLElement} */ (li.querySelector(".msg-actions"));
+    const whose = own ? null : sender.name;
+    const react = actionButton("React", "msg-react", reactLabel(whose, when));
+    react.setAttribute("aria-haspopup", "true");
+    react.addEventListener("click", () => this.on.react(m.id, li, react));
+    actions.append(react);
+    if (own) {
+      const edit = actionButton("Edit", "msg-edit-button", editLabel(when));
+      edit.addEventListener("click", () => this.on.edit(m.id, edit));
+      actions.append(edit);
+    }
     // Admins may delete anyone's message (moderation); others only their own.
     if (own || world.isAdmin()) {
-      const del = document.createElement("button");
-      del.type = "button";
-      del.className = "quiet small msg-delete";
-      del.textContent = "Delete";
-      del.setAttribute("aria-label", deleteLabel(own ? null : sender.name, when));
-      del.addEventListener("click", () => this.onDelete(m, li));
-      /** @type {HTMLElement} */ (li.querySelector(".msg-actions")).append(del);
+      const del = actionButton("Delete", "msg-delete", deleteLabel(whose, when));
+      del.addEventListener("click", () => this.on.delete(m, li));
+      actions.append(del);
     }
-    this.items.set(m.id, li);
     return li;
   }
 
@@ -254,12 +345,23 @@ export class Timeline {
       if (li.dataset.sender !== user.id) continue;
       /** @type {HTMLElement} */ (li.querySelector(".sender")).textContent = user.name;
       paintAvatar(/** @type {HTMLElement} */ (li.querySelector(".avatar")), user);
+      const when = new Date(Number(li.dataset.time));
       const del = /** @type {HTMLElement | null} */ (li.querySelector(".msg-delete"));
       if (del && del.dataset.confirming !== "yes") {
-        del.setAttribute(
-          "aria-label",
-          deleteLabel(own ? null : user.name, new Date(Number(li.dataset.time))),
-        );
+        del.setAttribute("aria-label", deleteLabel(own ? null : user.name, when));
+      }
+      li.querySelector(".msg-react")?.setAttribute(
+        "aria-label",
+        reactLabel(own ? null : user.name, when),
+      );
+    }
+    // Their name in who reacted, and their mentions marked (as the name now reads).
+    for (const [id, li] of this.items) {
+      const m = this.channelId ? this.world.message(this.channelId, id) : undefined;
+      if (!m) continue;
+      if (m.mentions.includes(user.id)) this.#showBody(li, m);
+      if (m.reactions.some((r) => r.users.includes(user.id))) {
+        showReactions(/** @type {HTMLElement} */ (li.querySelector(".reactions")), m, this.world);
       }
     }
   }
@@ -308,6 +410,36 @@ export class Timeline {
 function deleteLabel(sender, when) {
   const whose = sender === null ? "your" : `${sender}’s`;
   return `Delete ${whose} message from ${timeFormat.format(when)}`;
+}
+
+/**
+ * A message's action button.
+ * @param {string} text
+ * @param {string} kind its class
+ * @param {string} label what it says to a screen reader (whose message, from when)
+ */
+function actionButton(text, kind, label) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = `quiet small msg-action ${kind}`;
+  button.textContent = text;
+  button.setAttribute("aria-label", label);
+  return button;
+}
+
+/**
+ * What a message's "React" button says to a screen reader.
+ * @param {string | null} sender someone else's name, or null for one's own message
+ * @param {Date} when
+ */
+function reactLabel(sender, when) {
+  const whose = sender === null ? "your" : `${sender}’s`;
+  return `React to ${whose} message from ${timeFormat.format(when)}`;
+}
+
+/** @param {Date} when */
+function editLabel(when) {
+  return `Edit your message from ${timeFormat.format(when)}`;
 }
 
 /**

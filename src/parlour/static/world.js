@@ -10,6 +10,23 @@
 // page is on its way (a deletion, an edit, a reaction) may be newer than it. So each fetch
 // keeps a journal of the events for its channel applied meanwhile, and those newer than the
 // page's position are applied again to the messages it brought (docs/api/history.md).
+//
+// It also holds this user's read state per channel (reads.js counts it), and the messages
+// this tab is sending: shown at once, before the server has answered, and known by their
+// client_id (docs/api/channels-and-messages.md) when the answer or their event arrives, so
+// that each shows once.
+
+import {
+  bootState,
+  countHeld,
+  counts,
+  defaultLevel,
+  fresh,
+  levelOf,
+  moveTo,
+  position,
+  raiseFloor,
+} from "./reads.js";
 
 /**
  * @typedef {{id: string, name: string, role: "admin" | "member", active: boolean}} User
@@ -32,7 +49,9 @@
  *   mentions: string[],
  *   reactions: Reaction[],
  *   client_id: string | null,
- * }} Message
+ *   local?: boolean,
+ * }} Message local: being sent by this tab, not yet answered (its id is made up here, and
+ *   its seq is above every other)
  * @typedef {{loaded: boolean, older: boolean, from: number, epoch: number, joined: number}} Span
  *   loaded: the channel's newest messages are here (false for a channel the user was added
  *   to after boot, until its newest page arrives); older: the server holds messages below
@@ -42,7 +61,7 @@
  *   added them (what was said before it was said before their time), else 0
  * @typedef {{channel: string, before: number | null, epoch: number, journal: {seq: number,
  *   event: any}[]}} Fetch a history page on its way (before: null for the newest page)
- * @typedef {{kind: "message-sent", message: Message, confirmed: boolean}
+ * @typedef {{kind: "message-sent", message: Message, confirmed: boolean, replaces?: string}
  *   | {kind: "message-deleted", id: string, channel: string}
  *   | {kind: "message-edited", message: Message}
  *   | {kind: "message-reacted", message: Message}
@@ -51,13 +70,20 @@
  *   | {kind: "channel-updated", channel: Channel, before: Channel}
  *   | {kind: "channel-deleted", channel: Channel}
  *   | {kind: "user-created", user: User}
- *   | {kind: "user-updated", user: User, before: User}} Change
+ *   | {kind: "user-updated", user: User, before: User}
+ *   | {kind: "read", channel: string}} Change
  *   page: a history page joined what was held (added: the messages it brought, in order;
  *   joined: as the channel's span says, when this is its first page, else 0);
  *   channel-created: a channel came into view (made, or the user was added to it);
- *   channel-deleted: it left view (deleted, or the user left or was removed)
+ *   channel-deleted: it left view (deleted, or the user left or was removed);
+ *   message-sent: replaces names the local message it takes the place of;
+ *   read: the read position or the notification level of a channel changed
+ * @typedef {import("./reads.js").ReadState} ReadState
+ * @typedef {import("./reads.js").Level} Level
  */
 
+// The sequence of a message shown before the server numbered it: after every other.
+const LOCAL_SEQ = Number.MAX_SAFE_INTEGER;
 // How many deleted message ids are remembered, to keep a page from bringing one back.
 const DELETED_REMEMBERED = 2000;
 // The events that change a message a page may bring in an older state.
@@ -87,6 +113,8 @@ export class World {
     this.deleted = new Set();
     /** @type {Set<Fetch>} */
     this.fetches = new Set();
+    /** @type {Map<string, ReadState>} */
+    this.reads = new Map();
     const older = boot.older ?? {};
     const resumePoint = Number(boot.resume_point) || 0;
     for (const c of boot.channels) {
@@ -109,6 +137,10 @@ export class World {
     for (const [id, list] of this.timelines) {
       const span = /** @type {Span} */ (this.spans.get(id));
       if (list.length) span.from = list[0].seq;
+      const channel = /** @type {Channel} */ (this.channels.get(id));
+      const data = boot.reads?.[id];
+      const held = countHeld(list, Number(data?.seq) || 0, Infinity, this.me.id);
+      this.reads.set(id, bootState(data, channel.kind, resumePoint, span.from, held));
     }
   }
 
@@ -165,11 +197,67 @@ export class World {
   addOwn(data) {
     const message = messageOf(data);
     const list = this.timelines.get(message.channel);
-    if (!list || this.deleted.has(message.id)) return null;
-    if (list.some((m) => m.id === message.id)) return null;
+    if (!list) return null;
+    const replaces = this.#dropLocal(list, message.client_id);
+    if (this.deleted.has(message.id) || list.some((m) => m.id === message.id)) {
+      return replaces ? { kind: "message-deleted", id: replaces, channel: message.channel } : null;
+    }
     insertBySeq(list, message);
     this.pending.add(message.id);
+    return { kind: "message-sent", message, confirmed: false, replaces: replaces ?? undefined };
+  }
+
+  /**
+   * Shows a message this tab is sending, before the server answers: at the end, marked as
+   * not sent yet. Its answer or its event takes its place (by client_id).
+   * @param {{channel: string, body: string, mentions: string[], client_id: string}} draft
+   * @returns {Change | null}
+   */
+  addLocal(draft) {
+    const list = this.timelines.get(draft.channel);
+    if (!list) return null;
+    /** @type {Message} */
+    const message = {
+      id: localId(draft.client_id),
+      seq: LOCAL_SEQ,
+      channel: draft.channel,
+      sender: this.me.id,
+      body: draft.body,
+      sent_at: new Date().toISOString(),
+      edited_at: null,
+      mentions: [...draft.mentions],
+      reactions: [],
+      client_id: draft.client_id,
+      local: true,
+    };
+    list.push(message);
     return { kind: "message-sent", message, confirmed: false };
+  }
+
+  /**
+   * Takes away a message shown while sending, which the server did not take.
+   * @param {string} channelId
+   * @param {string} clientId
+   * @returns {Change | null}
+   */
+  removeLocal(channelId, clientId) {
+    const list = this.timelines.get(channelId);
+    const id = list ? this.#dropLocal(list, clientId) : null;
+    return id ? { kind: "message-deleted", id, channel: channelId } : null;
+  }
+
+  /**
+   * Removes the local message with this client_id, if any; returns its id.
+   * @param {Message[]} list
+   * @param {string | null} clientId
+   * @returns {string | null}
+   */
+  #dropLocal(list, clientId) {
+    if (clientId === null) return null;
+    const at = list.findIndex((m) => m.local && m.client_id === clientId);
+    if (at < 0) return null;
+    const [dropped] = list.splice(at, 1);
+    return dropped.id;
   }
 
   /**
@@ -217,6 +305,20 @@ export class World {
         this.users.set(user.id, user);
         return { kind: "user-created", user };
       }
+      case "read.updated": {
+        const state = this.reads.get(event.channel);
+        const seq = Number(event.seq);
+        if (!state || !Number.isSafeInteger(seq)) return null;
+        moveTo(state, seq);
+        return { kind: "read", channel: event.channel };
+      }
+      case "notify.updated": {
+        const state = this.reads.get(event.channel);
+        const channel = this.channels.get(event.channel);
+        if (!state || !channel) return null;
+        state.notify = levelOf(event.level, channel.kind);
+        return { kind: "read", channel: event.channel };
+      }
       case "user.updated": {
         const before = this.users.get(event.id);
         if (!before) return null;
@@ -250,6 +352,9 @@ export class World {
   /** @param {Channel} channel @param {boolean} loaded @param {number} [joined] */
   #add(channel, loaded, joined = 0) {
     this.channels.set(channel.id, channel);
+    // Read from the moment it came into view, as the server starts it (an answer's channel,
+    // made just now, has nothing older).
+    this.reads.set(channel.id, fresh(joined < LOCAL_SEQ ? joined : 0, channel.kind));
     this.timelines.set(channel.id, []);
     this.spans.set(channel.id, {
       loaded,
@@ -266,6 +371,7 @@ export class World {
     this.channels.delete(channel.id);
     this.timelines.delete(channel.id);
     this.spans.delete(channel.id);
+    this.reads.delete(channel.id);
     for (const fetch of this.fetches) if (fetch.channel === channel.id) this.fetches.delete(fetch);
     return { kind: "channel-deleted", channel };
   }
@@ -275,20 +381,33 @@ export class World {
     const message = messageOf(event);
     const list = this.timelines.get(message.channel);
     if (!list || this.deleted.has(message.id)) return null;
+    // This tab's own message, still shown as being sent: the event takes its place.
+    const replaces =
+      (message.sender === this.me.id && this.#dropLocal(list, message.client_id)) || undefined;
     const at = list.findIndex((m) => m.id === message.id);
     if (this.pending.delete(message.id)) {
       if (at >= 0) list[at] = message;
       else insertBySeq(list, message);
-      return { kind: "message-sent", message, confirmed: true };
+      return { kind: "message-sent", message, confirmed: true, replaces };
     }
     if (at >= 0) return null;
     insertBySeq(list, message);
-    return { kind: "message-sent", message, confirmed: true };
+    return { kind: "message-sent", message, confirmed: true, replaces };
   }
 
   /** @param {string} channelId @param {string} id */
   #find(channelId, id) {
     return this.timelines.get(channelId)?.find((m) => m.id === id);
+  }
+
+  /**
+   * A held message, as it is now.
+   * @param {string} channelId
+   * @param {string} id
+   * @returns {Message | undefined}
+   */
+  message(channelId, id) {
+    return this.#find(channelId, id);
   }
 
   /**
@@ -379,7 +498,7 @@ export class World {
     for (const m of kept) insertBySeq(list, m);
     // The page covers everything from its first message up (what it left out was deleted).
     const first = page.messages.length ? Number(page.messages[0].seq) : Infinity;
-    const from = Math.min(first, list.length ? list[0].seq : Infinity);
+    const from = Math.min(first, list.length && !list[0].local ? list[0].seq : Infinity);
     const joined = fetch.before === null ? span.joined : 0;
     if (fetch.before === null) {
       span.loaded = true;
@@ -401,6 +520,8 @@ export class World {
     const list = this.timelines.get(channelId);
     const span = this.spans.get(channelId);
     if (!list || !span || list.length <= keep) return;
+    const state = this.reads.get(channelId);
+    if (state) raiseFloor(state, list, list[list.length - keep].seq, this.me.id);
     list.splice(0, list.length - keep);
     span.older = true;
     span.from = list[0].seq;
@@ -410,39 +531,83 @@ export class World {
   // --- reading ---
 
   /**
-   * Messages in a channel from others, sent after a time (ms since the epoch).
+   * What waits unread in a channel: messages from others above the read position, and how
+   * many of them mention this user.
    * @param {string} channelId
-   * @param {number} since
-   * @returns {{count: number, more: boolean}} more: older unread ones may not be held
+   * @returns {import("./reads.js").Counts}
    */
-  unreadSince(channelId, since) {
-    const list = this.timelines.get(channelId) ?? [];
-    let count = 0;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const m = list[i];
-      if (Date.parse(m.sent_at) <= since) return { count, more: false };
-      if (m.sender !== this.me.id) count++;
-    }
-    return { count, more: count > 0 && (this.spans.get(channelId)?.older ?? false) };
+  unread(channelId) {
+    const state = this.reads.get(channelId);
+    if (!state) return { unread: 0, mentions: 0 };
+    return counts(state, this.timeline(channelId), this.me.id);
+  }
+
+  /** @param {string} channelId @returns {Level} */
+  level(channelId) {
+    const state = this.reads.get(channelId);
+    if (state) return state.notify;
+    return defaultLevel(this.channels.get(channelId)?.kind ?? "public");
+  }
+
+  /** The read position counts start from. @param {string} channelId */
+  readPosition(channelId) {
+    const state = this.reads.get(channelId);
+    return state ? position(state) : 0;
   }
 
   /**
-   * The send time of the newest message held in a channel with a sequence up to `seq`, or 0.
+   * This tab is asking the server to move the read position: counts start from it now.
    * @param {string} channelId
    * @param {number} seq
    */
-  timeAt(channelId, seq) {
-    const list = this.timelines.get(channelId) ?? [];
-    for (let i = list.length - 1; i >= 0; i--) {
-      if (list[i].seq <= seq) return Date.parse(list[i].sent_at);
-    }
+  markingRead(channelId, seq) {
+    const state = this.reads.get(channelId);
+    if (state && seq > position(state)) state.marking = seq;
+  }
+
+  /**
+   * The server did not take a position asked for: counts start from its own again.
+   * @param {string} channelId
+   * @param {number} seq
+   */
+  markFailed(channelId, seq) {
+    const state = this.reads.get(channelId);
+    if (state && state.marking === seq) state.marking = 0;
+  }
+
+  /** The sequence of the newest message the server has numbered, or 0. @param {string} channelId */
+  newestSeq(channelId) {
+    const list = this.timeline(channelId);
+    for (let i = list.length - 1; i >= 0; i--) if (!list[i].local) return list[i].seq;
     return 0;
   }
 
-  /** @param {string} channelId the time of the newest message, or 0 */
-  newestTime(channelId) {
-    const list = this.timelines.get(channelId) ?? [];
-    return list.length ? Date.parse(list[list.length - 1].sent_at) : 0;
+  /**
+   * This user's newest message in a channel that the server has taken (to edit), if held.
+   * @param {string} channelId
+   * @returns {Message | undefined}
+   */
+  lastOwn(channelId) {
+    const list = this.timeline(channelId);
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (list[i].sender === this.me.id && !list[i].local) return list[i];
+    }
+    return undefined;
+  }
+
+  /**
+   * Who may be mentioned in a channel: the active users who see it (for a private channel or
+   * a conversation, its members), oneself left out.
+   * @param {string} channelId
+   * @returns {User[]}
+   */
+  mentionable(channelId) {
+    const channel = this.channels.get(channelId);
+    if (!channel) return [];
+    const members = channel.members ? new Set(channel.members) : null;
+    return Array.from(this.users.values()).filter(
+      (u) => u.active && u.id !== this.me.id && (members === null || members.has(u.id)),
+    );
   }
 
   /** The public channel whose name matches, as the server compares names (roughly). */
@@ -558,4 +723,9 @@ function messageOf(data) {
       : [],
     client_id: data.client_id ?? null,
   };
+}
+
+/** The made-up id of a message shown while it is being sent. @param {string} clientId */
+function localId(clientId) {
+  return `local:${clientId}`;
 }
