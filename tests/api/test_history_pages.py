@@ -5,7 +5,7 @@ and `older` for every visible channel; `GET /api/channels/{id}/messages` pages t
 rest with `before`, `after` and `limit`, and says with `older` and `newer` what lies beyond
 each page, and with `position` which events the page reflects. Every rule is checked here
 on whichever store the tests run on (both in CI). The property that pages and the stream
-join without a gap or a stale message is tests/properties/test_history_properties.py's.
+join without a gap or a stale message is tests/properties/test_history_properties.py's
 """
 
 from __future__ import annotations
