@@ -29,6 +29,13 @@ class Sizes:
     resume_repeats: int
     idle_streams: tuple[int, ...]
     heartbeat_seconds: int
+    # Issue 12: boot over many channels, and pages of one deep channel.
+    history_channels: int
+    history_boot_messages: tuple[int, ...]
+    history_boot_repeats: int
+    history_page_messages: int
+    history_page_repeats: int
+    history_browser_repeats: int
     # Upper bound on each scenario's wall time: a stuck server makes a line with an error,
     # never a hang.
     scenario_timeout_seconds: float
@@ -49,6 +56,12 @@ FULL = Sizes(
     resume_repeats=3,
     idle_streams=(1000, 10_000),
     heartbeat_seconds=5,
+    history_channels=100,
+    history_boot_messages=(10_000, 1_000_000),
+    history_boot_repeats=100,
+    history_page_messages=1_000_000,
+    history_page_repeats=300,
+    history_browser_repeats=5,
     scenario_timeout_seconds=900,
 )
 QUICK = Sizes(
@@ -66,6 +79,12 @@ QUICK = Sizes(
     resume_repeats=1,
     idle_streams=(10, 50),
     heartbeat_seconds=1,
+    history_channels=5,
+    history_boot_messages=(100, 1000),
+    history_boot_repeats=5,
+    history_page_messages=1000,
+    history_page_repeats=10,
+    history_browser_repeats=1,
     scenario_timeout_seconds=45,
 )
 
