@@ -33,6 +33,9 @@ class Sizes:
     history_channels: int
     history_boot_messages: tuple[int, ...]
     history_boot_repeats: int
+    # Each boot measurement stops early when its rounds take longer than this (a slow boot
+    # is reported with fewer samples rather than overrun the scenario's time limit).
+    history_boot_seconds: float
     history_page_messages: int
     history_page_repeats: int
     history_browser_repeats: int
@@ -59,6 +62,7 @@ FULL = Sizes(
     history_channels=100,
     history_boot_messages=(10_000, 1_000_000),
     history_boot_repeats=100,
+    history_boot_seconds=45.0,
     history_page_messages=1_000_000,
     history_page_repeats=300,
     history_browser_repeats=5,
@@ -82,6 +86,7 @@ QUICK = Sizes(
     history_channels=5,
     history_boot_messages=(100, 1000),
     history_boot_repeats=5,
+    history_boot_seconds=5.0,
     history_page_messages=1000,
     history_page_repeats=10,
     history_browser_repeats=1,

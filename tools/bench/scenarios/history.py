@@ -17,13 +17,15 @@ channel holding 1,000,000 messages, the requests alternating between the ends.
 Messages are seeded into the stopped server's file (seed.py); the 100 channels are made
 through the API. Times are from writing the request to reading the whole answer, on one
 keep-alive connection per server; the first few requests warm the caches and are not
-counted.
+counted. A boot measurement stops early after `history_boot_seconds` (with at least two
+rounds): a boot that takes seconds is reported on fewer samples (`samples`).
 """
 
 from __future__ import annotations
 
 import gzip
 import math
+import time
 from typing import Any
 
 from bench import api, procs, seed
@@ -170,9 +172,13 @@ async def measure_boots(
     times: list[list[float]] = [[] for _ in servers]
     last: list[Response | None] = [None for _ in servers]
     cpu: list[float] = []
+    deadline = math.inf
     for round_ in range(WARM_UP + ctx.sizes.history_boot_repeats):
         if round_ == WARM_UP:
             cpu = [server.cpu_seconds() for server in servers]
+            deadline = time.monotonic() + ctx.sizes.history_boot_seconds
+        elif round_ > WARM_UP + 1 and time.monotonic() > deadline:
+            break
         order = range(len(servers)) if round_ % 2 == 0 else reversed(range(len(servers)))
         for i in order:
             response = await get(conns[i], path, cookie)
