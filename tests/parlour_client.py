@@ -538,3 +538,92 @@ def at_once(count: int, attempt: Callable[[int], T]) -> list[T]:
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(run, range(count)))
+
+
+# --- issue 12: boot's newest messages and history pages (docs/api/boot.md, docs/api/history.md)
+# Functions of a client rather than methods, so that this block merges apart from the others.
+
+
+class MessageReaction(TypedDict):
+    emoji: str
+    users: list[str]
+
+
+class FullMessage(TypedDict):
+    """A message as revision 2 shows it everywhere: boot, pages and `message sent`."""
+
+    id: str
+    seq: int
+    channel: str
+    sender: str
+    body: str
+    sent_at: str
+    edited_at: str | None
+    mentions: list[str]
+    reactions: list[MessageReaction]
+    client_id: str | None
+
+
+class NewestBoot(TypedDict):
+    """Boot with each visible channel's newest messages and whether older ones exist."""
+
+    user: User
+    resume_point: int
+    heartbeat: int
+    users: list[User]
+    channels: list[Channel]
+    messages: list[FullMessage]
+    older: dict[str, bool]
+
+
+class Page(TypedDict):
+    """A page of a channel's history."""
+
+    messages: list[FullMessage]
+    older: bool
+    newer: bool
+    position: int
+
+
+def history_params(
+    before: int | None = None, after: int | None = None, limit: int | None = None
+) -> dict[str, int]:
+    """The query of a history request, without the parameters left out."""
+    given = {"before": before, "after": after, "limit": limit}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def post_message(client: ParlourClient, channel_id: str, body: str) -> FullMessage:
+    """Send a message; the answer as revision 2 shows it (with its `seq`)."""
+    return cast(FullMessage, client.send_message(channel_id, body))
+
+
+def boot_newest(client: ParlourClient, messages: int | None = None) -> NewestBoot:
+    """GET /api/boot, asking for `messages` newest messages per channel (None: the default)."""
+    params = {} if messages is None else {"messages": messages}
+    return cast(NewestBoot, expect(client.get("/api/boot", params=params), 200))
+
+
+def history(
+    client: ParlourClient,
+    channel_id: str,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int | None = None,
+) -> Page:
+    """GET /api/channels/{id}/messages: one page of the channel's history."""
+    params = history_params(before, after, limit)
+    answer = client.get(f"/api/channels/{channel_id}/messages", params=params)
+    return cast(Page, expect(answer, 200))
+
+
+def whole_history(client: ParlourClient, channel_id: str, limit: int = 200) -> list[FullMessage]:
+    """Every retained message of the channel, oldest first, paging back from the newest."""
+    found: list[FullMessage] = []
+    page = history(client, channel_id, limit=limit)
+    found[:0] = page["messages"]
+    while page["older"]:
+        page = history(client, channel_id, before=found[0]["seq"], limit=limit)
+        found[:0] = page["messages"]
+    return found

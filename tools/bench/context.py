@@ -34,6 +34,16 @@ class Sizes:
     search_send_senders: tuple[int, ...]
     search_send_messages: int
     search_send_rounds: int
+    # Issue 12: boot over many channels, and pages of one deep channel.
+    history_channels: int
+    history_boot_messages: tuple[int, ...]
+    history_boot_repeats: int
+    # Each boot measurement stops early when its rounds take longer than this (a slow boot
+    # is reported with fewer samples rather than overrun the scenario's time limit).
+    history_boot_seconds: float
+    history_page_messages: int
+    history_page_repeats: int
+    history_browser_repeats: int
     # Upper bound on each scenario's wall time: a stuck server makes a line with an error,
     # never a hang.
     scenario_timeout_seconds: float
@@ -62,6 +72,13 @@ FULL = Sizes(
     # search seeds 1,000,000 messages (about 160 s) and, on PostgreSQL, copies them over
     # (85 to 210 s) before it measures anything.
     scenario_timeout_seconds=1800,
+    history_channels=100,
+    history_boot_messages=(10_000, 1_000_000),
+    history_boot_repeats=100,
+    history_boot_seconds=45.0,
+    history_page_messages=1_000_000,
+    history_page_repeats=300,
+    history_browser_repeats=5,
 )
 QUICK = Sizes(
     send_senders=(1, 4),
@@ -83,6 +100,13 @@ QUICK = Sizes(
     search_send_senders=(1,),
     search_send_messages=100,
     search_send_rounds=1,
+    history_channels=5,
+    history_boot_messages=(100, 1000),
+    history_boot_repeats=5,
+    history_boot_seconds=5.0,
+    history_page_messages=1000,
+    history_page_repeats=10,
+    history_browser_repeats=1,
     scenario_timeout_seconds=45,
 )
 
