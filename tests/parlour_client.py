@@ -219,6 +219,51 @@ class ParlourClient(httpx.Client):
     def delete_message(self, message_id: str) -> Deleted:
         return cast(Deleted, expect(self.delete(f"/api/messages/{message_id}"), 202))
 
+    # --- issue 13: private and direct channels, members, history, users -----------------------
+    # (docs/api/channels-and-messages.md, docs/api/history.md, docs/api/members.md). Plain
+    # dicts: revision 2's channels and messages carry fields (kind, members, seq…) that the
+    # TypedDicts above predate.
+
+    def create_private_channel(self, name: str, members: list[str]) -> dict[str, Any]:
+        body = {"name": name, "kind": "private", "members": members}
+        return cast(dict[str, Any], expect(self.post("/api/channels", json=body), 202))
+
+    def open_direct(self, members: list[str], status: int | None = None) -> dict[str, Any]:
+        """The direct channel of the caller and `members`; with `status`, that answer (202:
+        made now, 200: it existed already) is asserted."""
+        answer = self.post("/api/direct", json={"members": members})
+        if status is None:
+            assert answer.status_code in (200, 202), answer.text
+            status = answer.status_code
+        return cast(dict[str, Any], expect(answer, status))
+
+    def add_member(self, channel_id: str, user_id: str) -> dict[str, Any]:
+        answer = self.post(f"/api/channels/{channel_id}/members", json={"user": user_id})
+        return cast(dict[str, Any], expect(answer, 202))
+
+    def remove_member(self, channel_id: str, user_id: str) -> dict[str, Any]:
+        """Leave (one's own id), or remove someone (an admin who is a member)."""
+        answer = self.delete(f"/api/channels/{channel_id}/members/{user_id}")
+        return cast(dict[str, Any], expect(answer, 202))
+
+    def history(self, channel_id: str, **params: int) -> dict[str, Any]:
+        """One page of GET /api/channels/{id}/messages (`before`, `after`, `limit`)."""
+        answer = self.get(f"/api/channels/{channel_id}/messages", params=params)
+        return cast(dict[str, Any], expect(answer, 200))
+
+    def all_messages(self, channel_id: str) -> list[dict[str, Any]]:
+        """Every retained message of a channel, oldest first (history pages, newest down)."""
+        page = self.history(channel_id, limit=200)
+        messages: list[dict[str, Any]] = list(page["messages"])
+        while page["older"]:
+            page = self.history(channel_id, before=messages[0]["seq"], limit=200)
+            messages[:0] = page["messages"]
+        return messages
+
+    def change_user(self, user_id: str, **fields: Any) -> dict[str, Any]:
+        """POST /api/users/{id} with any of name, role, active."""
+        return cast(dict[str, Any], expect(self.post(f"/api/users/{user_id}", json=fields), 202))
+
 
 class Server(Protocol):
     """What hands out clients of one server (tests/conftest.py's ServerProcess)."""
