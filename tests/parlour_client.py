@@ -224,6 +224,12 @@ class ParlourClient(httpx.Client):
     # dicts: revision 2's channels and messages carry fields (kind, members, seq…) that the
     # TypedDicts above predate.
 
+    def snapshot(self, messages: int | None = None) -> dict[str, Any]:
+        """GET /api/boot as revision 2 answers it (with `older` and `reads`); `messages` per
+        channel, or the default."""
+        params = {} if messages is None else {"messages": messages}
+        return cast(dict[str, Any], expect(self.get("/api/boot", params=params), 200))
+
     def create_private_channel(self, name: str, members: list[str]) -> dict[str, Any]:
         body = {"name": name, "kind": "private", "members": members}
         return cast(dict[str, Any], expect(self.post("/api/channels", json=body), 202))

@@ -173,7 +173,7 @@ def test_concurrent_requests_for_one_set_of_users_make_one_direct_channel(crew: 
     statuses = sorted(status for status, _ in results)
     assert statuses == [200] * 11 + [202], results
     assert len({channel for _, channel in results}) == 1
-    direct = [c for c in a.client.boot()["channels"] if c["kind"] == "direct"]
+    direct = [c for c in a.client.snapshot()["channels"] if c["kind"] == "direct"]
     assert [c["id"] for c in direct] == [results[0][1]]
 
 
@@ -279,7 +279,7 @@ def test_an_admin_who_is_a_member_removes_others_and_nobody_else_may(crew: Crew)
     assert_problem(crew.alice.client.delete(f"{path}/{crew.erin.id}"), 404)
     assert_problem(crew.alice.client.delete(f"{path}/{UNKNOWN_USER}"), 404)
     assert_problem(crew.alice.client.delete(f"{path}/nobody"), 404)
-    assert crew.dave.client.boot()["channels"].count(removed) == 1
+    assert crew.dave.client.snapshot()["channels"].count(removed) == 1
 
 
 def test_members_of_public_and_direct_channels_cannot_be_removed(crew: Crew) -> None:
