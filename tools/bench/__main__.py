@@ -28,7 +28,7 @@ from bench.community import Workspace
 from bench.context import FULL, QUICK, Context, with_overrides
 from bench.postgres import Postgres
 from bench.report import Reporter
-from bench.scenarios import boot, fanout, idle, resume, send
+from bench.scenarios import boot, fanout, idle, private, resume, send
 
 SCENARIOS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "send": send.run,
@@ -36,6 +36,7 @@ SCENARIOS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "boot": boot.run,
     "resume": resume.run,
     "idle": idle.run,
+    "private": private.run,
 }
 # `baseline` is measured inside send, fanout and idle (side by side with parlour); asking
 # for it alone runs those three.

@@ -29,6 +29,10 @@ class Sizes:
     resume_repeats: int
     idle_streams: tuple[int, ...]
     heartbeat_seconds: int
+    # private (issue 13): streams, members per private channel, seconds of sending per run.
+    private_streams: int
+    private_members: int
+    private_seconds: float
     # Upper bound on each scenario's wall time: a stuck server makes a line with an error,
     # never a hang.
     scenario_timeout_seconds: float
@@ -49,6 +53,9 @@ FULL = Sizes(
     resume_repeats=3,
     idle_streams=(1000, 10_000),
     heartbeat_seconds=5,
+    private_streams=1000,
+    private_members=10,
+    private_seconds=10,
     scenario_timeout_seconds=900,
 )
 QUICK = Sizes(
@@ -66,6 +73,9 @@ QUICK = Sizes(
     resume_repeats=1,
     idle_streams=(10, 50),
     heartbeat_seconds=1,
+    private_streams=6,
+    private_members=3,
+    private_seconds=0.5,
     scenario_timeout_seconds=45,
 )
 
@@ -114,8 +124,10 @@ class Context:
 
     @property
     def fanout_readers(self) -> int:
-        """Readers in the fan-out community (the idle scenario shares their sessions)."""
-        return max((*self.sizes.fanout_subscribers, self.sizes.unpaced_subscribers))
+        """Readers in the fan-out community (the idle and private scenarios share their
+        sessions)."""
+        sizes = self.sizes
+        return max((*sizes.fanout_subscribers, sizes.unpaced_subscribers, sizes.private_streams))
 
     def server_params(self, group: Group) -> dict[str, Any]:
         """What every parlour measurement says about the server: its store and processes."""
