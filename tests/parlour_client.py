@@ -412,9 +412,44 @@ class ParlourClient(httpx.Client):
         data = {"name": name, "kind": "private", "members": members}
         return cast(dict[str, Any], expect(self.post("/api/channels", json=data), 202))
 
+    # --- issue 13: private and direct channels, members, history, users -----------------------
+    # (docs/api/channels-and-messages.md, docs/api/history.md, docs/api/members.md). Plain
+    # dicts: revision 2's channels and messages carry fields (kind, members, seq…) that the
+    # TypedDicts above predate.
+
+    def snapshot(self, messages: int | None = None) -> dict[str, Any]:
+        """GET /api/boot as revision 2 answers it (with `older` and `reads`); `messages` per
+        channel, or the default."""
+        params = {} if messages is None else {"messages": messages}
+        return cast(dict[str, Any], expect(self.get("/api/boot", params=params), 200))
+
+    def create_private_channel(self, name: str, members: list[str]) -> dict[str, Any]:
+        body = {"name": name, "kind": "private", "members": members}
+        return cast(dict[str, Any], expect(self.post("/api/channels", json=body), 202))
+
+    def open_direct(self, members: list[str], status: int | None = None) -> dict[str, Any]:
+        """The direct channel of the caller and `members`; with `status`, that answer (202:
+        made now, 200: it existed already) is asserted."""
+        answer = self.post("/api/direct", json={"members": members})
+        if status is None:
+            assert answer.status_code in (200, 202), answer.text
+            status = answer.status_code
+        return cast(dict[str, Any], expect(answer, status))
+
     def add_member(self, channel_id: str, user_id: str) -> dict[str, Any]:
         answer = self.post(f"/api/channels/{channel_id}/members", json={"user": user_id})
         return cast(dict[str, Any], expect(answer, 202))
+
+    def remove_member(self, channel_id: str, user_id: str) -> dict[str, Any]:
+        """Leave (one's own id), or remove someone (an admin who is a member)."""
+        answer = self.delete(f"/api/channels/{channel_id}/members/{user_id}")
+        return cast(dict[str, Any], expect(answer, 202))
+
+    def history(self, channel_id: str, **params: int) -> dict[str, Any]:
+        """One page of GET /api/channels/{id}/messages (`before`, `after`, `limit`)."""
+        answer = self.get(f"/api/channels/{channel_id}/messages", params=params)
+        return cast(dict[str, Any], expect(answer, 200))
+
 
     def direct_channel(self, members: list[str]) -> dict[str, Any]:
         """The direct channel of the caller and `members`, made if new."""

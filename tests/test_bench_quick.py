@@ -17,7 +17,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 RUN = REPO / "tools" / "bench" / "run"
-SCENARIOS = {"send", "fanout", "boot", "resume", "idle", "baseline"}
+SCENARIOS = {"send", "fanout", "boot", "resume", "idle", "private", "baseline"}
 SCENARIOS |= {"history_boot", "history_page", "history_browser"}  # issue 12
 
 

@@ -44,6 +44,10 @@ class Sizes:
     history_page_messages: int
     history_page_repeats: int
     history_browser_repeats: int
+    # private (issue 13): streams, members per private channel, seconds of sending per run.
+    private_streams: int
+    private_members: int
+    private_seconds: float
     # Upper bound on each scenario's wall time: a stuck server makes a line with an error,
     # never a hang.
     scenario_timeout_seconds: float
@@ -79,6 +83,9 @@ FULL = Sizes(
     history_page_messages=1_000_000,
     history_page_repeats=300,
     history_browser_repeats=5,
+    private_streams=1000,
+    private_members=10,
+    private_seconds=10,
 )
 QUICK = Sizes(
     send_senders=(1, 4),
@@ -107,6 +114,9 @@ QUICK = Sizes(
     history_page_messages=1000,
     history_page_repeats=10,
     history_browser_repeats=1,
+    private_streams=6,
+    private_members=3,
+    private_seconds=0.5,
     scenario_timeout_seconds=45,
 )
 
@@ -155,8 +165,10 @@ class Context:
 
     @property
     def fanout_readers(self) -> int:
-        """Readers in the fan-out community (the idle scenario shares their sessions)."""
-        return max((*self.sizes.fanout_subscribers, self.sizes.unpaced_subscribers))
+        """Readers in the fan-out community (the idle and private scenarios share their
+        sessions)."""
+        sizes = self.sizes
+        return max((*sizes.fanout_subscribers, sizes.unpaced_subscribers, sizes.private_streams))
 
     def server_params(self, group: Group) -> dict[str, Any]:
         """What every parlour measurement says about the server: its store and processes."""

@@ -125,6 +125,8 @@ def _row(record: Record) -> tuple[str, str, str, str, str, str, str]:
 
 SHORT = {"messages_per_s": "rate", "deliveries_per_s": "rate", "p50_ms": "p50", "p99_ms": "p99"}
 SHORT["kib_per_stream"] = "KiB/stream"
+SHORT["server_cpu_ms_per_message"] = "CPU/msg"
+SHORT["server_cpu_ms_per_message_net"] = "CPU/msg net"
 
 
 def _yes(value: Any) -> str:
@@ -162,6 +164,12 @@ FIGURES: dict[str, Callable[[dict[str, Any]], str]] = {
     "resume": lambda f: (
         f"{_fmt(f.get('seconds'))} s for {_fmt(f.get('events'))} events"
         f" ({_fmt(f.get('events_per_s'))}/s) all once in order: {_yes(f.get('complete'))}"
+    ),
+    "private": lambda f: (
+        f"{_fmt(f.get('deliveries_per_s'))} deliv/s p50 {_fmt(f.get('p50_ms'))}"
+        f" p99 {_fmt(f.get('p99_ms'))} max {_fmt(f.get('max_ms'))} ms"
+        f" CPU {_fmt(f.get('server_cpu_ms_per_message'))} ms/msg"
+        f" exactly the members, once: {_yes(f.get('exact'))} leaked {_fmt(f.get('leaked'))}"
     ),
     "idle": lambda f: (
         f"RSS {_fmt(f.get('rss_kib', 0) / 1024)} MiB"
@@ -243,6 +251,9 @@ def goal(record: Record) -> tuple[str, bool | None]:
         return "p99 ≤10 ms, ≤1.5x the newest", ok
     if scenario == "history_browser" and p.get("messages") == 1_000_000 and not f.get("skipped"):
         return "≤1 s", (f.get("median_ms") or math.inf) <= 1000
+    if scenario == "private" and p.get("streams") == 1000 and p.get("run") == "mixed":
+        ok = bool(f.get("exact")) and (f.get("p99_ms") or math.inf) <= 100
+        return "exactly the members once, p99 ≤100 ms (issue 13)", ok
     if scenario == "idle" and p.get("streams") == 10_000:
         ok = (f.get("kib_per_stream") or math.inf) <= 32 and f.get("streams_with_heartbeat") == (
             10_000
