@@ -75,9 +75,9 @@ from hypothesis import strategies as st
 from conftest import ServerProcess
 from parlour_client import (
     FullMessage,
-    MessageReaction,
     Page,
     ParlourClient,
+    Reaction,
     boot_newest,
     expect,
     history,
@@ -399,9 +399,7 @@ class Client:
         elif event == "updated":
             self.channels = [shape if c["id"] == data["id"] else c for c in self.channels]
 
-    def add_reaction(
-        self, reactions: list[MessageReaction], emoji: str, user: str, seq: int
-    ) -> None:
+    def add_reaction(self, reactions: list[Reaction], emoji: str, user: str, seq: int) -> None:
         for reaction in reactions:
             if reaction["emoji"] == emoji:
                 if user in reaction["users"]:
@@ -411,9 +409,7 @@ class Client:
                 return
         reactions.append({"emoji": emoji, "users": [user]})
 
-    def remove_reaction(
-        self, reactions: list[MessageReaction], emoji: str, user: str, seq: int
-    ) -> None:
+    def remove_reaction(self, reactions: list[Reaction], emoji: str, user: str, seq: int) -> None:
         for reaction in reactions:
             if reaction["emoji"] == emoji and user in reaction["users"]:
                 reaction["users"].remove(user)

@@ -1,4 +1,4 @@
-"""Retained messages for `boot`, `resume`, `search` and the history scenarios: written into the file.
+"""Retained messages for `boot`, `resume`, `search` and the history scenarios, in the file.
 
 Sending through the API is the honest way, but 100,000 messages take about a minute (see
 tools/bench/README.md for the measured rate), and the history scenarios want a million, so
@@ -8,8 +8,8 @@ and log.py): a `messages` row with the next sequence number, and its `message se
 the event log (`events`: type `message`, event `sent`, the channel, the message's id as
 subject, no `data` since the body is read from the message, audience `all`), `counter.seq`
 advanced past them, each channel's `active_at` moved to the send time, and each body's
-entry in the search index (FTS5 splits the words itself, as when parlour sends). Mentions, reactions,
-edits and read positions are left empty (a message sent without them). `--seed api` sends
+entry in the search index (FTS5 splits the words itself, as when parlour sends). Mentions,
+reactions, edits and read positions are left empty (a message sent without them). `--seed api` sends
 them instead. If the schema changes, this is the one place to update.
 
 Indexes of `messages` and `events` are dropped for the load and made again from their own
