@@ -133,12 +133,15 @@ class World:
 
     # --- scenes: fresh resources for one cell ---------------------------------------------
 
-    def channel(self, kind: str, who: str) -> str:
+    def channel(
+        self, kind: str, who: str, while_a_member: Callable[[str], object] | None = None
+    ) -> str:
         """A new public or private channel made by the owner, or the direct conversation.
 
         A private one has the owner, member, admin, Vic and (removed by the admin) the
         removed member; in the deactivated member's cell, that member too (reactivated for
-        the moment it takes to add them: their old cookie stays revoked)."""
+        the moment it takes to add them: their old cookie stays revoked). `while_a_member`
+        runs on a new private channel before the removed member is removed from it."""
         owner = self.as_("owner")
         if kind == "public":
             return str(owner.create_channel(fresh_name("public"))["id"])
@@ -146,6 +149,8 @@ class World:
             return self.direct
         members = [self.people[p].id for p in ("member", "admin", "removed", "vic")]
         channel = str(owner.create_private_channel(fresh_name("private"), members)["id"])
+        if while_a_member is not None:
+            while_a_member(channel)
         admin = self.as_("admin")
         admin.remove_member(channel, self.people["removed"].id)
         if who == "deactivated":
@@ -362,6 +367,27 @@ def react_first(kind: str, reactor: str | None) -> Prepare:
     return with_message(kind, make)
 
 
+def callers_own(tail: str = "", body: Any = None, *, reaction: bool = False) -> Prepare:
+    """The caller's own message in a new private channel, with the caller's own reaction,
+    both made while they were a member (the removed member's too, before the removal); the
+    owner's, for callers who never could send there."""
+
+    def prepare(w: World, who: str) -> Call:
+        sender = who if who in (*SEES_PRIVATE, "removed") else "owner"
+        sent: dict[str, Any] = {}
+
+        def send_and_react(channel: str) -> None:
+            sent.update(w.as_(sender).say(channel, "my own words"))
+            w.as_(sender).react(sent["id"], "🎉")
+
+        w.channel("private", who, send_and_react)
+        if reaction:
+            return Call(reaction_path(sent["id"], "🎉"))
+        return Call(f"/api/messages/{sent['id']}{tail}", body)
+
+    return prepare
+
+
 def member_path(kind: str, target: Callable[[World, str], str]) -> Prepare:
     def prepare(w: World, who: str) -> Call:
         channel = w.channel(kind, who)
@@ -530,6 +556,14 @@ ROWS: dict[str, Row] = {
     "open a direct conversation with a deactivated user": Row("POST", "/api/direct",
         direct_call(lambda w, who: [w.people["deactivated"].id], made_first=False),
         (400, 400, 400, 400, 400, 400, 401, 401)),
+    # What the removed member made while a member is theirs no more to touch: 404.
+    "edit one's own message (private)": Row("POST", "/api/messages/{message_id}",
+        callers_own("", {"body": "edited"}), MEMBERS_202),
+    "take back one's own reaction (private)": Row(
+        "DELETE", "/api/messages/{message_id}/reactions/{emoji:path}", callers_own(reaction=True),
+        MEMBERS_202),
+    "delete one's own message (private)": Row("DELETE", "/api/messages/{message_id}",
+        callers_own(), MEMBERS_202),
     "send to an unknown channel": Row("POST", "/api/channels/{channel_id}",
         lambda w, who: Call(f"/api/channels/{X}", {"body": "hello"}),
         (404, 404, 404, 404, 404, 404, 401, 401)),
