@@ -661,16 +661,8 @@ for what, (method, route, prepare_for, wants) in BY_KIND.items():
 # Cells where the server answers otherwise than the docs say: (row, caller) -> what it
 # answers, and why that is wrong. The test holds the server to that answer, so a fix makes
 # the cell fail (then delete its entry here) and nothing else about it changes unnoticed.
-KNOWN: dict[tuple[str, str], tuple[int, str]] = {
-    (row, who): (
-        409,
-        "a member removing someone else is refused for not being an admin "
-        "(403) before the channel's kind is looked at (409): docs/api/errors.md, "
-        "'Which error wins' (store/channels.py checks the kind first)",
-    )
-    for row in ("remove the deactivated member (direct)",)
-    for who in ("owner", "member")
-}
+# Cells where the server is known to differ from the docs, with why: none today.
+KNOWN: dict[tuple[str, str], tuple[int, str]] = {}
 
 
 # --- running a row -------------------------------------------------------------------------

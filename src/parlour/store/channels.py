@@ -149,12 +149,13 @@ def delete_member(
     """
     actor = require_active(tx, by)
     channel = require_visible(tx, channel_id, by)
-    if channel.kind != "private":
-        raise MembersOnlyInPrivate()
-    if user_id not in channel.members:
+    # docs/api/errors.md, "Which error wins": 404, then 403, then 409.
+    if channel.kind == "private" and user_id not in channel.members:
         raise NotAMember()
     if user_id != by and actor.role != "admin":
         raise AdminsOnly("remove someone else from a channel")
+    if channel.kind != "private":
+        raise MembersOnlyInPrivate()
     seq = tx.next_seq()
     tx.run(
         "UPDATE memberships SET left_seq = ? WHERE channel_id = ? AND user_id = ?"
