@@ -1,6 +1,7 @@
 // The compose box under the active channel. Enter sends and Shift+Enter adds a line (but an
-// input method's Enter picks a word, and sends nothing); the box grows with its text; "@"
-// offers people to mention (mentions.js); ↑ in the empty box edits one's last message.
+// input method's Enter picks a word, and sends nothing; on a touch screen Enter adds a line
+// and the Send button sends: touch.js); the box grows with its text; "@" offers people to
+// mention (mentions.js); ↑ in the empty box edits one's last message.
 //
 // A message shows at once, marked as being sent, and the box empties for the next one. Each
 // composed message gets a client_id (docs/api/channels-and-messages.md): the server's answer
@@ -15,6 +16,12 @@ import { post } from "./api.js";
 import { onSubmit, showError, slot } from "./dom.js";
 import { serverLimits, textLength } from "./limits.js";
 import { MentionInput } from "./mentions.js";
+import { followEnterMode, isSendingEnter } from "./touch.js";
+
+// What the hint under the box says, as Enter sends or adds a line.
+const HINT_KEYBOARD =
+  "Enter sends · Shift+Enter adds a line · @ mentions someone · ↑ edits your last message";
+const HINT_TOUCH = "The Send button sends · Enter adds a line · @ mentions someone";
 
 /**
  * @typedef {import("./world.js").Channel} Channel
@@ -72,12 +79,13 @@ export class Compose {
         if (this.on.editLast()) event.preventDefault();
         return;
       }
-      if (event.key !== "Enter" || event.shiftKey) return;
-      // An input method editor uses Enter to pick a word: not a send (229: Safari's way).
-      if (event.isComposing || event.keyCode === 229) return;
-      if (event.ctrlKey || event.altKey || event.metaKey) return;
+      if (!isSendingEnter(event)) return;
       event.preventDefault();
       this.form.requestSubmit();
+    });
+    const hint = this.form.querySelector(".compose-hint");
+    followEnterMode(this.textarea, (sends) => {
+      if (hint) hint.textContent = sends ? HINT_KEYBOARD : HINT_TOUCH;
     });
     this.textarea.addEventListener("input", () => this.#fit());
     onSubmit(this.form, () => this.#send());
