@@ -3,7 +3,8 @@
 // parts each do one job in their own module: the channel list and unread counts
 // (channel-list.js), the active channel (room.js), fetching history pages (history.js), who
 // is in a private channel or a conversation (channel-people.js), the channel's notification
-// level (channel-menu.js), the compose box (compose.js), the "New channel" form
+// level (channel-menu.js), the compose box with a draft per channel (compose.js, drafts.js),
+// the messages on their way to the server (outbox.js), the "New channel" form
 // (new-channel.js), direct conversations (direct.js), the account actions and dialogs
 // (account.js), the members view with its invitations (members.js), renaming (rename.js),
 // the confirmation asked before a weighty change (confirm.js), the connection banner
@@ -33,8 +34,10 @@ import { History } from "./history.js";
 import { Members } from "./members.js";
 import { NewChannel } from "./new-channel.js";
 import { notificationPermission, notify } from "./notify.js";
+import { Outbox, markPending } from "./outbox.js";
 import { Rename } from "./rename.js";
 import { Room } from "./room.js";
+import { localId } from "./world.js";
 
 /**
  * @typedef {import("./world.js").World} World
@@ -143,29 +146,37 @@ export class Chat {
       failed: (id) => this.history.failed(id),
       changed: (event) => this.applyEvent(event),
       scrolled: () => this.#lookForRead(),
+      local: (message, li) => this.#markPending(message.client_id, li),
     });
     this.channelMenu = new ChannelMenu(v, {
       world: () => this.world,
       changed: (event) => this.applyEvent(event),
       sessionEnded,
     });
+    this.outbox = new Outbox({
+      show: (draft) => this.#apply(this.world.addLocal(draft)),
+      sent: (message) => this.#apply(this.world.addOwn(message)),
+      refused: (draft, reply) => {
+        this.#apply(this.world.removeLocal(draft.channel, draft.client_id));
+        this.compose.refused(draft, reply);
+      },
+      discarded: (draft) => this.#apply(this.world.removeLocal(draft.channel, draft.client_id)),
+      changed: (draft) => this.#markPending(draft.client_id),
+      sessionEnded,
+    });
     this.compose = new Compose(v, {
       channel: () => this.active,
+      exists: (id) => this.world.channels.has(id),
       people: (id) => this.world.mentionable(id),
-      sending: (draft) => {
+      send: (draft) => {
         this.#apply(this.world.addLocal(draft));
         this.room.toBottom();
+        this.outbox.add(draft);
       },
-      sent: (message) => {
-        this.#apply(this.world.addOwn(message));
-        this.room.toBottom();
-      },
-      unsent: (draft) => this.#apply(this.world.removeLocal(draft.channel, draft.client_id)),
       editLast: () => {
         const last = this.active ? this.world.lastOwn(this.active) : undefined;
         return last ? this.room.edit(last.id, this.compose.textarea) : false;
       },
-      sessionEnded,
     });
     this.newChannel = new NewChannel(v, {
       opening: () => this.view.classList.add("list-open"),
@@ -223,6 +234,7 @@ export class Chat {
     document.title = "parlour"; // no counts for whoever comes next
     this.banner.close();
     this.confirm.close();
+    this.outbox.stop();
     this.rename.close();
     this.members.close();
     this.people.close();
@@ -245,10 +257,28 @@ export class Chat {
     const { world } = this;
     this.#showMe();
     forgetLocalReads(world.me.id);
+    this.compose.start(world.me.id);
     this.channels.reset(world);
     this.route(true);
     this.members.refresh();
     this.people.refresh();
+    // Messages not sent yet (by the world before this one, or a boot before a reload).
+    this.outbox.start(world.me.id);
+  }
+
+  /**
+   * Marks a message on its way to the server in the timeline (outbox.js).
+   * @param {string | null} clientId
+   * @param {HTMLElement} [li] its item, if just drawn
+   */
+  #markPending(clientId, li) {
+    if (clientId === null) return;
+    const item = li ?? this.room.timeline.item(localId(clientId));
+    if (!item) return;
+    markPending(item, this.outbox.state(clientId) ?? "sending", {
+      retry: () => this.outbox.retry(),
+      discard: () => this.outbox.discard(clientId),
+    });
   }
 
   /** The footer's "Logged in as": name, initial, and whether an admin. */
@@ -262,6 +292,8 @@ export class Chat {
   /** @param {Status} status */
   setStatus(status) {
     this.banner.show(status);
+    // The stream is back: so is the server, most likely; what waits goes now.
+    if (status === "live") this.outbox.retry();
   }
 
   // --- routing ---
@@ -414,6 +446,8 @@ export class Chat {
     if (!change) return;
     switch (change.kind) {
       case "message-sent":
+        // Its event came (perhaps sent by another tab): no need to send it again.
+        if (change.confirmed) this.outbox.settled(change.message.client_id);
         if (change.message.channel === this.active) {
           this.room.add(change.message, change.confirmed, change.replaces);
           this.#lookForRead();

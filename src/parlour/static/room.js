@@ -46,6 +46,7 @@ function andList(items) {
  *   failed: (channelId: string) => string | null,
  *   changed: (event: any) => void,
  *   scrolled: () => void,
+ *   local?: (message: Message, li: HTMLElement) => void,
  * }} RoomHandlers
  *   people: show who is in the channel; load: fetch the page the channel needs next;
  *   loading and failed: whether a page is on its way, and why the last one did not come;
@@ -77,6 +78,7 @@ export class Room {
       toggleReaction: (id, emoji) => this.#toggleReaction(id, emoji),
       nearTop: () => this.#loadIfNear(),
       scrolled: () => this.on.scrolled(),
+      local: (message, li) => this.on.local?.(message, li),
     });
     this.editor = new Editor({
       people: (id) => this.world?.mentionable(id) ?? [],
