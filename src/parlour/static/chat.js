@@ -8,7 +8,8 @@
 // (new-channel.js), direct conversations (direct.js), the account actions and dialogs
 // (account.js), the members view with its invitations (members.js), renaming (rename.js),
 // the confirmation asked before a weighty change (confirm.js), the connection banner
-// (banner.js) and system notifications (notify.js). This module is where they meet, and
+// (banner.js), system notifications (notify.js) and the keyboard's ways between channels
+// (switcher.js: Ctrl/⌘+K, Alt+↑/↓). This module is where they meet, and
 // decides two things of its own:
 //
 // - When a channel is read: when its newest message has been on screen, in a visible page
@@ -37,6 +38,7 @@ import { notificationPermission, notify } from "./notify.js";
 import { Outbox, markPending } from "./outbox.js";
 import { Rename } from "./rename.js";
 import { Room } from "./room.js";
+import { Switcher, nextChannel, switcherItems } from "./switcher.js";
 import { localId } from "./world.js";
 
 /**
@@ -201,6 +203,19 @@ export class Chat {
       sessionEnded,
       logOut: () => this.on.logOut(),
     });
+    this.switcher = new Switcher({
+      items: () => switcherItems(this.world),
+      pick: (item) => {
+        if (item.kind === "person") {
+          this.direct.start([item.id]);
+          return;
+        }
+        this.#go(item.id);
+        this.compose.focus();
+      },
+    });
+    this.onKey = (/** @type {KeyboardEvent} */ event) => this.#key(event);
+    document.addEventListener("keydown", this.onKey);
     onActions(v, {
       members: () => this.members.open(),
       "new-channel": () => this.newChannel.show(true),
@@ -225,6 +240,8 @@ export class Chat {
   }
 
   destroy() {
+    document.removeEventListener("keydown", this.onKey);
+    this.switcher.destroy();
     document.removeEventListener("visibilitychange", this.onVisible);
     window.removeEventListener("focus", this.onVisible);
     window.removeEventListener("resize", this.onVisible);
@@ -287,6 +304,43 @@ export class Chat {
     slot(this.view, "me-name").textContent = me.name;
     paintAvatar(slot(this.view, "me-avatar"), me);
     slot(this.view, "me-admin").hidden = me.role !== "admin";
+  }
+
+  /**
+   * The keys that work anywhere in the chat: Ctrl/⌘+K opens the quick switcher, Alt+↑/↓ go
+   * to the previous or next channel of the sidebar, Esc closes the phone's channel list.
+   * (Esc closes dialogs, menus and an edit where they are: each handles its own.) Not while
+   * another dialog is open: its keys are its own.
+   * @param {KeyboardEvent} event
+   */
+  #key(event) {
+    if (event.defaultPrevented || event.isComposing) return;
+    const dialog = document.querySelector("dialog[open]");
+    if (dialog && dialog !== this.switcher.dialog) return;
+    const mod = event.ctrlKey || event.metaKey;
+    if (mod && !event.altKey && !event.shiftKey && event.key.toLowerCase() === "k") {
+      event.preventDefault();
+      this.switcher.open();
+    } else if (
+      event.altKey &&
+      !mod &&
+      !event.shiftKey &&
+      (event.key === "ArrowUp" || event.key === "ArrowDown") &&
+      !dialog
+    ) {
+      const next = nextChannel(this.view, this.active, event.key === "ArrowUp" ? -1 : 1);
+      event.preventDefault();
+      if (next === null) return;
+      this.#go(next);
+      if (this.view.contains(document.activeElement) || document.activeElement === document.body) {
+        this.compose.focus();
+      }
+    } else if (event.key === "Escape" && !dialog && this.active !== null) {
+      if (this.view.classList.contains("list-open")) {
+        this.view.classList.remove("list-open");
+        this.compose.focus();
+      }
+    }
   }
 
   /** @param {Status} status */
