@@ -336,6 +336,9 @@ export class Chat {
         this.compose.focus();
       }
     } else if (event.key === "Escape" && !dialog && this.active !== null) {
+      // A form in the sidebar (a new channel) closes itself on Esc, and keeps the list.
+      const target = event.target;
+      if (target instanceof Element && target.closest("form:not(.compose)")) return;
       if (this.view.classList.contains("list-open")) {
         this.view.classList.remove("list-open");
         this.compose.focus();
