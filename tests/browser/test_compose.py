@@ -314,3 +314,26 @@ def test_an_unsent_message_survives_a_reload_and_can_be_discarded(
     page.reload()
     expect(bodies(page)).to_have_text(["keep me"])
     assert stored(owner, general) == ["keep me"]
+
+
+def test_a_message_waiting_for_a_channel_that_goes_is_kept_as_its_draft(
+    server: ServerProcess, owner: httpx.Client, pages: Pages
+) -> None:
+    general = owner.post("/api/channels", json={"name": "general"}).json()["id"]
+    doomed = owner.post("/api/channels", json={"name": "doomed"}).json()["id"]
+    page = logged_in(pages, server)
+    page.goto(f"{server.url}/channels/{doomed}")
+    expect(room_title(page)).to_have_text("#doomed")
+    page.route(sends_to(doomed), lambda route: route.abort())
+    send(page, "waiting for doomed")
+    expect(unsent(page)).to_contain_text("Not sent yet")
+    compose(page).fill("still typing")
+
+    assert owner.delete(f"/api/channels/{doomed}").status_code in (200, 202, 204)
+    expect(room_title(page)).to_have_text("#general")
+    kept = page.locator(".compose-orphan")
+    expect(kept).to_contain_text("#doomed")
+    expect(kept).to_contain_text("still typing\nwaiting for doomed")
+    page.unroute(sends_to(doomed))
+    page.wait_for_timeout(300)
+    assert stored(owner, general) == []

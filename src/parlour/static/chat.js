@@ -554,6 +554,7 @@ export class Chat {
         break;
       case "channel-deleted": {
         this.channels.remove(change.channel.id);
+        this.outbox.channelGone(change.channel.id);
         this.people.refresh();
         if (this.active === change.channel.id) {
           this.active = null;

@@ -126,8 +126,9 @@ export class Compose {
   showFor(channel, title = "") {
     const id = channel ? channel.id : null;
     if (id !== this.current) {
-      // The text goes with its channel (it is kept already, as it was typed) and the next
-      // channel's draft comes in.
+      // The text goes with its channel (kept as it was typed; again here, in case it was
+      // changed without an input event) and the next channel's draft comes in.
+      this.#keepDraft();
       showError(this.form, "body", "");
       this.mentions.close();
       this.unsent = null;
@@ -245,15 +246,19 @@ export class Compose {
     const here = this.current === draft.channel;
     const gone = reply.status === 404 || !this.on.exists(draft.channel);
     let where = "";
-    if (here && this.textarea.value.trim() === "") {
-      this.textarea.value = draft.body;
-      this.unsent = draft;
+    if (here && (this.textarea.value.trim() === "" || gone)) {
+      // (Into a gone channel's box even after what is typed there: it all stays its draft.)
+      const typed = this.textarea.value;
+      this.textarea.value = typed.trim() === "" ? draft.body : `${typed}\n${draft.body}`;
+      this.unsent = typed.trim() === "" ? draft : null;
       this.#fit();
       this.#keepDraft();
       where = "Your message is back in the box";
-    } else if (this.drafts && this.drafts.get(draft.channel) === "") {
-      this.drafts.set(draft.channel, draft.body, here ? this.title : "");
-      where = here ? "" : "It is kept as that channel's draft";
+    } else if (this.drafts && !here) {
+      // Kept as its channel's draft (after the one there, if any): nothing is lost.
+      const before = this.drafts.get(draft.channel);
+      this.drafts.set(draft.channel, before ? `${before}\n${draft.body}` : draft.body, "");
+      where = "It is kept as that channel's draft";
     }
     if (gone) {
       this.showOrphans();

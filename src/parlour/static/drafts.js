@@ -25,6 +25,7 @@ export class Drafts {
    * @param {string} channelId
    * @param {string} text
    * @param {string} title how the channel is named in running text, to name it if it goes
+   *   ("": as it was named before)
    */
   set(channelId, text, title) {
     const all = this.#read();
@@ -32,7 +33,7 @@ export class Drafts {
       if (!(channelId in all)) return;
       delete all[channelId];
     } else {
-      all[channelId] = { text, title, at: Date.now() };
+      all[channelId] = { text, title: title || all[channelId]?.title || "", at: Date.now() };
     }
     this.#write(all);
   }

@@ -104,6 +104,24 @@ export class Outbox {
     this.#drop(this.entries[at]);
   }
 
+  /**
+   * A channel went (deleted, or the person removed): what waits for it can never be sent,
+   * and goes back to whoever composed it at once, as the server would refuse it (404).
+   * @param {string} channelId
+   */
+  channelGone(channelId) {
+    for (const entry of this.entries.filter((e) => e.draft.channel === channelId)) {
+      if (entry.state === "sending") continue; // its answer will say
+      this.#drop(entry);
+      this.on.refused(entry.draft, {
+        status: 404,
+        data: null,
+        detail: "The channel no longer exists, or you are no longer in it.",
+        retryAfter: null,
+      });
+    }
+  }
+
   /** Gives a waiting message up. @param {string} clientId */
   discard(clientId) {
     const at = this.entries.findIndex((e) => e.draft.client_id === clientId);
