@@ -30,7 +30,7 @@ import { ChannelPeople } from "./channel-people.js";
 import { Compose } from "./compose.js";
 import { Confirm } from "./confirm.js";
 import { Direct } from "./direct.js";
-import { clone, onActions, paintAvatar, slot } from "./dom.js";
+import { clone, onActions, paintAvatar, showError, slot } from "./dom.js";
 import { History } from "./history.js";
 import { Members } from "./members.js";
 import { NewChannel } from "./new-channel.js";
@@ -207,7 +207,10 @@ export class Chat {
       items: () => switcherItems(this.world),
       pick: (item) => {
         if (item.kind === "person") {
-          this.direct.start([item.id]);
+          // Not opened (the server out of reach, the person gone): said under the box.
+          this.direct.start([item.id]).then((problem) => {
+            if (problem) showError(this.compose.form, "body", problem);
+          });
           return;
         }
         this.#go(item.id);
