@@ -124,6 +124,9 @@ def test_a_member_can_delete_an_empty_channel_but_not_one_with_messages(
     expect(delete).to_be_hidden()
     create_channel(page, "scratch")
     delete.click()
+    page.get_by_role("dialog", name="Delete #scratch?").get_by_role(
+        "button", name="Delete channel"
+    ).click()
     expect(page.locator(".channel-list")).not_to_contain_text("scratch")
     expect(room_title(page)).to_have_text("#keep")
 

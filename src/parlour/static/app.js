@@ -15,13 +15,19 @@ import { World } from "./world.js";
 const BOOT_MESSAGES = 30;
 // After a failed boot while the chat is open, try again after this long.
 const REBOOT_RETRY_MS = 3000;
-// What the login form says when the server ended this session. A revoked session looks the
-// same to the client whatever revoked it, so this names the ways it happens.
+// What the login form says when the session ends, as far as this tab can tell why
+// (docs/client.md, "Why you were logged out"). A deactivation comes as an event before the
+// stream ends, and a logout in another tab of this browser over the tabs' channel (sync.js);
+// anything else is a 401 that is the same whatever ended the session (docs/api/sessions.md:
+// a logout on another device, a password changed or reset elsewhere, expiry after days
+// unused, or a deactivation this tab did not hear while it was offline), so it names them
+// all rather than guess.
 const SESSION_ENDED =
-  "Your session has ended: you logged out elsewhere, your password was changed or reset, " +
-  "or an admin deactivated your account. Log in again.";
+  "Your session has ended, and parlour does not say why: you logged out on another device, " +
+  "your password was changed or reset elsewhere, the session went unused for too long, or " +
+  "an admin deactivated your account. Log in again.";
 const DEACTIVATED = "An admin has deactivated your account, so you have been logged out.";
-const LOGGED_OUT = "You have been logged out.";
+const LOGGED_OUT = "You logged out in another tab of this browser.";
 // The pages a link opens, which keep what is typed in them when another tab logs in.
 const LINK_PAGE = /^\/(invite|reset)\//;
 

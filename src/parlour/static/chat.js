@@ -3,11 +3,13 @@
 // parts each do one job in their own module: the channel list and unread counts
 // (channel-list.js), the active channel (room.js), fetching history pages (history.js), who
 // is in a private channel or a conversation (channel-people.js), the channel's notification
-// level (channel-menu.js), the compose box (compose.js), the "New channel" form
+// level (channel-menu.js), the compose box with a draft per channel (compose.js, drafts.js),
+// the messages on their way to the server (outbox.js), the "New channel" form
 // (new-channel.js), direct conversations (direct.js), the account actions and dialogs
 // (account.js), the members view with its invitations (members.js), renaming (rename.js),
 // the confirmation asked before a weighty change (confirm.js), the connection banner
-// (banner.js) and system notifications (notify.js). This module is where they meet, and
+// (banner.js), system notifications (notify.js) and the keyboard's ways between channels
+// (switcher.js: Ctrl/⌘+K, Alt+↑/↓). This module is where they meet, and
 // decides two things of its own:
 //
 // - When a channel is read: when its newest message has been on screen, in a visible page
@@ -28,13 +30,16 @@ import { ChannelPeople } from "./channel-people.js";
 import { Compose } from "./compose.js";
 import { Confirm } from "./confirm.js";
 import { Direct } from "./direct.js";
-import { clone, onActions, paintAvatar, slot } from "./dom.js";
+import { clone, onActions, paintAvatar, showError, slot } from "./dom.js";
 import { History } from "./history.js";
 import { Members } from "./members.js";
 import { NewChannel } from "./new-channel.js";
 import { notificationPermission, notify } from "./notify.js";
+import { Outbox, markPending } from "./outbox.js";
 import { Rename } from "./rename.js";
 import { Room } from "./room.js";
+import { Switcher, nextChannel, switcherItems } from "./switcher.js";
+import { localId } from "./world.js";
 
 /**
  * @typedef {import("./world.js").World} World
@@ -143,29 +148,37 @@ export class Chat {
       failed: (id) => this.history.failed(id),
       changed: (event) => this.applyEvent(event),
       scrolled: () => this.#lookForRead(),
+      local: (message, li) => this.#markPending(message.client_id, li),
     });
     this.channelMenu = new ChannelMenu(v, {
       world: () => this.world,
       changed: (event) => this.applyEvent(event),
       sessionEnded,
     });
+    this.outbox = new Outbox({
+      show: (draft) => this.#apply(this.world.addLocal(draft)),
+      sent: (message) => this.#apply(this.world.addOwn(message)),
+      refused: (draft, reply) => {
+        this.#apply(this.world.removeLocal(draft.channel, draft.client_id));
+        this.compose.refused(draft, reply);
+      },
+      discarded: (draft) => this.#apply(this.world.removeLocal(draft.channel, draft.client_id)),
+      changed: (draft) => this.#markPending(draft.client_id),
+      sessionEnded,
+    });
     this.compose = new Compose(v, {
       channel: () => this.active,
+      exists: (id) => this.world.channels.has(id),
       people: (id) => this.world.mentionable(id),
-      sending: (draft) => {
+      send: (draft) => {
         this.#apply(this.world.addLocal(draft));
         this.room.toBottom();
+        this.outbox.add(draft);
       },
-      sent: (message) => {
-        this.#apply(this.world.addOwn(message));
-        this.room.toBottom();
-      },
-      unsent: (draft) => this.#apply(this.world.removeLocal(draft.channel, draft.client_id)),
       editLast: () => {
         const last = this.active ? this.world.lastOwn(this.active) : undefined;
         return last ? this.room.edit(last.id, this.compose.textarea) : false;
       },
-      sessionEnded,
     });
     this.newChannel = new NewChannel(v, {
       opening: () => this.view.classList.add("list-open"),
@@ -190,6 +203,22 @@ export class Chat {
       sessionEnded,
       logOut: () => this.on.logOut(),
     });
+    this.switcher = new Switcher({
+      items: () => switcherItems(this.world),
+      pick: (item) => {
+        if (item.kind === "person") {
+          // Not opened (the server out of reach, the person gone): said under the box.
+          this.direct.start([item.id]).then((problem) => {
+            if (problem) showError(this.compose.form, "body", problem);
+          });
+          return;
+        }
+        this.#go(item.id);
+        this.compose.focus();
+      },
+    });
+    this.onKey = (/** @type {KeyboardEvent} */ event) => this.#key(event);
+    document.addEventListener("keydown", this.onKey);
     onActions(v, {
       members: () => this.members.open(),
       "new-channel": () => this.newChannel.show(true),
@@ -214,6 +243,8 @@ export class Chat {
   }
 
   destroy() {
+    document.removeEventListener("keydown", this.onKey);
+    this.switcher.destroy();
     document.removeEventListener("visibilitychange", this.onVisible);
     window.removeEventListener("focus", this.onVisible);
     window.removeEventListener("resize", this.onVisible);
@@ -223,6 +254,7 @@ export class Chat {
     document.title = "parlour"; // no counts for whoever comes next
     this.banner.close();
     this.confirm.close();
+    this.outbox.stop();
     this.rename.close();
     this.members.close();
     this.people.close();
@@ -245,10 +277,28 @@ export class Chat {
     const { world } = this;
     this.#showMe();
     forgetLocalReads(world.me.id);
+    this.compose.start(world.me.id);
     this.channels.reset(world);
     this.route(true);
     this.members.refresh();
     this.people.refresh();
+    // Messages not sent yet (by the world before this one, or a boot before a reload).
+    this.outbox.start(world.me.id);
+  }
+
+  /**
+   * Marks a message on its way to the server in the timeline (outbox.js).
+   * @param {string | null} clientId
+   * @param {HTMLElement} [li] its item, if just drawn
+   */
+  #markPending(clientId, li) {
+    if (clientId === null) return;
+    const item = li ?? this.room.timeline.item(localId(clientId));
+    if (!item) return;
+    markPending(item, this.outbox.state(clientId) ?? "sending", {
+      retry: () => this.outbox.retry(),
+      discard: () => this.outbox.discard(clientId),
+    });
   }
 
   /** The footer's "Logged in as": name, initial, and whether an admin. */
@@ -259,9 +309,51 @@ export class Chat {
     slot(this.view, "me-admin").hidden = me.role !== "admin";
   }
 
+  /**
+   * The keys that work anywhere in the chat: Ctrl/⌘+K opens the quick switcher, Alt+↑/↓ go
+   * to the previous or next channel of the sidebar, Esc closes the phone's channel list.
+   * (Esc closes dialogs, menus and an edit where they are: each handles its own.) Not while
+   * another dialog is open: its keys are its own.
+   * @param {KeyboardEvent} event
+   */
+  #key(event) {
+    if (event.defaultPrevented || event.isComposing) return;
+    const dialog = document.querySelector("dialog[open]");
+    if (dialog && dialog !== this.switcher.dialog) return;
+    const mod = event.ctrlKey || event.metaKey;
+    if (mod && !event.altKey && !event.shiftKey && event.key.toLowerCase() === "k") {
+      event.preventDefault();
+      this.switcher.open();
+    } else if (
+      event.altKey &&
+      !mod &&
+      !event.shiftKey &&
+      (event.key === "ArrowUp" || event.key === "ArrowDown") &&
+      !dialog
+    ) {
+      const next = nextChannel(this.view, this.active, event.key === "ArrowUp" ? -1 : 1);
+      event.preventDefault();
+      if (next === null) return;
+      this.#go(next);
+      if (this.view.contains(document.activeElement) || document.activeElement === document.body) {
+        this.compose.focus();
+      }
+    } else if (event.key === "Escape" && !dialog && this.active !== null) {
+      // A form in the sidebar (a new channel) closes itself on Esc, and keeps the list.
+      const target = event.target;
+      if (target instanceof Element && target.closest("form:not(.compose)")) return;
+      if (this.view.classList.contains("list-open")) {
+        this.view.classList.remove("list-open");
+        this.compose.focus();
+      }
+    }
+  }
+
   /** @param {Status} status */
   setStatus(status) {
     this.banner.show(status);
+    // The stream is back: so is the server, most likely; what waits goes now.
+    if (status === "live") this.outbox.retry();
   }
 
   // --- routing ---
@@ -414,6 +506,8 @@ export class Chat {
     if (!change) return;
     switch (change.kind) {
       case "message-sent":
+        // Its event came (perhaps sent by another tab): no need to send it again.
+        if (change.confirmed) this.outbox.settled(change.message.client_id);
         if (change.message.channel === this.active) {
           this.room.add(change.message, change.confirmed, change.replaces);
           this.#lookForRead();
@@ -463,6 +557,7 @@ export class Chat {
         break;
       case "channel-deleted": {
         this.channels.remove(change.channel.id);
+        this.outbox.channelGone(change.channel.id);
         this.people.refresh();
         if (this.active === change.channel.id) {
           this.active = null;

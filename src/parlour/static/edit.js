@@ -8,6 +8,7 @@
 import { post } from "./api.js";
 import { serverLimits, textLength } from "./limits.js";
 import { MentionInput } from "./mentions.js";
+import { enterSends, isSendingEnter } from "./touch.js";
 
 /**
  * @typedef {import("./world.js").Message} Message
@@ -107,7 +108,12 @@ export class Editor {
     const hint = document.createElement("p");
     hint.className = "hint push-left";
     hint.id = `edit-${n}-hint`;
-    hint.textContent = "Enter saves · Esc cancels · Shift+Enter adds a line";
+    // On a touch screen Enter adds a line, and Save saves (touch.js).
+    const sends = enterSends();
+    box.enterKeyHint = sends ? "done" : "enter";
+    hint.textContent = sends
+      ? "Enter saves · Esc cancels · Shift+Enter adds a line"
+      : "Enter adds a line";
     const cancel = document.createElement("button");
     cancel.type = "button";
     cancel.className = "quiet small";
@@ -137,9 +143,7 @@ export class Editor {
         this.stop();
         return;
       }
-      if (event.key !== "Enter" || event.shiftKey) return;
-      if (event.isComposing || event.keyCode === 229) return;
-      if (event.ctrlKey || event.altKey || event.metaKey) return;
+      if (!isSendingEnter(event)) return;
       event.preventDefault();
       form.requestSubmit();
     });

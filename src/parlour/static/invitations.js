@@ -153,3 +153,12 @@ function relativeTo(date) {
   if (Math.abs(seconds) < 86400 * 2) return relative.format(Math.round(seconds / 3600), "hour");
   return relative.format(Math.round(seconds / 86400), "day");
 }
+
+/**
+ * When an invitation stops working, in words: "Sat, 29 Nov 2026, 11:27 (in 24 hours)".
+ * @param {string} iso its expires_at
+ */
+export function expiryText(iso) {
+  const date = new Date(iso);
+  return `${dateTimeFormat.format(date)} (${relativeTo(date)})`;
+}

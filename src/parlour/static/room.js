@@ -3,9 +3,10 @@
 // Timeline) with, above them, older ones loading as the reader scrolls up or the mark of the
 // channel's beginning, what an empty channel or an unknown one says instead, and the room's
 // own tools, as the server allows them: "Delete channel" (for an empty channel; for an
-// admin, any channel but a direct one: one that holds messages is deleted with them, after a
-// confirmation that says so), and "Delete" on one's own messages (an admin's: on anyone's),
-// which asks for a confirming second press so that a slip of the finger deletes nothing.
+// admin, any channel but a direct one: one that holds messages is deleted with them), and
+// "Delete" on one's own messages (an admin's: on anyone's). Each deletion is confirmed first
+// in a dialog that says what will go, for whom, and that it cannot be undone (confirm.js),
+// so that a slip of the finger deletes nothing.
 // A message's other actions start here too: "Edit" (edit.js does the editing in place) and
 // "React" (the picker, and toggling a reaction: reactions.js).
 
@@ -15,8 +16,8 @@ import { Editor } from "./edit.js";
 import { ReactionPicker, sendReaction } from "./reactions.js";
 import { Timeline } from "./timeline.js";
 
-// How long a "Delete" button waits for its confirming second press.
-const CONFIRM_MS = 4000;
+// How much of a message the question before deleting it quotes.
+const PREVIEW_CHARS = 60;
 
 /**
  * @typedef {import("./world.js").World} World
@@ -46,6 +47,7 @@ function andList(items) {
  *   failed: (channelId: string) => string | null,
  *   changed: (event: any) => void,
  *   scrolled: () => void,
+ *   local?: (message: Message, li: HTMLElement) => void,
  * }} RoomHandlers
  *   people: show who is in the channel; load: fetch the page the channel needs next;
  *   loading and failed: whether a page is on its way, and why the last one did not come;
@@ -77,6 +79,7 @@ export class Room {
       toggleReaction: (id, emoji) => this.#toggleReaction(id, emoji),
       nearTop: () => this.#loadIfNear(),
       scrolled: () => this.on.scrolled(),
+      local: (message, li) => this.on.local?.(message, li),
     });
     this.editor = new Editor({
       people: (id) => this.world?.mentionable(id) ?? [],
@@ -341,33 +344,38 @@ export class Room {
 
   /** @param {Message} message @param {HTMLElement} li */
   async #deleteMessage(message, li) {
-    const button = find(li, ".msg-delete");
-    const error = find(li, ".msg-error");
-    if (button.dataset.confirming !== "yes") {
-      const label = button.getAttribute("aria-label") ?? "";
-      button.dataset.confirming = "yes";
-      button.textContent = "Confirm delete";
-      button.setAttribute("aria-label", label.replace(/^Delete/, "Confirm: delete"));
-      button.classList.add("danger");
-      window.setTimeout(() => {
-        button.dataset.confirming = "";
-        button.textContent = "Delete";
-        button.setAttribute("aria-label", label);
-        button.classList.remove("danger");
-      }, CONFIRM_MS);
-      return;
-    }
-    error.textContent = "";
-    const reply = await del(`/api/messages/${encodeURIComponent(message.id)}`);
-    if (reply.status === 202 || reply.status === 404) {
-      this.on.messageDeleted(message);
-      return;
-    }
-    if (reply.status === 401) return this.on.sessionEnded();
-    error.textContent =
-      reply.status === 403
-        ? "You can only delete your own messages."
-        : `Not deleted: ${reply.detail}`;
+    const { world, channel } = this;
+    if (!world) return;
+    const own = message.sender === world.me.id;
+    const whose = own ? "your message" : `${world.userName(message.sender)}'s message`;
+    const where = channel ? ` in ${world.title(channel)}` : "";
+    const button = li.querySelector(".msg-delete");
+    await this.on.confirm({
+      title: own ? "Delete your message?" : `Delete ${whose}?`,
+      text:
+        `“${preview(message.body)}” will be deleted for everyone${where}, with its ` +
+        "reactions. This cannot be undone.",
+      go: "Delete message",
+      danger: true,
+      run: async () => {
+        const reply = await del(`/api/messages/${encodeURIComponent(message.id)}`);
+        if (reply.status === 202 || reply.status === 404) {
+          this.on.messageDeleted(message);
+          return null;
+        }
+        if (reply.status === 401) {
+          this.on.sessionEnded();
+          return null;
+        }
+        return reply.status === 403
+          ? "You can only delete your own messages."
+          : `Not deleted: ${reply.detail}`;
+      },
+      focusAfter: () =>
+        button instanceof HTMLElement && button.isConnected
+          ? button
+          : slot(this.el, "scroller"),
+    });
   }
 
   async #deleteChannel() {
@@ -378,8 +386,16 @@ export class Room {
     const span = world.span(channel.id);
     const more = span ? !span.loaded || span.older : false;
     if (count === 0 && !more) {
-      const problem = await this.#sendDeleteChannel(channel.id);
-      if (problem) showError(this.el, "channel", problem);
+      const name = world.title(channel);
+      await this.on.confirm({
+        title: `Delete ${name}?`,
+        text: `${name} is empty. It will be deleted for everyone. This cannot be undone.`,
+        go: "Delete channel",
+        danger: true,
+        run: () => this.#sendDeleteChannel(channel.id),
+        focusAfter: () =>
+          this.world?.channels.has(channel.id) ? this.deleteButton : slot(this.el, "scroller"),
+      });
       return;
     }
     // An admin deleting a channel that holds messages: everyone's messages go with it. Only
@@ -424,4 +440,12 @@ export class Room {
       ? "Not deleted: someone has just written here. Only empty channels can be deleted."
       : `Not deleted: ${reply.detail}`;
   }
+}
+
+/** The start of a message, to name it in a sentence. @param {string} body */
+function preview(body) {
+  const chars = Array.from(body.trim());
+  return chars.length > PREVIEW_CHARS
+    ? `${chars.slice(0, PREVIEW_CHARS - 1).join("")}…`
+    : chars.join("");
 }

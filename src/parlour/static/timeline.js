@@ -40,9 +40,11 @@ const dayYearFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "long" });
  *   toggleReaction: (messageId: string, emoji: string) => void,
  *   nearTop: () => void,
  *   scrolled: () => void,
+ *   local?: (message: Message, li: HTMLElement) => void,
  * }} TimelineHandlers
  *   delete, edit, react: a message's action was pressed; toggleReaction: a reaction under it
- *   was; nearTop: the reader is close to the oldest message shown; scrolled: the view moved
+ *   was; nearTop: the reader is close to the oldest message shown; scrolled: the view moved;
+ *   local: a message being sent was drawn (to mark how its sending goes: outbox.js)
  */
 
 export class Timeline {
@@ -313,7 +315,10 @@ export class Timeline {
     li.classList.toggle("own", own);
     this.items.set(m.id, li);
     // Shown while being sent: nothing to act on until the server has numbered it.
-    if (m.local) return li;
+    if (m.local) {
+      this.on.local?.(m, li);
+      return li;
+    }
     const actions = /** @type {HTMLElement} */ (li.querySelector(".msg-actions"));
     const whose = own ? null : sender.name;
     const react = actionButton("React", "msg-react", reactLabel(whose, when));

@@ -726,6 +726,6 @@ function messageOf(data) {
 }
 
 /** The made-up id of a message shown while it is being sent. @param {string} clientId */
-function localId(clientId) {
+export function localId(clientId) {
   return `local:${clientId}`;
 }
