@@ -11,6 +11,7 @@
 
 import { bodyNodes } from "./body.js";
 import { clone, paintAvatar } from "./dom.js";
+import { MessageFocus, messageLabel } from "./message-focus.js";
 import { followReactions, showReactions, showWhoReacted } from "./reactions.js";
 
 // Messages from one person within this long of each other are shown as one group.
@@ -63,6 +64,8 @@ export class Timeline {
     this.channelId = null;
     /** @type {Map<string, HTMLElement>} */
     this.items = new Map();
+    // The keyboard's way through the messages: one Tab stop (message-focus.js).
+    this.focus = new MessageFocus(list, (li) => li.classList.add("actions-open"));
     scroller.addEventListener("scroll", () => {
       if (this.atBottom()) this.jump.hidden = true;
       if (this.isNearTop()) this.on.nearTop();
@@ -101,6 +104,7 @@ export class Timeline {
   show(world, channelId) {
     const same = this.channelId === channelId && this.world === world;
     const keep = same && !this.atBottom() ? this.scroller.scrollTop : null;
+    if (!same) this.focus.reset();
     this.world = world;
     this.channelId = channelId;
     this.items.clear();
@@ -112,6 +116,7 @@ export class Timeline {
       this.list.append(li);
     }
     for (const li of this.items.values()) this.#decorate(li);
+    this.focus.update();
     this.list.removeAttribute("aria-busy");
     this.jump.hidden = true;
     if (keep === null) this.toBottom();
@@ -135,6 +140,7 @@ export class Timeline {
     }
     li.classList.toggle("pending", !confirmed);
     this.#redecorateAround(li);
+    this.focus.update();
     if (stick) this.toBottom();
     else this.jump.hidden = false;
   }
@@ -160,6 +166,7 @@ export class Timeline {
         added.push(li);
       }
       for (const li of added) this.#redecorateAround(li);
+      this.focus.update();
     });
   }
 
@@ -199,7 +206,9 @@ export class Timeline {
    */
   edited(message) {
     const li = this.items.get(message.id);
-    if (li) this.#showBody(li, message);
+    if (!li) return;
+    this.#showBody(li, message);
+    this.focus.adopt(li);
   }
 
   /**
@@ -211,6 +220,7 @@ export class Timeline {
     if (!li || !this.world) return;
     const stick = this.atBottom();
     showReactions(/** @type {HTMLElement} */ (li.querySelector(".reactions")), message, this.world);
+    this.focus.adopt(li);
     if (stick) this.toBottom();
   }
 
@@ -246,6 +256,8 @@ export class Timeline {
     if (m.edited_at) body.append(editedMark(m.edited_at));
     const me = world.me.id;
     li.classList.toggle("mentions-me", m.mentions.includes(me) && m.sender !== me);
+    const time = timeFormat.format(new Date(Number(li.dataset.time)));
+    li.setAttribute("aria-label", messageLabel(world.userName(m.sender), time, m.body, !!m.edited_at));
   }
 
   /** Whether the view is close enough to its top to want older messages. */
@@ -274,9 +286,11 @@ export class Timeline {
     const li = this.items.get(id);
     if (!li) return;
     const next = /** @type {HTMLElement | null} */ (li.nextElementSibling);
+    const hadFocus = li.contains(document.activeElement);
     this.items.delete(id);
     li.remove();
     if (next) this.#decorate(next);
+    this.focus.update({ removed: li, next, hadFocus });
   }
 
   atBottom() {
@@ -313,7 +327,10 @@ export class Timeline {
     li.classList.toggle("own", own);
     this.items.set(m.id, li);
     // Shown while being sent: nothing to act on until the server has numbered it.
-    if (m.local) return li;
+    if (m.local) {
+      this.focus.adopt(li);
+      return li;
+    }
     const actions = /** @type {HTMLElement} */ (li.querySelector(".msg-actions"));
     const whose = own ? null : sender.name;
     const react = actionButton("React", "msg-react", reactLabel(whose, when));
@@ -331,6 +348,7 @@ export class Timeline {
       del.addEventListener("click", () => this.on.delete(m, li));
       actions.append(del);
     }
+    this.focus.adopt(li);
     return li;
   }
 
@@ -359,10 +377,12 @@ export class Timeline {
     for (const [id, li] of this.items) {
       const m = this.channelId ? this.world.message(this.channelId, id) : undefined;
       if (!m) continue;
-      if (m.mentions.includes(user.id)) this.#showBody(li, m);
+      // (A message's label names its sender, so theirs are shown again too.)
+      if (m.sender === user.id || m.mentions.includes(user.id)) this.#showBody(li, m);
       if (m.reactions.some((r) => r.users.includes(user.id))) {
         showReactions(/** @type {HTMLElement} */ (li.querySelector(".reactions")), m, this.world);
       }
+      this.focus.adopt(li);
     }
   }
 
