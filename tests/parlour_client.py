@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, NotRequired, Protocol, TypedDict, TypeVar, cast
+from typing import Any, Literal, NotRequired, Protocol, TypedDict, TypeVar, cast
 
 import httpx
 
@@ -38,11 +38,13 @@ UNKNOWN_USER = "U" + "x" * 24
 UNKNOWN_CHANNEL = "C" + "x" * 24
 UNKNOWN_MESSAGE = "M" + "x" * 24
 UNKNOWN_INVITE = "I" + "x" * 24
+UNKNOWN_RESET = "R" + "x" * 43
 
 USER_ID = re.compile(r"^U[A-Za-z0-9_-]{16,}$")
 CHANNEL_ID = re.compile(r"^C[A-Za-z0-9_-]{16,}$")
 MESSAGE_ID = re.compile(r"^M[A-Za-z0-9_-]{16,}$")
 INVITE_ID = re.compile(r"^I[A-Za-z0-9_-]{16,}$")
+RESET_ID = re.compile(r"^R[A-Za-z0-9_-]{16,}$")
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 """RFC 3339 in UTC with a `Z` suffix, e.g. 2026-11-26T03:04:05.123Z (docs/api/index.md)."""
 
@@ -74,7 +76,7 @@ class UserRef(TypedDict):
 class User(TypedDict):
     id: str
     name: str
-    role: str
+    role: Literal["admin", "member"]
     active: bool
 
 
@@ -82,7 +84,7 @@ class Channel(TypedDict):
     id: str
     name: str | None
     created_at: str
-    kind: str
+    kind: Literal["public", "private", "direct"]
     members: NotRequired[list[str]]
 
 
@@ -111,6 +113,13 @@ class Invite(TypedDict):
     expires_at: str
 
 
+class ResetLink(TypedDict):
+    id: str
+    user: UserRef
+    issued_at: str
+    expires_at: str
+
+
 class Deleted(TypedDict):
     id: str
 
@@ -119,7 +128,7 @@ class Read(TypedDict):
     seq: int
     unread: int
     mentions: int
-    notify: str
+    notify: Literal["all", "mentions", "none"]
 
 
 class Boot(TypedDict):
@@ -131,6 +140,13 @@ class Boot(TypedDict):
     messages: list[Message]
     older: dict[str, bool]
     reads: dict[str, Read]
+
+
+class Page(TypedDict):
+    messages: list[Message]
+    older: bool
+    newer: bool
+    position: int
 
 
 class Problem(TypedDict):
@@ -220,8 +236,11 @@ class ParlourClient(httpx.Client):
 
     # --- docs/api/boot.md ----------------------------------------------------------------------
 
-    def boot(self) -> Boot:
-        return cast(Boot, expect(self.get("/api/boot"), 200))
+    def boot(self, messages: int | None = None) -> Boot:
+        """The snapshot; `messages`: how many of each channel's newest messages (0-200; the
+        server's default, 50, when None)."""
+        params = {} if messages is None else {"messages": str(messages)}
+        return cast(Boot, expect(self.get("/api/boot", params=params), 200))
 
     def me(self) -> User:
         return self.boot()["user"]
@@ -230,7 +249,7 @@ class ParlourClient(httpx.Client):
         return self.boot()["resume_point"]
 
     def channel_names(self) -> list[str]:
-        """The names of the public and private channels one sees (direct ones have none)."""
+        """The names of the channels boot shows, in order (a direct channel has none)."""
         return [c["name"] for c in self.boot()["channels"] if c["name"] is not None]
 
     # --- docs/api/channels-and-messages.md -----------------------------------------------------
@@ -248,6 +267,79 @@ class ParlourClient(httpx.Client):
 
     def delete_message(self, message_id: str) -> Deleted:
         return cast(Deleted, expect(self.delete(f"/api/messages/{message_id}"), 202))
+
+    # --- docs/api/history.md (revision 2: boot carries only each channel's newest messages) ---
+
+    def history_page(
+        self,
+        channel_id: str,
+        *,
+        before: int | None = None,
+        after: int | None = None,
+        limit: int | None = None,
+    ) -> Page:
+        params = {
+            k: str(v)
+            for k, v in (("before", before), ("after", after), ("limit", limit))
+            if v is not None
+        }
+        answer = self.get(f"/api/channels/{channel_id}/messages", params=params)
+        return cast(Page, expect(answer, 200))
+
+    def all_messages(self, channel_id: str) -> list[Message]:
+        """Every retained message of a channel, in sequence order, page by page from the
+        newest: what boot no longer carries past each channel's newest 50."""
+        found: list[Message] = []
+        before: int | None = None
+        while True:
+            page = self.history_page(channel_id, before=before, limit=200)
+            found[:0] = page["messages"]
+            if not page["older"] or not page["messages"]:
+                return found
+            before = page["messages"][0]["seq"]
+
+    def boot_everything(self) -> Boot:
+        """A boot holding every retained message, not only each channel's newest: the boot,
+        then the history of each channel that has older messages. Only while the server is
+        quiet is this one consistent snapshot."""
+        snapshot = self.boot(messages=200)
+        older = [c for c, more in snapshot["older"].items() if more]
+        if older:
+            kept = [m for m in snapshot["messages"] if m["channel"] not in older]
+            paged = [m for c in older for m in self.all_messages(c)]
+            snapshot["messages"] = sorted(kept + paged, key=lambda m: m["seq"])
+            snapshot["older"] = dict.fromkeys(snapshot["older"], False)
+        return snapshot
+
+    # --- issue 11: docs/api/members.md, and invitations to list and revoke --------------------
+
+    def change_user(self, user_id: str, **changes: Any) -> User:
+        """POST /api/users/{id} with any of name, role, active: the user as they now are."""
+        return cast(User, expect(self.post(f"/api/users/{user_id}", json=changes), 202))
+
+    def deactivate(self, user_id: str) -> User:
+        return self.change_user(user_id, active=False)
+
+    def reactivate(self, user_id: str) -> User:
+        return self.change_user(user_id, active=True)
+
+    def make_reset_link(self, user_id: str) -> ResetLink:
+        return cast(ResetLink, expect(self.post(f"/api/users/{user_id}/reset"), 200))
+
+    def look_at_reset_link(self, reset_id: str) -> ResetLink:
+        return cast(ResetLink, expect(self.get(f"/api/reset/{reset_id}"), 200))
+
+    def use_reset_link(self, reset_id: str, password: str) -> User:
+        """Set a new password through the link: this client is then logged in as its user."""
+        answer = self.post(f"/api/reset/{reset_id}", json={"password": password})
+        return cast(User, expect(answer, 200))
+
+    def invites(self) -> list[Invite]:
+        return cast(list[Invite], expect(self.get("/api/invites"), 200)["invites"])
+
+    def revoke_invite(self, invite_id: str) -> None:
+        answer = self.delete(f"/api/invite/{invite_id}")
+        assert answer.status_code == 204, answer.text
 
     # --- tracker issues 14 and 15 (read state; mentions, edits, reactions) and issue 16's
     # client_id: docs/api/channels-and-messages.md, docs/api/reads.md -----------------------
@@ -320,9 +412,43 @@ class ParlourClient(httpx.Client):
         data = {"name": name, "kind": "private", "members": members}
         return cast(dict[str, Any], expect(self.post("/api/channels", json=data), 202))
 
+    # --- issue 13: private and direct channels, members, history, users -----------------------
+    # (docs/api/channels-and-messages.md, docs/api/history.md, docs/api/members.md). Plain
+    # dicts: revision 2's channels and messages carry fields (kind, members, seq…) that the
+    # TypedDicts above predate.
+
+    def snapshot(self, messages: int | None = None) -> dict[str, Any]:
+        """GET /api/boot as revision 2 answers it (with `older` and `reads`); `messages` per
+        channel, or the default."""
+        params = {} if messages is None else {"messages": messages}
+        return cast(dict[str, Any], expect(self.get("/api/boot", params=params), 200))
+
+    def create_private_channel(self, name: str, members: list[str]) -> dict[str, Any]:
+        body = {"name": name, "kind": "private", "members": members}
+        return cast(dict[str, Any], expect(self.post("/api/channels", json=body), 202))
+
+    def open_direct(self, members: list[str], status: int | None = None) -> dict[str, Any]:
+        """The direct channel of the caller and `members`; with `status`, that answer (202:
+        made now, 200: it existed already) is asserted."""
+        answer = self.post("/api/direct", json={"members": members})
+        if status is None:
+            assert answer.status_code in (200, 202), answer.text
+            status = answer.status_code
+        return cast(dict[str, Any], expect(answer, status))
+
     def add_member(self, channel_id: str, user_id: str) -> dict[str, Any]:
         answer = self.post(f"/api/channels/{channel_id}/members", json={"user": user_id})
         return cast(dict[str, Any], expect(answer, 202))
+
+    def remove_member(self, channel_id: str, user_id: str) -> dict[str, Any]:
+        """Leave (one's own id), or remove someone (an admin who is a member)."""
+        answer = self.delete(f"/api/channels/{channel_id}/members/{user_id}")
+        return cast(dict[str, Any], expect(answer, 202))
+
+    def history(self, channel_id: str, **params: int) -> dict[str, Any]:
+        """One page of GET /api/channels/{id}/messages (`before`, `after`, `limit`)."""
+        answer = self.get(f"/api/channels/{channel_id}/messages", params=params)
+        return cast(dict[str, Any], expect(answer, 200))
 
     def direct_channel(self, members: list[str]) -> dict[str, Any]:
         """The direct channel of the caller and `members`, made if new."""
@@ -337,19 +463,8 @@ class ParlourClient(httpx.Client):
 # client_id: revision 2's shapes (docs/api/index.md) ---------------------------------------
 
 
-class FullMessage(TypedDict):
-    """A message with every field of revision 2."""
-
-    id: str
-    seq: int
-    channel: str
-    sender: str
-    body: str
-    sent_at: str
-    edited_at: str | None
-    mentions: list[str]
-    reactions: list[Reaction]
-    client_id: str | None
+# Revision 2's message has every field already (the name stays for the tests that use it).
+FullMessage = Message
 
 
 class FullBoot(TypedDict):
@@ -446,3 +561,63 @@ def at_once(count: int, attempt: Callable[[int], T]) -> list[T]:
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(run, range(count)))
+
+
+# --- issue 12: boot's newest messages and history pages (docs/api/boot.md, docs/api/history.md)
+# Functions of a client rather than methods, so that this block merges apart from the others.
+
+
+class NewestBoot(TypedDict):
+    """Boot with each visible channel's newest messages and whether older ones exist."""
+
+    user: User
+    resume_point: int
+    heartbeat: int
+    users: list[User]
+    channels: list[Channel]
+    messages: list[FullMessage]
+    older: dict[str, bool]
+
+
+def history_params(
+    before: int | None = None, after: int | None = None, limit: int | None = None
+) -> dict[str, int]:
+    """The query of a history request, without the parameters left out."""
+    given = {"before": before, "after": after, "limit": limit}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def post_message(client: ParlourClient, channel_id: str, body: str) -> FullMessage:
+    """Send a message; the answer as revision 2 shows it (with its `seq`)."""
+    return client.send_message(channel_id, body)
+
+
+def boot_newest(client: ParlourClient, messages: int | None = None) -> NewestBoot:
+    """GET /api/boot, asking for `messages` newest messages per channel (None: the default)."""
+    params = {} if messages is None else {"messages": messages}
+    return cast(NewestBoot, expect(client.get("/api/boot", params=params), 200))
+
+
+def history(
+    client: ParlourClient,
+    channel_id: str,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int | None = None,
+) -> Page:
+    """GET /api/channels/{id}/messages: one page of the channel's history."""
+    params = history_params(before, after, limit)
+    answer = client.get(f"/api/channels/{channel_id}/messages", params=params)
+    return cast(Page, expect(answer, 200))
+
+
+def whole_history(client: ParlourClient, channel_id: str, limit: int = 200) -> list[FullMessage]:
+    """Every retained message of the channel, oldest first, paging back from the newest."""
+    found: list[FullMessage] = []
+    page = history(client, channel_id, limit=limit)
+    found[:0] = page["messages"]
+    while page["older"]:
+        page = history(client, channel_id, before=found[0]["seq"], limit=limit)
+        found[:0] = page["messages"]
+    return found

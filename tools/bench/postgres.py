@@ -142,7 +142,21 @@ class Postgres:
         command = [sys.executable, "-m", "parlour", "migrate-to-postgres", "--database",
                    str(sqlite_file), url]  # fmt: skip
         await _run(command, MIGRATE_TIMEOUT_SECONDS)
+        # A server that has run a while has had its tables vacuumed and analysed by
+        # autovacuum: without statistics and a visibility map, the first queries on freshly
+        # copied tables plan blind and visit every heap page (PostgreSQL's own advice after
+        # a bulk load). Every server's copy inherits them from the template.
+        await self._run_on(name, "VACUUM (ANALYZE)")
         return url
+
+    async def _run_on(self, database: str, sql: str) -> None:
+        """One statement on one of this run's databases, in autocommit (VACUUM needs it)."""
+        import psycopg
+
+        async with await psycopg.AsyncConnection.connect(
+            self.url(database), autocommit=True
+        ) as conn:
+            await conn.execute(sql.encode())
 
     async def _admin(self, sql: str) -> list[tuple[object, ...]]:
         """One statement on the admin database, in autocommit (CREATE DATABASE needs it)."""
