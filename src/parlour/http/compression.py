@@ -6,12 +6,16 @@ response's start until its first body chunk to decide; the stream must reach the
 moment it opens and every event the moment it is published, so /api/events is kept away
 from it altogether rather than trusted to a content-type list that a later version may
 change. Responses under 500 bytes stay as they are: compressing them saves nothing.
+
+HEAD must answer the headers GET would (docs/api/index.md, "Methods"), Content-Encoding and
+the compressed Content-Length included, so a HEAD is answered as a GET whose body is
+dropped here: only compressing the body tells its length.
 """
 
 from __future__ import annotations
 
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # The event stream (routes.py serves it here): never compressed, never buffered.
 EVENTS_PATH = "/api/events"
@@ -30,4 +34,14 @@ class Compression:
         if scope["type"] != "http" or scope["path"] == EVENTS_PATH:
             await self.app(scope, receive, send)
             return
-        await self.gzip(scope, receive, send)
+        if scope["method"] != "HEAD":
+            await self.gzip(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] != "http.response.body":
+                await send(message)
+            elif not message.get("more_body", False):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        await self.gzip({**scope, "method": "GET"}, receive, headers_only)
