@@ -64,6 +64,11 @@ export class Timeline {
     this.channelId = null;
     /** @type {Map<string, HTMLElement>} */
     this.items = new Map();
+    // The read position when the channel was opened: the "New messages" line goes above the
+    // first message from someone else after it, and stays there while the channel is shown
+    // (reading moves the position, not the line), so that one sees where one left off.
+    /** @type {number | null} */
+    this.readAt = null;
     // The keyboard's way through the messages: one Tab stop (message-focus.js).
     this.focus = new MessageFocus(list, (li) => li.classList.add("actions-open"));
     scroller.addEventListener("scroll", () => {
@@ -104,7 +109,10 @@ export class Timeline {
   show(world, channelId) {
     const same = this.channelId === channelId && this.world === world;
     const keep = same && !this.atBottom() ? this.scroller.scrollTop : null;
-    if (!same) this.focus.reset();
+    if (!same) {
+      this.focus.reset();
+      this.readAt = channelId ? world.readPosition(channelId) : null;
+    }
     this.world = world;
     this.channelId = channelId;
     this.items.clear();
@@ -116,6 +124,7 @@ export class Timeline {
       this.list.append(li);
     }
     for (const li of this.items.values()) this.#decorate(li);
+    this.#markUnread();
     this.focus.update();
     this.list.removeAttribute("aria-busy");
     this.jump.hidden = true;
@@ -166,6 +175,7 @@ export class Timeline {
         added.push(li);
       }
       for (const li of added) this.#redecorateAround(li);
+      this.#markUnread();
       this.focus.update();
     });
   }
@@ -290,7 +300,42 @@ export class Timeline {
     this.items.delete(id);
     li.remove();
     if (next) this.#decorate(next);
+    if (li.classList.contains("unread-start")) this.#markUnread();
     this.focus.update({ removed: li, next, hadFocus });
+  }
+
+  /**
+   * Puts the "New messages" line above the first message, held and numbered, from someone
+   * else after the read position the channel was opened at; none when there is none. Live
+   * messages do not add one: they come to a reader who is there (or are counted as unread).
+   */
+  #markUnread() {
+    const { world, readAt } = this;
+    const old = this.list.querySelector("li.unread-start");
+    /** @type {HTMLElement | null} */
+    let first = null;
+    if (world && readAt !== null) {
+      for (const li of this.items.values()) {
+        if (li.dataset.sender === world.me.id) continue; // (own ones, sending ones too)
+        const seq = Number(li.dataset.seq);
+        if (seq > readAt && (!first || seq < Number(first.dataset.seq))) first = li;
+      }
+    }
+    if (old === first) return;
+    if (old) {
+      old.classList.remove("unread-start");
+      old.querySelector(".unread-mark")?.remove();
+      this.#decorate(/** @type {HTMLElement} */ (old));
+    }
+    if (!first) return;
+    first.classList.add("unread-start");
+    const mark = document.createElement("p");
+    mark.className = "unread-mark";
+    const words = document.createElement("span");
+    words.textContent = "New messages";
+    mark.append(words);
+    first.insertBefore(mark, first.querySelector(".msg-row"));
+    this.#decorate(first);
   }
 
   atBottom() {
@@ -405,6 +450,7 @@ export class Timeline {
     const sameDay = prev !== null && dayKey(Number(prev.dataset.time)) === day;
     const grouped =
       sameDay &&
+      !li.classList.contains("unread-start") &&
       prev.dataset.sender === li.dataset.sender &&
       time - Number(prev.dataset.time) < GROUP_MS;
     li.classList.toggle("continued", grouped);
