@@ -18,6 +18,7 @@ from parlour.domain.members import IssuedResetLink, create_reset_link_for_name
 from parlour.domain.passwords import Passwords
 from parlour.domain.push import WebPush
 from parlour.domain.setup import SetupState
+from parlour.http.compression import Compression
 from parlour.http.errors import EXCEPTION_HANDLERS, UnexpectedErrors
 from parlour.http.headers import ResponseHeaders
 from parlour.http.routes import build_routes
@@ -127,7 +128,7 @@ async def create_app(config: Config) -> Running:
     app = Starlette(
         routes=build_routes(),
         exception_handlers=dict(EXCEPTION_HANDLERS),
-        middleware=[Middleware(UnexpectedErrors)],
+        middleware=[Middleware(Compression), Middleware(UnexpectedErrors)],
     )
     app.state.parlour = parlour
     running = Running(ResponseHeaders(app), parlour)

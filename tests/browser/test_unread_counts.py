@@ -276,11 +276,11 @@ def test_the_level_is_chosen_in_the_channels_menu_and_agrees_across_browsers(
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     expect(menu).to_be_hidden()
-    expect(button).to_have_accessible_name("Notifications: nothing")
+    expect(button).to_have_accessible_name("Notifications: nothing (muted)")
     expect(button).to_be_focused()
     eventually(lambda: reads(bob, random)["notify"], "none")
     other_button = other.get_by_role("button", name=re.compile("^Notifications"))
-    expect(other_button).to_have_accessible_name("Notifications: nothing")
+    expect(other_button).to_have_accessible_name("Notifications: nothing (muted)")
 
     # A muted channel's messages stay out of the title's total; others count.
     open_channel(page, "general")
@@ -291,7 +291,7 @@ def test_the_level_is_chosen_in_the_channels_menu_and_agrees_across_browsers(
 
     button.click()
     page.get_by_role("menuitemradio", name="All new messages").click()
-    expect(button).to_have_accessible_name("Notifications: every message")
+    expect(button).to_have_accessible_name("Notifications: all new messages")
     eventually(lambda: reads(bob, general)["notify"], "all")
     assert reads(bob, random)["notify"] == "none"
     page.keyboard.press("Escape")

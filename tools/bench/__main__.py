@@ -30,6 +30,7 @@ from bench.postgres import Postgres
 from bench.report import Reporter
 from bench.scenarios import (
     boot,
+    client_switch,
     fanout,
     history,
     history_browser,
@@ -50,6 +51,7 @@ SCENARIOS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "history_boot": history.run_boot,
     "history_page": history.run_pages,
     "history_browser": history_browser.run,
+    "client_switch": client_switch.run,
     "private": private.run,
 }
 # `baseline` is measured inside send, fanout and idle (side by side with parlour); asking

@@ -44,6 +44,8 @@ class Sizes:
     history_page_messages: int
     history_page_repeats: int
     history_browser_repeats: int
+    # client_switch (issue 16): the big channel's messages (navigations: history_browser_repeats).
+    client_switch_messages: int
     # private (issue 13): streams, members per private channel, seconds of sending per run.
     private_streams: int
     private_members: int
@@ -83,6 +85,7 @@ FULL = Sizes(
     history_page_messages=1_000_000,
     history_page_repeats=300,
     history_browser_repeats=5,
+    client_switch_messages=5000,
     private_streams=1000,
     private_members=10,
     private_seconds=10,
@@ -114,6 +117,7 @@ QUICK = Sizes(
     history_page_messages=1000,
     history_page_repeats=10,
     history_browser_repeats=1,
+    client_switch_messages=500,
     private_streams=6,
     private_members=3,
     private_seconds=0.5,

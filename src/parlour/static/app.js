@@ -6,6 +6,7 @@ import { get, post } from "./api.js";
 import { Chat } from "./chat.js";
 import { showInvite, showLogin, showReset, showSetup, showUnreachable } from "./gates.js";
 import { serverLimits } from "./limits.js";
+import { keepShellForOffline } from "./offline.js";
 import { Sync } from "./sync.js";
 import { World } from "./world.js";
 
@@ -151,3 +152,4 @@ window.addEventListener("popstate", () => {
 });
 
 start();
+keepShellForOffline();

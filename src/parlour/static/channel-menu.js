@@ -14,11 +14,12 @@ import { Menu } from "./menu.js";
  * @typedef {import("./reads.js").Level} Level
  */
 
-/** What the button says for each level, and what it says to a screen reader. */
+/** What the button says for each level, and what it says to a screen reader: the word
+ * shown is part of what is said (WCAG 2.5.3), so that voice control finds the button by it. */
 const WORDS = Object.freeze({
-  all: { short: "All", long: "every message" },
+  all: { short: "All", long: "all new messages" },
   mentions: { short: "Mentions", long: "mentions of you" },
-  none: { short: "Muted", long: "nothing" },
+  none: { short: "Muted", long: "nothing (muted)" },
 });
 
 /**

@@ -229,6 +229,14 @@ export class Chat {
         v.classList.add("list-open");
         this.channels.focusCurrent();
       },
+      "skip-messages": (event) => {
+        event.preventDefault();
+        this.room.focusMessages();
+      },
+      "skip-compose": (event) => {
+        event.preventDefault();
+        this.compose.focus();
+      },
     });
 
     this.onVisible = () => this.#lookForRead();
@@ -240,6 +248,12 @@ export class Chat {
   mount() {
     this.root.replaceChildren(this.view);
     this.#start();
+    // Just logged in (or set up): where one writes. A touch screen would open its keyboard
+    // over the messages, so there the focus goes to the channel's title instead.
+    if (matchMedia("(pointer: fine)").matches) this.compose.focus();
+    if (document.activeElement === this.compose.textarea) return;
+    const first = slot(this.view, "first-channel");
+    (first.hidden ? slot(this.view, "room-title") : first).focus();
   }
 
   destroy() {

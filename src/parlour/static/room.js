@@ -64,7 +64,7 @@ export class Room {
    * @param {RoomHandlers} on what the server confirmed (or the session's end)
    */
   constructor(view, on) {
-    this.el = find(view, "main.room");
+    this.el = find(view, "section.room");
     this.on = on;
     /** @type {World | null} */
     this.world = null;
@@ -335,6 +335,11 @@ export class Room {
 
   toBottom() {
     this.timeline.toBottom();
+  }
+
+  /** Focuses the messages: the one holding their Tab stop, or the empty list's place. */
+  focusMessages() {
+    if (!this.timeline.focus.focus()) slot(this.el, "scroller").focus();
   }
 
   /** @param {{id: string, name: string}} user */

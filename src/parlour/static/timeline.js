@@ -11,6 +11,7 @@
 
 import { bodyNodes } from "./body.js";
 import { clone, paintAvatar } from "./dom.js";
+import { MessageFocus, messageLabel } from "./message-focus.js";
 import { followReactions, showReactions, showWhoReacted } from "./reactions.js";
 
 // Messages from one person within this long of each other are shown as one group.
@@ -65,6 +66,13 @@ export class Timeline {
     this.channelId = null;
     /** @type {Map<string, HTMLElement>} */
     this.items = new Map();
+    // The read position when the channel was opened: the "New messages" line goes above the
+    // first message from someone else after it, and stays there while the channel is shown
+    // (reading moves the position, not the line), so that one sees where one left off.
+    /** @type {number | null} */
+    this.readAt = null;
+    // The keyboard's way through the messages: one Tab stop (message-focus.js).
+    this.focus = new MessageFocus(list, (li) => li.classList.add("actions-open"));
     scroller.addEventListener("scroll", () => {
       if (this.atBottom()) this.jump.hidden = true;
       if (this.isNearTop()) this.on.nearTop();
@@ -103,6 +111,10 @@ export class Timeline {
   show(world, channelId) {
     const same = this.channelId === channelId && this.world === world;
     const keep = same && !this.atBottom() ? this.scroller.scrollTop : null;
+    if (!same) {
+      this.focus.reset();
+      this.readAt = channelId ? world.readPosition(channelId) : null;
+    }
     this.world = world;
     this.channelId = channelId;
     this.items.clear();
@@ -114,6 +126,8 @@ export class Timeline {
       this.list.append(li);
     }
     for (const li of this.items.values()) this.#decorate(li);
+    this.#markUnread();
+    this.focus.update();
     this.list.removeAttribute("aria-busy");
     this.jump.hidden = true;
     if (keep === null) this.toBottom();
@@ -137,6 +151,7 @@ export class Timeline {
     }
     li.classList.toggle("pending", !confirmed);
     this.#redecorateAround(li);
+    this.focus.update();
     if (stick) this.toBottom();
     else this.jump.hidden = false;
   }
@@ -162,6 +177,8 @@ export class Timeline {
         added.push(li);
       }
       for (const li of added) this.#redecorateAround(li);
+      this.#markUnread();
+      this.focus.update();
     });
   }
 
@@ -201,7 +218,9 @@ export class Timeline {
    */
   edited(message) {
     const li = this.items.get(message.id);
-    if (li) this.#showBody(li, message);
+    if (!li) return;
+    this.#showBody(li, message);
+    this.focus.adopt(li);
   }
 
   /**
@@ -213,6 +232,7 @@ export class Timeline {
     if (!li || !this.world) return;
     const stick = this.atBottom();
     showReactions(/** @type {HTMLElement} */ (li.querySelector(".reactions")), message, this.world);
+    this.focus.adopt(li);
     if (stick) this.toBottom();
   }
 
@@ -248,6 +268,8 @@ export class Timeline {
     if (m.edited_at) body.append(editedMark(m.edited_at));
     const me = world.me.id;
     li.classList.toggle("mentions-me", m.mentions.includes(me) && m.sender !== me);
+    const time = timeFormat.format(new Date(Number(li.dataset.time)));
+    li.setAttribute("aria-label", messageLabel(world.userName(m.sender), time, m.body, !!m.edited_at));
   }
 
   /** Whether the view is close enough to its top to want older messages. */
@@ -276,9 +298,46 @@ export class Timeline {
     const li = this.items.get(id);
     if (!li) return;
     const next = /** @type {HTMLElement | null} */ (li.nextElementSibling);
+    const hadFocus = li.contains(document.activeElement);
     this.items.delete(id);
     li.remove();
     if (next) this.#decorate(next);
+    if (li.classList.contains("unread-start")) this.#markUnread();
+    this.focus.update({ removed: li, next, hadFocus });
+  }
+
+  /**
+   * Puts the "New messages" line above the first message, held and numbered, from someone
+   * else after the read position the channel was opened at; none when there is none. Live
+   * messages do not add one: they come to a reader who is there (or are counted as unread).
+   */
+  #markUnread() {
+    const { world, readAt } = this;
+    const old = this.list.querySelector("li.unread-start");
+    /** @type {HTMLElement | null} */
+    let first = null;
+    if (world && readAt !== null) {
+      for (const li of this.items.values()) {
+        if (li.dataset.sender === world.me.id) continue; // (own ones, sending ones too)
+        const seq = Number(li.dataset.seq);
+        if (seq > readAt && (!first || seq < Number(first.dataset.seq))) first = li;
+      }
+    }
+    if (old === first) return;
+    if (old) {
+      old.classList.remove("unread-start");
+      old.querySelector(".unread-mark")?.remove();
+      this.#decorate(/** @type {HTMLElement} */ (old));
+    }
+    if (!first) return;
+    first.classList.add("unread-start");
+    const mark = document.createElement("p");
+    mark.className = "unread-mark";
+    const words = document.createElement("span");
+    words.textContent = "New messages";
+    mark.append(words);
+    first.insertBefore(mark, first.querySelector(".msg-row"));
+    this.#decorate(first);
   }
 
   atBottom() {
@@ -317,6 +376,7 @@ export class Timeline {
     // Shown while being sent: nothing to act on until the server has numbered it.
     if (m.local) {
       this.on.local?.(m, li);
+      this.focus.adopt(li);
       return li;
     }
     const actions = /** @type {HTMLElement} */ (li.querySelector(".msg-actions"));
@@ -336,6 +396,7 @@ export class Timeline {
       del.addEventListener("click", () => this.on.delete(m, li));
       actions.append(del);
     }
+    this.focus.adopt(li);
     return li;
   }
 
@@ -364,10 +425,12 @@ export class Timeline {
     for (const [id, li] of this.items) {
       const m = this.channelId ? this.world.message(this.channelId, id) : undefined;
       if (!m) continue;
-      if (m.mentions.includes(user.id)) this.#showBody(li, m);
+      // (A message's label names its sender, so theirs are shown again too.)
+      if (m.sender === user.id || m.mentions.includes(user.id)) this.#showBody(li, m);
       if (m.reactions.some((r) => r.users.includes(user.id))) {
         showReactions(/** @type {HTMLElement} */ (li.querySelector(".reactions")), m, this.world);
       }
+      this.focus.adopt(li);
     }
   }
 
@@ -390,6 +453,7 @@ export class Timeline {
     const sameDay = prev !== null && dayKey(Number(prev.dataset.time)) === day;
     const grouped =
       sameDay &&
+      !li.classList.contains("unread-start") &&
       prev.dataset.sender === li.dataset.sender &&
       time - Number(prev.dataset.time) < GROUP_MS;
     li.classList.toggle("continued", grouped);

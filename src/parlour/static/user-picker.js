@@ -23,13 +23,17 @@ export class UserPicker {
     this.filter.setAttribute("aria-label", `${label}: find people by name`);
     this.list = document.createElement("ul");
     this.list.className = "picker-list";
-    this.list.setAttribute("role", "group");
-    this.list.setAttribute("aria-label", label);
+    // The people ticked are one group, named for what they are picked for; the list inside
+    // it stays a list (a <ul> given another role would leave its items orphaned).
+    const group = document.createElement("div");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", label);
+    group.append(this.list);
     this.none = document.createElement("p");
     this.none.className = "muted small";
     this.none.hidden = true;
     this.emptyText = "";
-    container.replaceChildren(this.filter, this.list, this.none);
+    container.replaceChildren(this.filter, group, this.none);
     this.filter.addEventListener("input", () => this.#narrow());
     // Enter in the filter box ticks the only person left, rather than submitting the form.
     this.filter.addEventListener("keydown", (event) => {
