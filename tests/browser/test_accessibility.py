@@ -23,6 +23,7 @@ from browser_fixtures import (  # noqa: F401 - the *_fixture names are pytest fi
     api_client,
     bodies,
     browser_fixture,
+    confirmation,
     log_in,
     me,
     pages_fixture,
@@ -95,8 +96,11 @@ def walk_the_chat(page: Page, check: Check, phone: bool) -> None:
     page.keyboard.press("Escape")
     show_actions(own)
     own.get_by_role("button", name=re.compile("^Delete")).click()
-    expect(own.get_by_role("button", name=re.compile("^Confirm: delete"))).to_be_visible()
-    check("a message's delete waiting for its confirming press")
+    asked = confirmation(page)
+    expect(asked).to_be_visible()
+    check("the dialog that confirms a message's deletion")
+    page.keyboard.press("Escape")
+    expect(asked).to_be_hidden()
 
     page.get_by_role("button", name=re.compile("^Notifications")).click()
     expect(page.get_by_role("menu")).to_be_visible()

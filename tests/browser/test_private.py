@@ -246,7 +246,7 @@ def test_a_direct_conversation_starts_from_the_member_list_and_is_found_again(
     assert [r.status for r in answers] == [202, 200]
 
     # Several people at once, and oneself alone: named by the others, or "You".
-    alice.get_by_role("button", name="New message").click()
+    alice.get_by_role("button", name="New message", exact=True).click()
     picker = alice.get_by_role("dialog", name="New message")
     picker.get_by_label("Bob").check()
     picker.get_by_label("Carol").check()
