@@ -148,7 +148,10 @@ def test_of_concurrent_uses_of_one_reset_link_exactly_one_succeeds(
         assert set(statuses) == {200, 404}, statuses
         winner = statuses.index(200)
         assert clients[winner].boot()["user"]["id"] == bob_id
-        for i in range(attempts):
+        # The winner's password, and a few losers' (every loser's would be 18 wrong
+        # passwords for one name: the login throttle would answer 429, rightly).
+        losers = [i for i in range(attempts) if i != winner]
+        for i in [winner, *losers[:3]]:
             body = {"name": "Bob", "password": f"new password {i}"}
             r = server.client().post("/api/auth/login", json=body)
             assert r.status_code == (200 if i == winner else 401), (i, winner, r.text)
