@@ -10,10 +10,13 @@ import { keepShellForOffline } from "./offline.js";
 import { Sync } from "./sync.js";
 import { World } from "./world.js";
 
-// How many of each channel's newest messages boot brings: about a screenful of the channel
-// shown first (older ones come as the reader scrolls up: history.js). Unread counts come
-// from the server's read state, whatever boot brings (reads.js).
-const BOOT_MESSAGES = 30;
+// How many of each channel's newest messages boot brings: the last few lines of every
+// channel, so that a switch shows something at once; the channel on screen fills itself
+// with a page (history.js) when they do not fill the view, and older ones come as the
+// reader scrolls up. Few, because boot's size grows with this times the channels: 100
+// channels of 5 stay well under 256 KiB (docs/benchmarks.md, history_boot). Unread counts
+// come from the server's read state, whatever boot brings (reads.js).
+const BOOT_MESSAGES = 5;
 // After a failed boot while the chat is open, try again after this long.
 const REBOOT_RETRY_MS = 3000;
 // What the login form says when the session ends, as far as this tab can tell why

@@ -1,7 +1,8 @@
 """History (issue 12): boot as the web client calls it, and history pages, on deep history.
 
-`history_boot`: `GET /api/boot?messages=30` (the web client's call) on two servers side by
-side, one with 10,000 and one with 1,000,000 retained messages spread over 100 channels.
+`history_boot`: `GET /api/boot?messages=N` as the web client calls it (its BOOT_MESSAGES)
+on two servers side by side, one with 10,000 and one with 1,000,000 retained messages
+spread over 100 channels.
 The requests alternate between the two servers (and which goes first), so that both see the
 same machine, whatever else runs on it. Measured twice: with every message unread for the
 booting user (an admin who never read: the unread counts then span all of history), and
@@ -25,7 +26,9 @@ from __future__ import annotations
 
 import gzip
 import math
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 from bench import api, procs, seed
@@ -37,7 +40,17 @@ from bench.report import measurement
 from bench.scenarios.retained import seeded
 from bench.stats import latency_ms
 
-WEB_CLIENT_BOOT = 30  # src/parlour/static/app.js: BOOT_MESSAGES
+
+def _web_client_boot() -> int:
+    """The `messages=N` the web client asks boot for: read from its source, so that the
+    benchmark measures the client's call as it is (src/parlour/static/app.js)."""
+    source = (Path(__file__).resolve().parents[3] / "src/parlour/static/app.js").read_text()
+    found = re.search(r"^const BOOT_MESSAGES = (\d+);", source, re.MULTILINE)
+    assert found, "BOOT_MESSAGES not found in app.js"
+    return int(found.group(1))
+
+
+WEB_CLIENT_BOOT = _web_client_boot()
 MAX_BOOT_BYTES = 256 * 1024
 PAGE = 50
 WARM_UP = 3
@@ -210,6 +223,7 @@ async def measure_boots(
             "messages": totals[i],
             "channels": ctx.sizes.history_channels,
             "per_channel": count,
+            "client": count == WEB_CLIENT_BOOT,
             "reads": state,
         } | ctx.server_params(server)
         ctx.reporter.emit(measurement("history_boot", "parlour", params, figures))
