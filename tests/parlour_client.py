@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, Protocol, TypedDict, TypeVar, cast
+from typing import Any, Literal, NotRequired, Protocol, TypedDict, TypeVar, cast
 
 import httpx
 
@@ -38,11 +38,13 @@ UNKNOWN_USER = "U" + "x" * 24
 UNKNOWN_CHANNEL = "C" + "x" * 24
 UNKNOWN_MESSAGE = "M" + "x" * 24
 UNKNOWN_INVITE = "I" + "x" * 24
+UNKNOWN_RESET = "R" + "x" * 43
 
 USER_ID = re.compile(r"^U[A-Za-z0-9_-]{16,}$")
 CHANNEL_ID = re.compile(r"^C[A-Za-z0-9_-]{16,}$")
 MESSAGE_ID = re.compile(r"^M[A-Za-z0-9_-]{16,}$")
 INVITE_ID = re.compile(r"^I[A-Za-z0-9_-]{16,}$")
+RESET_ID = re.compile(r"^R[A-Za-z0-9_-]{16,}$")
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 """RFC 3339 in UTC with a `Z` suffix, e.g. 2026-11-26T03:04:05.123Z (docs/api/index.md)."""
 
@@ -66,33 +68,67 @@ def password_for(name: str) -> str:
 # --- the answers' shapes (docs/api/index.md; src/parlour/wire.py defines them) ---------------
 
 
+class UserRef(TypedDict):
+    id: str
+    name: str
+
+
 class User(TypedDict):
     id: str
     name: str
+    role: Literal["admin", "member"]
+    active: bool
 
 
 class Channel(TypedDict):
     id: str
-    name: str
+    name: str | None
     created_at: str
+    kind: Literal["public", "private", "direct"]
+    members: NotRequired[list[str]]
+
+
+class Reaction(TypedDict):
+    emoji: str
+    users: list[str]
 
 
 class Message(TypedDict):
     id: str
+    seq: int
     channel: str
     sender: str
     body: str
     sent_at: str
+    edited_at: str | None
+    mentions: list[str]
+    reactions: list[Reaction]
+    client_id: str | None
 
 
 class Invite(TypedDict):
     id: str
-    issuer: User
+    issuer: UserRef
     issued_at: str
+    expires_at: str
+
+
+class ResetLink(TypedDict):
+    id: str
+    user: UserRef
+    issued_at: str
+    expires_at: str
 
 
 class Deleted(TypedDict):
     id: str
+
+
+class Read(TypedDict):
+    seq: int
+    unread: int
+    mentions: int
+    notify: Literal["all", "mentions", "none"]
 
 
 class Boot(TypedDict):
@@ -102,6 +138,15 @@ class Boot(TypedDict):
     users: list[User]
     channels: list[Channel]
     messages: list[Message]
+    older: dict[str, bool]
+    reads: dict[str, Read]
+
+
+class Page(TypedDict):
+    messages: list[Message]
+    older: bool
+    newer: bool
+    position: int
 
 
 class Problem(TypedDict):
@@ -193,8 +238,11 @@ class ParlourClient(httpx.Client):
 
     # --- docs/api/boot.md ----------------------------------------------------------------------
 
-    def boot(self) -> Boot:
-        return cast(Boot, expect(self.get("/api/boot"), 200))
+    def boot(self, messages: int | None = None) -> Boot:
+        """The snapshot; `messages`: how many of each channel's newest messages (0-200; the
+        server's default, 50, when None)."""
+        params = {} if messages is None else {"messages": str(messages)}
+        return cast(Boot, expect(self.get("/api/boot", params=params), 200))
 
     def me(self) -> User:
         return self.boot()["user"]
@@ -203,7 +251,8 @@ class ParlourClient(httpx.Client):
         return self.boot()["resume_point"]
 
     def channel_names(self) -> list[str]:
-        return [c["name"] for c in self.boot()["channels"]]
+        """The names of the channels boot shows, in order (a direct channel has none)."""
+        return [c["name"] for c in self.boot()["channels"] if c["name"] is not None]
 
     # --- docs/api/channels-and-messages.md -----------------------------------------------------
 
@@ -220,6 +269,226 @@ class ParlourClient(httpx.Client):
 
     def delete_message(self, message_id: str) -> Deleted:
         return cast(Deleted, expect(self.delete(f"/api/messages/{message_id}"), 202))
+
+    # --- docs/api/history.md (revision 2: boot carries only each channel's newest messages) ---
+
+    def history_page(
+        self,
+        channel_id: str,
+        *,
+        before: int | None = None,
+        after: int | None = None,
+        limit: int | None = None,
+    ) -> Page:
+        params = {
+            k: str(v)
+            for k, v in (("before", before), ("after", after), ("limit", limit))
+            if v is not None
+        }
+        answer = self.get(f"/api/channels/{channel_id}/messages", params=params)
+        return cast(Page, expect(answer, 200))
+
+    def all_messages(self, channel_id: str) -> list[Message]:
+        """Every retained message of a channel, in sequence order, page by page from the
+        newest: what boot no longer carries past each channel's newest 50."""
+        found: list[Message] = []
+        before: int | None = None
+        while True:
+            page = self.history_page(channel_id, before=before, limit=200)
+            found[:0] = page["messages"]
+            if not page["older"] or not page["messages"]:
+                return found
+            before = page["messages"][0]["seq"]
+
+    def boot_everything(self) -> Boot:
+        """A boot holding every retained message, not only each channel's newest: the boot,
+        then the history of each channel that has older messages. Only while the server is
+        quiet is this one consistent snapshot."""
+        snapshot = self.boot(messages=200)
+        older = [c for c, more in snapshot["older"].items() if more]
+        if older:
+            kept = [m for m in snapshot["messages"] if m["channel"] not in older]
+            paged = [m for c in older for m in self.all_messages(c)]
+            snapshot["messages"] = sorted(kept + paged, key=lambda m: m["seq"])
+            snapshot["older"] = dict.fromkeys(snapshot["older"], False)
+        return snapshot
+
+    # --- issue 11: docs/api/members.md, and invitations to list and revoke --------------------
+
+    def change_user(self, user_id: str, **changes: Any) -> User:
+        """POST /api/users/{id} with any of name, role, active: the user as they now are."""
+        return cast(User, expect(self.post(f"/api/users/{user_id}", json=changes), 202))
+
+    def deactivate(self, user_id: str) -> User:
+        return self.change_user(user_id, active=False)
+
+    def reactivate(self, user_id: str) -> User:
+        return self.change_user(user_id, active=True)
+
+    def make_reset_link(self, user_id: str) -> ResetLink:
+        return cast(ResetLink, expect(self.post(f"/api/users/{user_id}/reset"), 200))
+
+    def look_at_reset_link(self, reset_id: str) -> ResetLink:
+        return cast(ResetLink, expect(self.get(f"/api/reset/{reset_id}"), 200))
+
+    def use_reset_link(self, reset_id: str, password: str) -> User:
+        """Set a new password through the link: this client is then logged in as its user."""
+        answer = self.post(f"/api/reset/{reset_id}", json={"password": password})
+        return cast(User, expect(answer, 200))
+
+    def invites(self) -> list[Invite]:
+        return cast(list[Invite], expect(self.get("/api/invites"), 200)["invites"])
+
+    def revoke_invite(self, invite_id: str) -> None:
+        answer = self.delete(f"/api/invite/{invite_id}")
+        assert answer.status_code == 204, answer.text
+
+    # --- tracker issues 14 and 15 (read state; mentions, edits, reactions) and issue 16's
+    # client_id: docs/api/channels-and-messages.md, docs/api/reads.md -----------------------
+
+    def say(
+        self,
+        channel_id: str,
+        body: str = "hello",
+        *,
+        mentions: list[str] | None = None,
+        client_id: str | None = None,
+        status: int = 202,
+    ) -> FullMessage:
+        """Send with the fields of revision 2; `status` 200 is a retry that found its
+        `client_id`'s message (nothing posted)."""
+        data: dict[str, Any] = {"body": body}
+        if mentions is not None:
+            data["mentions"] = mentions
+        if client_id is not None:
+            data["client_id"] = client_id
+        return cast(
+            FullMessage, expect(self.post(f"/api/channels/{channel_id}", json=data), status)
+        )
+
+    def edit(self, message_id: str, body: str, mentions: list[str] | None = None) -> FullMessage:
+        """Edit one's message; `mentions` left out means none."""
+        data: dict[str, Any] = {"body": body}
+        if mentions is not None:
+            data["mentions"] = mentions
+        return cast(FullMessage, expect(self.post(f"/api/messages/{message_id}", json=data), 202))
+
+    def react(self, message_id: str, emoji: str) -> FullMessage:
+        answer = self.post(f"/api/messages/{message_id}/reactions", json={"emoji": emoji})
+        return cast(FullMessage, expect(answer, 202))
+
+    def unreact(self, message_id: str, emoji: str) -> FullMessage:
+        return cast(FullMessage, expect(self.delete(reaction_path(message_id, emoji)), 202))
+
+    def mark_read(self, channel_id: str, seq: int) -> Read:
+        answer = self.post(f"/api/channels/{channel_id}/read", json={"seq": seq})
+        return cast(Read, expect(answer, 202))
+
+    def set_notify(self, channel_id: str, level: str) -> Read:
+        answer = self.post(f"/api/channels/{channel_id}/notify", json={"level": level})
+        return cast(Read, expect(answer, 202))
+
+    def full_boot(self, messages: int | None = None) -> FullBoot:
+        """Boot as revision 2 answers it (`older`, `reads`, messages with every field)."""
+        params = {} if messages is None else {"messages": str(messages)}
+        return cast(FullBoot, expect(self.get("/api/boot", params=params), 200))
+
+    def reads(self) -> dict[str, Read]:
+        """Boot's `reads`: this user's read state in every channel they can see."""
+        return self.full_boot(0)["reads"]
+
+    def retained_messages(self, channel_id: str) -> list[FullMessage]:
+        """Every retained message of a channel, oldest first, paged from the newest down
+        through the history endpoint (docs/api/history.md)."""
+        found: list[FullMessage] = []
+        params: dict[str, str] = {"limit": "200"}
+        while True:
+            page = expect(self.get(f"/api/channels/{channel_id}/messages", params=params), 200)
+            found[:0] = page["messages"]
+            if not page["older"] or not page["messages"]:
+                return found
+            params["before"] = str(page["messages"][0]["seq"])
+
+    def private_channel(self, name: str, members: list[str]) -> dict[str, Any]:
+        """A new private channel of the caller and `members` (docs/api/channels-and-messages.md)."""
+        data = {"name": name, "kind": "private", "members": members}
+        return cast(dict[str, Any], expect(self.post("/api/channels", json=data), 202))
+
+    # --- issue 13: private and direct channels, members, history, users -----------------------
+    # (docs/api/channels-and-messages.md, docs/api/history.md, docs/api/members.md). Plain
+    # dicts: revision 2's channels and messages carry fields (kind, members, seq…) that the
+    # TypedDicts above predate.
+
+    def snapshot(self, messages: int | None = None) -> dict[str, Any]:
+        """GET /api/boot as revision 2 answers it (with `older` and `reads`); `messages` per
+        channel, or the default."""
+        params = {} if messages is None else {"messages": messages}
+        return cast(dict[str, Any], expect(self.get("/api/boot", params=params), 200))
+
+    def create_private_channel(self, name: str, members: list[str]) -> dict[str, Any]:
+        body = {"name": name, "kind": "private", "members": members}
+        return cast(dict[str, Any], expect(self.post("/api/channels", json=body), 202))
+
+    def open_direct(self, members: list[str], status: int | None = None) -> dict[str, Any]:
+        """The direct channel of the caller and `members`; with `status`, that answer (202:
+        made now, 200: it existed already) is asserted."""
+        answer = self.post("/api/direct", json={"members": members})
+        if status is None:
+            assert answer.status_code in (200, 202), answer.text
+            status = answer.status_code
+        return cast(dict[str, Any], expect(answer, status))
+
+    def add_member(self, channel_id: str, user_id: str) -> dict[str, Any]:
+        answer = self.post(f"/api/channels/{channel_id}/members", json={"user": user_id})
+        return cast(dict[str, Any], expect(answer, 202))
+
+    def remove_member(self, channel_id: str, user_id: str) -> dict[str, Any]:
+        """Leave (one's own id), or remove someone (an admin who is a member)."""
+        answer = self.delete(f"/api/channels/{channel_id}/members/{user_id}")
+        return cast(dict[str, Any], expect(answer, 202))
+
+    def history(self, channel_id: str, **params: int) -> dict[str, Any]:
+        """One page of GET /api/channels/{id}/messages (`before`, `after`, `limit`)."""
+        answer = self.get(f"/api/channels/{channel_id}/messages", params=params)
+        return cast(dict[str, Any], expect(answer, 200))
+
+    def direct_channel(self, members: list[str]) -> dict[str, Any]:
+        """The direct channel of the caller and `members`, made if new."""
+        answer = self.post("/api/direct", json={"members": members})
+        assert answer.status_code in (200, 202), answer.text
+        return cast(dict[str, Any], answer.json())
+
+    # --- end of tracker issues 14, 15 and 16's client_id ----------------------------------
+
+
+# --- tracker issues 14 and 15 (read state; mentions, edits, reactions) and issue 16's
+# client_id: revision 2's shapes (docs/api/index.md) ---------------------------------------
+
+
+# Revision 2's message has every field already (the name stays for the tests that use it).
+FullMessage = Message
+
+
+class FullBoot(TypedDict):
+    user: User
+    resume_point: int
+    heartbeat: int
+    users: list[User]
+    channels: list[dict[str, Any]]
+    messages: list[FullMessage]
+    older: dict[str, bool]
+    reads: dict[str, Read]
+
+
+def reaction_path(message_id: str, emoji: str) -> str:
+    """The path that removes one's reaction: the emoji's UTF-8 bytes, every one of them
+    percent-encoded (so that "/", "%", " ", "." and "+" reach the server as themselves)."""
+    return f"/api/messages/{message_id}/reactions/" + "".join(
+        f"%{byte:02X}" for byte in emoji.encode()
+    )
+
+
+# --- end of tracker issues 14, 15 and 16's client_id ----------------------------------------
 
 
 class Server(Protocol):
@@ -294,3 +563,63 @@ def at_once(count: int, attempt: Callable[[int], T]) -> list[T]:
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(run, range(count)))
+
+
+# --- issue 12: boot's newest messages and history pages (docs/api/boot.md, docs/api/history.md)
+# Functions of a client rather than methods, so that this block merges apart from the others.
+
+
+class NewestBoot(TypedDict):
+    """Boot with each visible channel's newest messages and whether older ones exist."""
+
+    user: User
+    resume_point: int
+    heartbeat: int
+    users: list[User]
+    channels: list[Channel]
+    messages: list[FullMessage]
+    older: dict[str, bool]
+
+
+def history_params(
+    before: int | None = None, after: int | None = None, limit: int | None = None
+) -> dict[str, int]:
+    """The query of a history request, without the parameters left out."""
+    given = {"before": before, "after": after, "limit": limit}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def post_message(client: ParlourClient, channel_id: str, body: str) -> FullMessage:
+    """Send a message; the answer as revision 2 shows it (with its `seq`)."""
+    return client.send_message(channel_id, body)
+
+
+def boot_newest(client: ParlourClient, messages: int | None = None) -> NewestBoot:
+    """GET /api/boot, asking for `messages` newest messages per channel (None: the default)."""
+    params = {} if messages is None else {"messages": messages}
+    return cast(NewestBoot, expect(client.get("/api/boot", params=params), 200))
+
+
+def history(
+    client: ParlourClient,
+    channel_id: str,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int | None = None,
+) -> Page:
+    """GET /api/channels/{id}/messages: one page of the channel's history."""
+    params = history_params(before, after, limit)
+    answer = client.get(f"/api/channels/{channel_id}/messages", params=params)
+    return cast(Page, expect(answer, 200))
+
+
+def whole_history(client: ParlourClient, channel_id: str, limit: int = 200) -> list[FullMessage]:
+    """Every retained message of the channel, oldest first, paging back from the newest."""
+    found: list[FullMessage] = []
+    page = history(client, channel_id, limit=limit)
+    found[:0] = page["messages"]
+    while page["older"]:
+        page = history(client, channel_id, before=found[0]["seq"], limit=limit)
+        found[:0] = page["messages"]
+    return found

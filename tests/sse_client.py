@@ -11,6 +11,7 @@ tests/parlour_client.py's client.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import queue
 import socket
@@ -357,32 +358,85 @@ class StalledReader:
             self.sock.close()
 
 
+HEAD = ("type", "event", "at")
+
+
+def _body(data: Mapping[str, Any]) -> dict[str, Any]:
+    """An event's data without its head: the user, channel or message JSON it carries."""
+    return {k: v for k, v in data.items() if k not in HEAD}
+
+
+def _drop_channel(state: dict[str, Any], channel_id: str) -> None:
+    state["channels"] = [c for c in state["channels"] if c["id"] != channel_id]
+    state["messages"] = [m for m in state["messages"] if m["channel"] != channel_id]
+
+
+def _message(state: dict[str, Any], message_id: str) -> dict[str, Any] | None:
+    return next((m for m in state["messages"] if m["id"] == message_id), None)
+
+
 def apply_event(state: dict[str, Any], data: Mapping[str, Any]) -> None:
-    """Apply one event to a boot-shaped state (see `world`), as a client following the
-    stream would (docs/api/events.md, "The event kinds")."""
+    """Apply one event to a state made by `world`, as a client following the stream would
+    (docs/api/events.md, "The event kinds"). A channel the user joins later arrives without
+    its past messages: a client pages them from the history endpoint."""
     kind = (data.get("type"), data.get("event"))
     if kind == ("user", "created"):
-        state["users"].append({"id": data["id"], "name": data["name"]})
+        state["users"].append(_body(data))
+    elif kind == ("user", "updated"):
+        state["users"] = [_body(data) if u["id"] == data["id"] else u for u in state["users"]]
     elif kind == ("channel", "created"):
-        state["channels"].append(
-            {"id": data["id"], "name": data["name"], "created_at": data["created_at"]}
-        )
+        state["channels"].append(_body(data))
+    elif kind == ("channel", "updated"):
+        channel = _body(data)
+        if "members" in channel and state.get("me") not in channel["members"]:
+            _drop_channel(state, channel["id"])  # the update that removes this user
+        elif any(c["id"] == channel["id"] for c in state["channels"]):
+            state["channels"] = [
+                channel if c["id"] == channel["id"] else c for c in state["channels"]
+            ]
+        else:  # just added: the channel takes its place in creation order
+            state["channels"].append(channel)
+            state["channels"].sort(key=lambda c: c["created_at"])
     elif kind == ("channel", "deleted"):
-        state["channels"] = [c for c in state["channels"] if c["id"] != data["id"]]
+        _drop_channel(state, data["id"])
     elif kind == ("message", "sent"):
-        state["messages"].append(
-            {k: data[k] for k in ("id", "channel", "sender", "body", "sent_at")}
-        )
+        state["messages"].append(_body(data))
+    elif kind == ("message", "edited"):
+        if (message := _message(state, data["id"])) is not None:
+            message.update(body=data["body"], mentions=data["mentions"])
+            message["edited_at"] = data["edited_at"]
     elif kind == ("message", "deleted"):
         state["messages"] = [m for m in state["messages"] if m["id"] != data["id"]]
+    elif kind == ("reaction", "added"):
+        if (message := _message(state, data["message"])) is not None:
+            reactions = message["reactions"]
+            found = next((r for r in reactions if r["emoji"] == data["emoji"]), None)
+            if found is None:
+                reactions.append({"emoji": data["emoji"], "users": [data["user"]]})
+            else:
+                found["users"].append(data["user"])
+    elif kind == ("reaction", "removed") and (message := _message(state, data["message"])):
+        for r in message["reactions"]:
+            if r["emoji"] == data["emoji"]:
+                r["users"] = [u for u in r["users"] if u != data["user"]]
+        message["reactions"] = [r for r in message["reactions"] if r["users"]]
 
 
 def world(snapshot: Mapping[str, Any]) -> dict[str, Any]:
     """The users, channels and messages of a boot answer, or of a state events were applied
-    to: what every client must agree on once the server is quiet (docs/api/events.md,
-    "What the server promises", 4)."""
+    to: what every client of one user must agree on once the server is quiet (docs/api/
+    events.md, "What the server promises", 4). A boot carries only each channel's newest
+    messages: compare with `ParlourClient.boot_everything()`, which holds them all. Copies:
+    applying events to a world changes nothing it was made from."""
+    me = snapshot["user"]["id"] if "user" in snapshot else snapshot.get("me")
     return {
-        "users": list(snapshot["users"]),
-        "channels": list(snapshot["channels"]),
-        "messages": list(snapshot["messages"]),
+        "me": me,
+        "users": copy.deepcopy(list(snapshot["users"])),
+        "channels": copy.deepcopy(list(snapshot["channels"])),
+        "messages": copy.deepcopy(list(snapshot["messages"])),
     }
+
+
+def empty_world(me: str) -> dict[str, Any]:
+    """What a client replaying the stream from 0 starts with."""
+    return {"me": me, "users": [], "channels": [], "messages": []}

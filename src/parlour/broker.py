@@ -1,17 +1,23 @@
-"""The broker: hands committed events, encoded once, to every live stream's bounded queue.
+"""The broker: hands committed events, encoded once, to the live streams that may see them.
 
 See docs/architecture.md. It never touches SQL and never waits: `publish` appends the same
-bytes object to each subscriber's queue and wakes it. A subscriber that falls too far behind
-is closed (it will reconnect and resume from the store) instead of slowing anyone else.
+bytes object to each receiving subscriber's queue and wakes it. An event for everyone goes
+to every stream; an event for some users (a private channel's members, one user's own read
+state) goes only to those users' streams, found by user: it costs work for them alone, not
+for every connected stream. A subscriber that falls too far behind is closed (it will
+reconnect and resume from the store) instead of slowing anyone else.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 
-from parlour.model import Event, Seq, SessionId
+from parlour.model import Delivery, Seq, SessionId, UserId
 from parlour.wire import event_frame
+
+K = TypeVar("K")
 
 # docs/api/events.md, guarantee 6: a reader more than about 1 MiB or 1,000 events behind is
 # disconnected.
@@ -43,11 +49,13 @@ class Subscription:
         "listening",
         "on_close",
         "session",
+        "user",
     )
 
-    def __init__(self, broker: Broker, session: SessionId) -> None:
+    def __init__(self, broker: Broker, session: SessionId, user: UserId) -> None:
         self._broker = broker
         self.session = session
+        self.user = user
         self._pending: list[tuple[Seq, bytes]] = []
         self._pending_bytes = 0
         self._waiter: asyncio.Future[None] | None = None
@@ -67,11 +75,15 @@ class Subscription:
             return
         self._wake()
 
-    def close(self, reason: str) -> None:
+    def close(self, reason: str, *, drain: bool = False) -> None:
+        """End the subscription. With `drain`, what is queued is still handed out first:
+        a session revoked by a write ends after the events committed with it (a deactivated
+        user's stream shows their `user updated` before it ends)."""
         if self.closed is not None:
             return
         self.closed = reason
-        self._pending = []
+        if not drain:
+            self._pending = []
         self._wake()
         if self.on_close is not None:
             self.on_close(reason)
@@ -84,7 +96,7 @@ class Subscription:
     async def take(self, idle_seconds: float) -> list[tuple[Seq, bytes]]:
         """Everything queued, waiting up to `idle_seconds`; [] if nothing came.
 
-        Raises StreamClosed once the subscription is closed.
+        Raises StreamClosed once the subscription is closed and nothing is left to drain.
         """
         if not self._pending and self.closed is None:
             loop = asyncio.get_running_loop()
@@ -95,7 +107,7 @@ class Subscription:
             finally:
                 timer.cancel()
                 self._waiter = None
-        if self.closed is not None:
+        if self.closed is not None and not self._pending:
             raise StreamClosed(self.closed)
         frames = self._pending
         self._pending = []
@@ -112,39 +124,74 @@ def _expire(waiter: asyncio.Future[None]) -> None:
 
 
 class Broker:
-    def __init__(self) -> None:
+    def __init__(self, on_presence: Callable[[UserId, bool], None] | None = None) -> None:
         self._subscriptions: set[Subscription] = set()
         self._by_session: dict[SessionId, set[Subscription]] = {}
+        self._by_user: dict[UserId, set[Subscription]] = {}
+        self._on_presence = on_presence
+        """Told (user, True) when a user's first stream here opens, (user, False) when
+        their last one here ends: who is present decides who gets Web Push."""
 
-    def publish(self, events: Iterable[Event]) -> None:
-        """Deliver committed events (in sequence order) to every live stream."""
-        frames = [(event.seq, event_frame(event)) for event in events]
-        if not frames:
-            return
-        size = sum(len(frame) for _, frame in frames)
-        for subscription in self._subscriptions:
-            subscription.push(frames, size)
+    def publish(self, deliveries: Iterable[Delivery]) -> None:
+        """Deliver committed events (in sequence order), each to the streams of its audience.
 
-    def subscribe(self, session: SessionId) -> Subscription:
-        subscription = Subscription(self, session)
+        A run of events for everyone is pushed as one list to every stream, as before routing
+        existed; an event for some users is pushed to their streams only.
+        """
+        shared: list[tuple[Seq, bytes]] = []
+        shared_size = 0
+        for delivery in deliveries:
+            event = delivery.event
+            frame = (event.seq, event_frame(event))
+            if delivery.audience is None:
+                shared.append(frame)
+                shared_size += len(frame[1])
+                continue
+            self._push_to_all(shared, shared_size)
+            shared, shared_size = [], 0
+            for user in delivery.audience:
+                for subscription in self._by_user.get(user, ()):
+                    subscription.push([frame], len(frame[1]))
+        self._push_to_all(shared, shared_size)
+
+    def _push_to_all(self, frames: list[tuple[Seq, bytes]], size: int) -> None:
+        if frames:
+            for subscription in self._subscriptions:
+                subscription.push(frames, size)
+
+    def subscribe(self, session: SessionId, user: UserId) -> Subscription:
+        subscription = Subscription(self, session, user)
+        arrived = user not in self._by_user
         self._subscriptions.add(subscription)
         self._by_session.setdefault(session, set()).add(subscription)
+        self._by_user.setdefault(user, set()).add(subscription)
+        if arrived and self._on_presence is not None:
+            self._on_presence(user, True)
         return subscription
 
     def remove(self, subscription: Subscription) -> None:
+        if subscription not in self._subscriptions:
+            return
         self._subscriptions.discard(subscription)
-        peers = self._by_session.get(subscription.session)
-        if peers is not None:
-            peers.discard(subscription)
-            if not peers:
-                del self._by_session[subscription.session]
+        _discard(self._by_session, subscription.session, subscription)
+        _discard(self._by_user, subscription.user, subscription)
+        if subscription.user not in self._by_user and self._on_presence is not None:
+            self._on_presence(subscription.user, False)
 
     def end_sessions(self, sessions: Iterable[SessionId], reason: str) -> None:
         """End every stream opened with one of these sessions (logout, revocation, expiry)."""
         for session in sessions:
             for subscription in list(self._by_session.get(session, ())):
-                subscription.close(reason)
+                subscription.close(reason, drain=True)
 
     def end_all(self, reason: str) -> None:
         for subscription in list(self._subscriptions):
             subscription.close(reason)
+
+
+def _discard(index: dict[K, set[Subscription]], key: K, subscription: Subscription) -> None:
+    peers = index.get(key)
+    if peers is not None:
+        peers.discard(subscription)
+        if not peers:
+            del index[key]

@@ -12,8 +12,16 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from parlour import __version__
-from parlour.config import Config, format_duration, parse_duration
-from parlour.errors import StartupRefused, StorageError
+from parlour.app import make_reset_link
+from parlour.config import (
+    Config,
+    check_push_contact,
+    format_duration,
+    parse_duration,
+    parse_trusted_proxies,
+)
+from parlour.errors import ParlourError, StartupRefused, StorageError
+from parlour.model import format_time
 from parlour.server import run
 from parlour.store import backup_database, copy_to_postgres, is_postgres_url
 
@@ -54,6 +62,13 @@ _positive_int.__name__ = "whole number of at least 1"
 def _duration(text: str) -> timedelta:
     try:
         return parse_duration(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
+
+
+def _trusted_proxies(text: str) -> tuple[str, ...]:
+    try:
+        return parse_trusted_proxies(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from e
 
@@ -119,11 +134,39 @@ def build_parser() -> Parser:
         _add(serve, name, _duration, format_duration(default), what, "DURATION")
     _add(
         serve,
+        "who-can-invite",
+        _who_can_invite,
+        DEFAULTS.who_can_invite,
+        "who may invite people: members (every active user) or admins",
+        "members|admins",
+    )
+    _add(
+        serve,
         "login-failures",
         _positive_int,
         str(DEFAULTS.login_failures),
-        "failed logins for one name within the window before logins for it get 429",
+        "failed logins for one name from one address within the window before that "
+        "address gets 429 for that name",
         "N",
+    )
+    _add(
+        serve,
+        "login-address-failures",
+        _positive_int,
+        str(DEFAULTS.login_address_failures),
+        "failed logins from one address, for any names, within the window before every "
+        "login from it gets 429",
+        "N",
+    )
+    env = _env("trusted-proxies")
+    serve.add_argument(
+        "--trusted-proxies",
+        type=_trusted_proxies,
+        default=os.environ.get(env, ""),
+        metavar="ADDRESSES",
+        help="comma-separated addresses or networks of reverse proxies whose X-Forwarded-For "
+        "names the client (for the login throttle); from anyone else it is ignored "
+        f"(env {env}; default none)",
     )
     env = _env("behind-https")
     serve.add_argument(
@@ -136,6 +179,25 @@ def build_parser() -> Parser:
         help="the server is reached through HTTPS (a proxy): mark the cookie Secure "
         f"(env {env}; default off)",
     )
+    env = _env("push")
+    serve.add_argument(
+        "--push",
+        type=_flag,
+        nargs="?",
+        const=True,
+        default=os.environ.get(env, "on"),
+        metavar="on|off",
+        help=f"send Web Push notifications to members with no page open (env {env}; default on)",
+    )
+    _add(
+        serve,
+        "push-contact",
+        _push_contact,
+        DEFAULTS.push_contact,
+        "your contact for push services, in every VAPID token: mailto:you@example.org or "
+        "an https: URL",
+        "mailto:|https:",
+    )
 
     move = commands.add_parser(
         "migrate-to-postgres",
@@ -146,6 +208,25 @@ def build_parser() -> Parser:
     )
     _database_option(move, "the SQLite database file to copy from")
     move.add_argument("url", metavar="URL", help="the PostgreSQL database (postgresql://…)")
+
+    reset = commands.add_parser(
+        "reset-link",
+        help="make a password-reset link for a user (the way back in for a lost password)",
+        description="Create a password-reset link for the user called NAME and print its path "
+        "(open it on the server's address) and when it expires. Works whether or not the "
+        "server is running; it makes no event, so it is safe beside a running server. A newer "
+        "link for the same user replaces older ones.",
+    )
+    _database_option(reset, "the database of the server (a file, or a postgresql:// URL)")
+    _add(
+        reset,
+        "invite-expiry",
+        _duration,
+        format_duration(DEFAULTS.invite_expiry),
+        "the link expires this long after it is made",
+        "DURATION",
+    )
+    reset.add_argument("name", metavar="NAME", help="the user's name (any capitalisation)")
 
     backup = commands.add_parser(
         "backup",
@@ -169,8 +250,13 @@ def config_from(args: argparse.Namespace, parser: Parser) -> Config:
         heartbeat=args.heartbeat,
         expiry_interval=args.expiry_interval,
         behind_https=args.behind_https,
+        who_can_invite=args.who_can_invite,
         login_failures=args.login_failures,
+        login_address_failures=args.login_address_failures,
         login_window=args.login_window,
+        trusted_proxies=args.trusted_proxies,
+        push=args.push,
+        push_contact=args.push_contact,
     )
     check_database_location(config.database, parser)
     return config
@@ -196,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_backup(args, parser)
     if args.command == "migrate-to-postgres":
         return run_migrate_to_postgres(args, parser)
+    if args.command == "reset-link":
+        return run_reset_link(args, parser)
     config = config_from(args, parser)
     try:
         return run(config)
@@ -224,6 +312,42 @@ def run_backup(args: argparse.Namespace, parser: Parser) -> int:
         return STARTUP_ERROR
     print(f"parlour: backup of {source} written to {dest}")  # noqa: T201
     return 0
+
+
+def run_reset_link(args: argparse.Namespace, parser: Parser) -> int:
+    if not is_postgres_url(args.database) and not Path(args.database).is_file():
+        print(f"parlour: no database at {args.database} (check --database)", file=sys.stderr)  # noqa: T201
+        return STARTUP_ERROR
+    try:
+        issued = make_reset_link(args.database, args.name, args.invite_expiry)
+    except (StartupRefused, ParlourError, StorageError) as e:
+        text = e.detail if isinstance(e, ParlourError) else str(e)
+        print(f"parlour: {args.name!r}: {text}", file=sys.stderr)  # noqa: T201
+        return STARTUP_ERROR
+    link = issued.link
+    print(issued.path)  # noqa: T201
+    print(f"expires {format_time(link.expires_at)}")  # noqa: T201
+    print(  # noqa: T201
+        f"parlour: a password-reset link for {link.user.name}: open it on the server's "
+        f"address (e.g. https://chat.example.org{issued.path}) before it expires",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _push_contact(text: str) -> str:
+    if not check_push_contact(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a contact push services accept: use mailto:you@example.org or "
+            "an https: URL"
+        )
+    return text
+
+
+def _who_can_invite(text: str) -> str:
+    if text not in ("members", "admins"):
+        raise argparse.ArgumentTypeError(f"{text!r} is neither members nor admins")
+    return text
 
 
 def run_migrate_to_postgres(args: argparse.Namespace, parser: Parser) -> int:

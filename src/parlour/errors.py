@@ -46,12 +46,17 @@ class RateLimited(ParlourError):
 
 
 class TooManyFailedLogins(RateLimited):
-    """The login throttle (docs/api/sessions.md): too many attempts for one name."""
+    """The login throttle (docs/api/sessions.md): too many attempts for one name from this
+    address, or (`whole_address`) from this address over all names."""
 
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__(
-            "Too many failed logins for this name; try again later.", retry_after_seconds
+    def __init__(self, retry_after_seconds: int, *, whole_address: bool = False) -> None:
+        detail = (
+            "Too many failed logins from your address; try again later."
+            if whole_address
+            else "Too many failed logins for this name; try again later."
         )
+        super().__init__(detail, retry_after_seconds)
+        self.whole_address = whole_address
 
 
 class ServerBusy(RateLimited):
@@ -99,6 +104,94 @@ class UserNotFound(NotFound):
         super().__init__("No such user.")
 
 
+class SessionEnded(NotAuthenticated):
+    def __init__(self) -> None:
+        super().__init__("Your session has ended (logged out or expired); log in again.")
+
+
+class AdminsOnly(NotAllowed):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"Only an admin may {what}.")
+
+
+class LastActiveAdmin(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "This would leave the server with no active admin: make someone else an admin first."
+        )
+
+
+class UserDeactivated(Conflict):
+    def __init__(self) -> None:
+        super().__init__("This user is deactivated: reactivate them first.")
+
+
+class ResetLinkNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__(
+            "No such password-reset link: it may have been used already, replaced by a newer "
+            "one, or expired. Ask an admin for a new one."
+        )
+
+
+class UnknownMember(InvalidInput):
+    def __init__(self, user_id: str) -> None:
+        super().__init__(f"No active user has the id {user_id!r}: members must be active users.")
+
+
+class NotAMember(NotFound):
+    def __init__(self) -> None:
+        super().__init__("That user is not a member of this channel.")
+
+
+class MembersOnlyInPrivate(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "Only a private channel has members to add or remove: everyone is in a public "
+            "channel, and a direct channel's members are fixed."
+        )
+
+
+class AlreadyMember(Conflict):
+    def __init__(self) -> None:
+        super().__init__("That user is a member of this channel already.")
+
+
+class DirectChannelKept(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "A direct channel cannot be deleted; it expires like any channel once it is empty "
+            "and idle."
+        )
+
+
+class BadMention(InvalidInput):
+    def __init__(self, user_id: str) -> None:
+        super().__init__(
+            f"Cannot mention {user_id!r}: mentions must be active users who can see the channel."
+        )
+
+
+class NotTheAuthor(NotAllowed):
+    def __init__(self) -> None:
+        super().__init__("Only the sender of a message can edit it.")
+
+
+class ReactionExists(Conflict):
+    def __init__(self) -> None:
+        super().__init__("You have added this reaction to the message already.")
+
+
+class TooManyReactions(Conflict):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"A message holds at most {limit} different reactions.")
+
+
+class ReactionNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("You have not added this reaction to the message.")
+
+
 class ChannelNotFound(NotFound):
     def __init__(self) -> None:
         super().__init__("No such channel: it may have been deleted.")
@@ -116,7 +209,12 @@ class InviteNotFound(NotFound):
 
 class NotTheSender(NotAllowed):
     def __init__(self) -> None:
-        super().__init__("Only the sender of a message can delete it.")
+        super().__init__("Only the sender of a message (or an admin) can delete it.")
+
+
+class NotTheIssuer(NotAllowed):
+    def __init__(self) -> None:
+        super().__init__("Only whoever issued an invitation (or an admin) can revoke it.")
 
 
 class ChannelNotEmpty(Conflict):
@@ -130,6 +228,14 @@ class ResumePointTooOld(Gone):
     def __init__(self) -> None:
         super().__init__(
             "Events after this resume point have been forgotten; boot again (GET /api/boot)."
+        )
+
+
+class PushOff(NotFound):
+    def __init__(self) -> None:
+        super().__init__(
+            "Web Push is off on this server (parlour serve --push off): there is nothing to "
+            "subscribe to."
         )
 
 

@@ -11,6 +11,8 @@ UserId = NewType("UserId", str)
 ChannelId = NewType("ChannelId", str)
 MessageId = NewType("MessageId", str)
 InviteId = NewType("InviteId", str)
+ResetLinkId = NewType("ResetLinkId", str)
+"""A password-reset link is known by its token (`R…`), which the store keeps only hashed."""
 SessionId = NewType("SessionId", str)
 """A session is known by the hash of its token, never the token itself."""
 
@@ -20,6 +22,13 @@ Seq = NewType("Seq", int)
 # 24 characters of base64url carry 144 bits: far beyond guessing, and over the 16 random
 # characters docs/api/index.md promises.
 ID_RANDOM_BYTES = 18
+
+
+Role = Literal["admin", "member"]
+ROLES: tuple[Role, ...] = ("admin", "member")
+ChannelKind = Literal["public", "private", "direct"]
+NotifyLevel = Literal["all", "mentions", "none"]
+NOTIFY_LEVELS: tuple[NotifyLevel, ...] = ("all", "mentions", "none")
 
 
 def new_id(prefix: Literal["U", "C", "M", "I"]) -> str:
@@ -52,13 +61,19 @@ def now() -> datetime:
 class User:
     id: UserId
     name: str
+    role: Role
+    active: bool
 
 
 @dataclass(frozen=True, slots=True)
 class Channel:
     id: ChannelId
-    name: str
+    name: str | None
+    """None for a direct channel (clients show its members' names)."""
     created_at: datetime
+    kind: ChannelKind = "public"
+    members: tuple[UserId, ...] = ()
+    """A private or direct channel's members, in the order they joined; () when public."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +83,31 @@ class Message:
     sender: UserId
     body: str
     sent_at: datetime
+    seq: Seq
+    """The sequence of its `message sent` event (0 until the store has taken it)."""
+    edited_at: datetime | None = None
+    mentions: tuple[UserId, ...] = ()
+    reactions: tuple[Reaction, ...] = ()
+    client_id: str | None = None
+    """Chosen by the sender's client, so that a retry never posts twice."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """One emoji on a message, and who added it, in the order they did."""
+
+    emoji: str
+    users: tuple[UserId, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadState:
+    """A user's read position and notification level in one channel (docs/api/reads.md)."""
+
+    seq: Seq
+    unread: int
+    mentions: int
+    notify: NotifyLevel
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +115,15 @@ class Invite:
     id: InviteId
     issuer: User
     issued_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ResetLink:
+    id: ResetLinkId
+    user: User
+    issued_at: datetime
+    expires_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +143,30 @@ class UserCreated:
 
 
 @dataclass(frozen=True, slots=True)
+class UserUpdated:
+    seq: Seq
+    at: datetime
+    user: User
+    type: Literal["user"] = "user"
+    event: Literal["updated"] = "updated"
+
+
+@dataclass(frozen=True, slots=True)
 class ChannelCreated:
     seq: Seq
     at: datetime
     channel: Channel
     type: Literal["channel"] = "channel"
     event: Literal["created"] = "created"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelUpdated:
+    seq: Seq
+    at: datetime
+    channel: Channel
+    type: Literal["channel"] = "channel"
+    event: Literal["updated"] = "updated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +188,63 @@ class MessageSent:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageEdited:
+    seq: Seq
+    at: datetime
+    message: Message
+    type: Literal["message"] = "message"
+    event: Literal["edited"] = "edited"
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionAdded:
+    seq: Seq
+    at: datetime
+    message: MessageId
+    channel: ChannelId
+    user: UserId
+    emoji: str
+    type: Literal["reaction"] = "reaction"
+    event: Literal["added"] = "added"
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionRemoved:
+    seq: Seq
+    at: datetime
+    message: MessageId
+    channel: ChannelId
+    user: UserId
+    emoji: str
+    type: Literal["reaction"] = "reaction"
+    event: Literal["removed"] = "removed"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadUpdated:
+    """Only for its own user's streams."""
+
+    seq: Seq
+    at: datetime
+    channel: ChannelId
+    position: Seq
+    type: Literal["read"] = "read"
+    event: Literal["updated"] = "updated"
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyUpdated:
+    """Only for its own user's streams."""
+
+    seq: Seq
+    at: datetime
+    channel: ChannelId
+    level: NotifyLevel
+    type: Literal["notify"] = "notify"
+    event: Literal["updated"] = "updated"
+
+
+@dataclass(frozen=True, slots=True)
 class MessageDeleted:
     seq: Seq
     at: datetime
@@ -130,7 +254,31 @@ class MessageDeleted:
     event: Literal["deleted"] = "deleted"
 
 
-Event = UserCreated | ChannelCreated | ChannelDeleted | MessageSent | MessageDeleted
+Event = (
+    UserCreated
+    | UserUpdated
+    | ChannelCreated
+    | ChannelUpdated
+    | ChannelDeleted
+    | MessageSent
+    | MessageEdited
+    | MessageDeleted
+    | ReactionAdded
+    | ReactionRemoved
+    | ReadUpdated
+    | NotifyUpdated
+)
+
+Audience = frozenset[UserId] | None
+"""Who may receive an event: None for everyone, else exactly these users."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A committed event and who may receive it (docs/api/events.md, "Who receives what")."""
+
+    event: Event
+    audience: Audience
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,3 +289,35 @@ class Snapshot:
     users: list[User]
     channels: list[Channel]
     messages: list[Message]
+    """The newest retained messages of each channel, in sequence order."""
+    older: dict[ChannelId, bool]
+    """For each channel: whether it retains messages older than those in `messages`."""
+    reads: dict[ChannelId, ReadState]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page of one channel's history (docs/api/history.md)."""
+
+    messages: list[Message]
+    older: bool
+    newer: bool
+    position: Seq
+    """Every event up to here is reflected in the page."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """A message that matched a search, and where: the [start, end) code-point offsets in its
+    body of the words that matched (docs/api/search.md)."""
+
+    message: Message
+    highlights: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    """A page of matches, newest first, and whether more match below the last."""
+
+    results: list[SearchResult]
+    older: bool

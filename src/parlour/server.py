@@ -218,6 +218,13 @@ async def serve(config: Config) -> int:
             server_header=False,
             log_config=_log_config(),
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            # The client's address (the login throttle counts by it) is the peer's, or the one
+            # a proxy listed in --trusted-proxies reports in X-Forwarded-For: uvicorn's
+            # ProxyHeadersMiddleware puts it in the scope. uvicorn's own default believes
+            # 127.0.0.1 and ::1 (or $FORWARDED_ALLOW_IPS), so with no trusted proxy it is
+            # switched off, and the header is ignored from everyone.
+            proxy_headers=bool(config.trusted_proxies),
+            forwarded_allow_ips=list(config.trusted_proxies),
         ),
         on_exit=lambda: _call_soon(loop, running.begin_shutdown),
     )

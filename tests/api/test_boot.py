@@ -39,12 +39,21 @@ def test_boot_answers_the_snapshot_in_the_documented_shape(owner: ParlourClient)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("application/json")
     snapshot = r.json()
-    assert {"user", "resume_point", "heartbeat", "users", "channels", "messages"} <= set(snapshot)
-    assert set(snapshot["user"]) == {"id", "name"}
-    assert snapshot["user"]["name"] == OWNER_NAME
+    assert set(snapshot) == {
+        *("user", "resume_point", "heartbeat", "users", "channels", "messages"),
+        *("older", "reads"),
+    }
+    assert snapshot["user"] == {
+        "id": snapshot["user"]["id"],
+        "name": OWNER_NAME,
+        "role": "admin",  # setup's user
+        "active": True,
+    }
     assert snapshot["users"] == [snapshot["user"]]
     assert snapshot["channels"] == []
     assert snapshot["messages"] == []
+    assert snapshot["older"] == {}
+    assert snapshot["reads"] == {}
     assert isinstance(snapshot["resume_point"], int)
     assert snapshot["resume_point"] == 1
 

@@ -1,4 +1,5 @@
-"""Channels: create with unique names, delete only when empty."""
+"""Channels: create with unique names; members delete only empty ones (admins: any public
+one, docs/api/members.md "Moderation", tested in tests/api/test_moderation.py)."""
 
 from __future__ import annotations
 
@@ -25,9 +26,10 @@ def test_creating_a_channel_answers_202_with_the_channel(owner: ParlourClient) -
     assert r.status_code == 202, r.text
     assert r.headers["content-type"].startswith("application/json")
     channel = r.json()
-    assert set(channel) == {"id", "name", "created_at"}
+    assert set(channel) == {"id", "name", "created_at", "kind"}
     assert CHANNEL_ID.match(channel["id"]), channel["id"]
     assert channel["name"] == "general"
+    assert channel["kind"] == "public"
     created_at = parse_time(channel["created_at"])
     assert before - timedelta(seconds=5) <= created_at <= datetime.now(UTC) + timedelta(seconds=5)
 
@@ -207,30 +209,38 @@ def test_deleting_an_unknown_or_malformed_channel_answers_404(
     assert_problem(shared_owner.delete(f"/api/channels/{channel_id}"), 404)
 
 
-def test_deleting_a_channel_that_holds_messages_answers_409(owner: ParlourClient) -> None:
-    channel = owner.create_channel("general")
-    owner.send_message(channel["id"])
-    assert_problem(owner.delete(f"/api/channels/{channel['id']}"), 409)
-    assert owner.channel_names() == ["general"]
-
-
-def test_channel_can_be_deleted_once_its_messages_are_deleted(owner: ParlourClient) -> None:
-    channel = owner.create_channel("general")
-    messages = [owner.send_message(channel["id"], f"message {i}") for i in range(2)]
-    owner.delete_message(messages[0]["id"])
-    assert_problem(owner.delete(f"/api/channels/{channel['id']}"), 409)
-    owner.delete_message(messages[1]["id"])
-    owner.delete_channel(channel["id"])
-
-
-def test_nobody_can_delete_a_channel_holding_another_users_messages(
+def test_a_member_deleting_a_channel_that_holds_messages_gets_409(
     server: ServerProcess, owner: ParlourClient
 ) -> None:
     bob = invite_user(server, owner, "Bob")
-    channel = owner.create_channel("general")
-    bob.send_message(channel["id"], "mine")
-    assert_problem(owner.delete(f"/api/channels/{channel['id']}"), 409)
+    channel = bob.create_channel("general")
+    bob.send_message(channel["id"])
     assert_problem(bob.delete(f"/api/channels/{channel['id']}"), 409)
+    assert owner.channel_names() == ["general"]
+
+
+def test_a_member_may_delete_a_channel_once_its_messages_are_deleted(
+    server: ServerProcess, owner: ParlourClient
+) -> None:
+    bob = invite_user(server, owner, "Bob")
+    channel = bob.create_channel("general")
+    messages = [bob.send_message(channel["id"], f"message {i}") for i in range(2)]
+    bob.delete_message(messages[0]["id"])
+    assert_problem(bob.delete(f"/api/channels/{channel['id']}"), 409)
+    bob.delete_message(messages[1]["id"])
+    bob.delete_channel(channel["id"])
+
+
+def test_no_member_can_delete_a_channel_holding_another_users_messages(
+    server: ServerProcess, owner: ParlourClient
+) -> None:
+    bob = invite_user(server, owner, "Bob")
+    carol = invite_user(server, owner, "Carol")
+    channel = bob.create_channel("general")
+    carol.send_message(channel["id"], "mine")
+    assert_problem(bob.delete(f"/api/channels/{channel['id']}"), 409)
+    assert_problem(carol.delete(f"/api/channels/{channel['id']}"), 409)
+    assert owner.channel_names() == ["general"]
 
 
 def test_any_user_may_delete_an_empty_channel(server: ServerProcess, owner: ParlourClient) -> None:

@@ -50,7 +50,9 @@ def test_every_acknowledged_message_survives_kill_9_under_concurrent_load(
         server.kill()  # with requests still in flight
         acknowledged |= senders.stop()
         server.restart()
-        stored = {m["id"]: m["body"] for m in server.client(cookies=cookies).boot()["messages"]}
+        # Every retained message, not only the newest 50 that boot carries.
+        kept = server.client(cookies=cookies).all_messages(channel["id"])
+        stored = {m["id"]: m["body"] for m in kept}
         lost = {k: v for k, v in acknowledged.items() if stored.get(k) != v}
         assert not lost, f"round {round_number}: acknowledged but lost after kill -9: {lost}"
 
@@ -66,7 +68,7 @@ def test_every_streamed_event_survives_kill_9(start_server: Any) -> None:
         server.kill()
         senders.stop()
     server.restart()
-    after = server.client(cookies=cookies).boot()
+    after = server.client(cookies=cookies).boot_everything()
     stored = {m["id"] for m in after["messages"]}
     streamed = {e.data["id"] for e in seen if e.kind == ("message", "sent")}
     assert streamed <= stored, f"streamed but lost after kill -9: {streamed - stored}"

@@ -25,7 +25,15 @@ from parlour_client import (
     invite_user,
     parse_time,
 )
-from sse_client import Event, StalledReader, apply_event, open_raw_stream, open_stream, world
+from sse_client import (
+    Event,
+    StalledReader,
+    apply_event,
+    empty_world,
+    open_raw_stream,
+    open_stream,
+    world,
+)
 
 ID_LINE = re.compile(r"id: (\d+)")
 
@@ -244,6 +252,8 @@ def test_setup_writes_user_created_with_sequence_one(server: ServerProcess) -> N
         "event": "created",
         "id": user["id"],
         "name": "Ada Lovelace",
+        "role": "admin",
+        "active": True,
     }
 
 
@@ -256,7 +266,8 @@ def test_accepting_an_invite_writes_user_created(
         me = bob.me()
         event = stream.next_event(5)
     assert event.id > start
-    assert without_at(event) == {"type": "user", "event": "created", "id": me["id"], "name": "Bob"}
+    assert without_at(event) == {"type": "user", "event": "created", **me}
+    assert me == {"id": me["id"], "name": "Bob", "role": "member", "active": True}
 
 
 def test_channel_events_carry_exactly_the_specified_fields(owner: ParlourClient) -> None:
@@ -272,6 +283,7 @@ def test_channel_events_carry_exactly_the_specified_fields(owner: ParlourClient)
         "id": channel["id"],
         "name": "Café Society",
         "created_at": channel["created_at"],
+        "kind": "public",
     }
     assert without_at(deleted) == {"type": "channel", "event": "deleted", "id": channel["id"]}
     assert start < created.id < deleted.id
@@ -295,11 +307,17 @@ def test_message_events_carry_exactly_the_specified_fields(
         "type": "message",
         "event": "sent",
         "id": message["id"],
+        "seq": sent.id,
         "channel": channel["id"],
         "sender": bob_id,
         "body": "Hi <b>all</b> 👋\nsecond line",
         "sent_at": message["sent_at"],
+        "edited_at": None,
+        "mentions": [],
+        "reactions": [],
+        "client_id": None,
     }
+    assert without_at(sent) == {"type": "message", "event": "sent", **message}
     assert without_at(deleted) == {
         "type": "message",
         "event": "deleted",
@@ -344,10 +362,10 @@ def test_replay_from_zero_rebuilds_the_boot_snapshot_in_increasing_order(
     assert ids == sorted(set(ids)), f"ids not strictly increasing: {ids}"
     assert ids[0] == 1
     assert ids[-1] == snapshot["resume_point"]
-    state: dict[str, Any] = {"users": [], "channels": [], "messages": []}
+    state = empty_world(snapshot["user"]["id"])
     for event in events:
         apply_event(state, event.data)
-    assert state == world(snapshot)
+    assert world(state) == world(snapshot)
 
 
 def test_deleted_message_is_not_replayed_but_its_deletion_is(owner: ParlourClient) -> None:

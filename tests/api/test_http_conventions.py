@@ -20,6 +20,8 @@ from parlour_client import (
     UNKNOWN_CHANNEL,
     UNKNOWN_INVITE,
     UNKNOWN_MESSAGE,
+    UNKNOWN_RESET,
+    UNKNOWN_USER,
     ParlourClient,
     assert_problem,
     invite_user,
@@ -309,6 +311,9 @@ SAMPLES = {
     "invite_id": UNKNOWN_INVITE,
     "channel_id": UNKNOWN_CHANNEL,
     "message_id": UNKNOWN_MESSAGE,
+    "user_id": UNKNOWN_USER,
+    "reset_id": UNKNOWN_RESET,
+    "emoji": "%F0%9F%91%8D",  # 👍, percent-encoded as a client sends it
     "file": A_FILE,
 }
 # Paths the route table does not serve: every method gets 404 there.
@@ -321,7 +326,7 @@ def every_path() -> list[tuple[str, list[str]]]:
     """(a concrete path, the methods it serves) for every path of the route table, plus
     paths it does not have (serving nothing)."""
     paths = [
-        (re.sub(r"\{(\w+)\}", lambda m: SAMPLES[m.group(1)], template), methods)
+        (re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: SAMPLES[m.group(1)], template), methods)
         for template, methods in methods_by_path().items()
     ]
     return paths + [(path, []) for path in NOWHERE]
@@ -374,7 +379,10 @@ def test_every_path_answers_every_method_and_never_a_5xx(shared_site: Site, who:
 
 def test_the_route_table_lists_every_path_with_head_wherever_get() -> None:
     served = methods_by_path()
-    assert served["/api/invite/{invite_id}"] == ["GET", "HEAD", "POST"]
+    assert served["/api/invite/{invite_id}"] == ["DELETE", "GET", "HEAD", "POST"]
+    assert served["/api/invites"] == ["GET", "HEAD"]
+    assert served["/api/users/{user_id}"] == ["POST"]
+    assert served["/api/reset/{reset_id}"] == ["GET", "HEAD", "POST"]
     assert served["/api/channels/{channel_id}"] == ["DELETE", "POST"]
     assert served["/api/events"] == ["GET", "HEAD"]
     assert served["/"] == ["GET", "HEAD"]
@@ -602,6 +610,13 @@ ENDPOINTS = {
     ("post", "/api/channels/{}"),
     ("delete", "/api/messages/{}"),
     ("get", "/api/events"),
+    # issue 11
+    ("get", "/api/invites"),
+    ("delete", "/api/invite/{}"),
+    ("post", "/api/users/{}"),
+    ("post", "/api/users/{}/reset"),
+    ("get", "/api/reset/{}"),
+    ("post", "/api/reset/{}"),
 }
 
 

@@ -41,11 +41,13 @@ def test_issuing_an_invite_answers_200_with_the_invite(shared_site: Site) -> Non
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("application/json")
     invite = r.json()
-    assert set(invite) == {"id", "issuer", "issued_at"}
+    assert set(invite) == {"id", "issuer", "issued_at", "expires_at"}
     assert INVITE_ID.match(invite["id"]), invite["id"]
-    assert invite["issuer"] == me
+    assert invite["issuer"] == {"id": me["id"], "name": me["name"]}
     issued_at = parse_time(invite["issued_at"])
     assert before - timedelta(seconds=5) <= issued_at <= datetime.now(UTC) + timedelta(seconds=5)
+    # Invites expire a day after issue unless --invite-expiry says otherwise.
+    assert parse_time(invite["expires_at"]) - issued_at == timedelta(days=1)
 
 
 def test_issuing_an_invite_needs_no_body(shared_site: Site) -> None:
@@ -95,9 +97,10 @@ def test_accepting_an_invite_creates_the_user_and_logs_them_in(
     r = bob.post(f"/api/invite/{invite['id']}", json={"name": "Bob", "password": "password Bob"})
     assert r.status_code == 200, r.text
     user = r.json()
-    assert set(user) == {"id", "name"}
+    assert set(user) == {"id", "name", "role", "active"}
     assert USER_ID.match(user["id"])
     assert user["name"] == "Bob"
+    assert (user["role"], user["active"]) == ("member", True)  # everyone after setup's user
     assert bob.token
     boot = bob.boot()
     assert boot["user"] == user
@@ -115,7 +118,8 @@ def test_invited_user_can_log_in_with_their_password(
 def test_invited_users_can_invite_others(server: ServerProcess, owner: ParlourClient) -> None:
     bob = invite_user(server, owner, "Bob")
     invite = bob.invite()
-    assert invite["issuer"] == bob.me()
+    me = bob.me()
+    assert invite["issuer"] == {"id": me["id"], "name": "Bob"}
     assert accept(server, invite["id"], "Carol").status_code == 200
 
 

@@ -1,4 +1,5 @@
-"""Messages: send with body rules, delete only one's own."""
+"""Messages: send with body rules; members delete only their own (admins: any, see
+tests/api/test_moderation.py)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,15 @@ def test_sending_a_message_answers_202_with_the_message(owner: ParlourClient) ->
     assert r.status_code == 202, r.text
     assert r.headers["content-type"].startswith("application/json")
     message = r.json()
-    assert set(message) == {"id", "channel", "sender", "body", "sent_at"}
+    assert set(message) == {
+        *("id", "seq", "channel", "sender", "body", "sent_at"),
+        *("edited_at", "mentions", "reactions", "client_id"),
+    }
     assert MESSAGE_ID.match(message["id"]), message["id"]
+    assert isinstance(message["seq"], int)
+    assert message["seq"] == owner.resume_point()  # the sequence of its `message sent`
+    assert (message["edited_at"], message["mentions"], message["reactions"]) == (None, [], [])
+    assert message["client_id"] is None
     assert message["channel"] == channel_id
     assert message["sender"] == me["id"]
     assert message["body"] == "hello, world"
@@ -190,7 +198,7 @@ def test_deleting_a_message_twice_answers_404(owner: ParlourClient) -> None:
     assert_problem(owner.delete(f"/api/messages/{message['id']}"), 404)
 
 
-def test_deleting_another_users_message_answers_403_and_keeps_it(
+def test_a_member_deleting_another_users_message_answers_403_and_keeps_it(
     server: ServerProcess, owner: ParlourClient
 ) -> None:
     bob = invite_user(server, owner, "Bob")

@@ -64,7 +64,7 @@ def test_web_client_is_served_before_setup(unset_server: ServerProcess) -> None:
     assert r.headers["content-type"].startswith("text/html")
 
 
-def test_setup_creates_the_first_user_and_answers_their_id_and_name(
+def test_setup_creates_the_first_user_an_admin_and_answers_the_user(
     server: ServerProcess,
 ) -> None:
     c = server.client()
@@ -72,9 +72,10 @@ def test_setup_creates_the_first_user_and_answers_their_id_and_name(
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("application/json")
     user = r.json()
-    assert set(user) == {"id", "name"}
+    assert set(user) == {"id", "name", "role", "active"}
     assert USER_ID.match(user["id"]), user["id"]
     assert user["name"] == "Ada Lovelace"
+    assert (user["role"], user["active"]) == ("admin", True)  # setup's user is the admin
 
 
 def test_setup_logs_the_first_user_in(server: ServerProcess) -> None:

@@ -65,10 +65,16 @@ def test_a_name_too_long_only_before_nfc_is_accepted(
     assert "1 to 64 characters" in assert_problem(r, 400)["detail"]
 
 
-def assert_shaped(answer: Mapping[str, Any], schema: dict[str, Any]) -> None:
-    """The answer has exactly the schema's properties, in its order, each required."""
-    assert list(answer) == list(schema["properties"]), (answer, schema)
-    assert schema["required"] == list(schema["properties"])
+def assert_shaped(
+    answer: Mapping[str, Any], schema: dict[str, Any], optional: tuple[str, ...] = ()
+) -> None:
+    """The answer has exactly the schema's properties, in its order, each required but the
+    `optional` ones (a public channel has no `members`); an optional one it has is in its
+    place."""
+    properties = list(schema["properties"])
+    assert schema["required"] == [p for p in properties if p not in optional], schema
+    assert list(answer) == [p for p in properties if p in answer], (answer, schema)
+    assert set(properties) - set(answer) <= set(optional), (answer, schema)
 
 
 def test_every_answer_has_exactly_the_fields_its_schema_names(
@@ -77,15 +83,27 @@ def test_every_answer_has_exactly_the_fields_its_schema_names(
     server, owner = shared_site.server, shared_site.owner
     s = schemas(server)
     channel = owner.create_channel("shapes")
+    private = owner.post("/api/channels", json={"name": "shapes", "kind": "private"}).json()
     message = owner.send_message(channel["id"], "hello")
     invite = owner.invite()
     boot = owner.boot()
-    assert_shaped(channel, s["Channel"])
+    me = boot["user"]
+    link = owner.make_reset_link(me["id"])
+    assert_shaped(channel, s["Channel"], optional=("members",))
+    assert "members" not in channel
+    assert_shaped(private, s["Channel"], optional=("members",))
+    assert private["members"] == [me["id"]]
     assert_shaped(message, s["Message"])
     assert_shaped(invite, s["Invite"])
-    assert_shaped(invite["issuer"], s["User"])
+    assert_shaped(invite["issuer"], s["UserRef"])
+    assert_shaped(owner.get("/api/invites").json(), s["Invites"])
+    assert_shaped(link, s["ResetLink"])
+    assert_shaped(link["user"], s["UserRef"])
     assert_shaped(boot, s["Boot"])
-    assert_shaped(boot["user"], s["User"])
+    assert_shaped(me, s["User"])
+    assert_shaped(owner.change_user(me["id"]), s["User"])
+    page = owner.get(f"/api/channels/{channel['id']}/messages").json()
+    assert_shaped(page, s["Page"])
     assert_shaped(owner.delete_message(message["id"]), s["Deleted"])
     assert_shaped(assert_problem(owner.get(f"/api/invite/{UNKNOWN_INVITE}"), 404), s["Problem"])
 
@@ -121,6 +139,7 @@ def test_an_event_is_its_head_then_the_shape_it_is_about() -> None:
         model.UserId("U" + "u" * 24),
         'a "body"\r\nwith two lines',
         at,
+        model.Seq(7),
     )
     frame = event_frame(model.MessageSent(model.Seq(7), at, sent))
     id_line, data_line, blank, end = frame.split(b"\n")

@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import re
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -200,3 +202,74 @@ def api_send(client: httpx.Client, channel_id: str, body: str) -> str:
     assert reply.status_code == 202, reply.text
     message_id: str = reply.json()["id"]
     return message_id
+
+
+# --- members and administration (issue 11) ---
+
+
+def open_members(page: Page) -> Locator:
+    """Opens the members view from the sidebar; returns its dialog."""
+    page.get_by_role("button", name="Members", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Members")
+    expect(dialog).to_be_visible()
+    return dialog
+
+
+def member(page: Page, name: str) -> Locator:
+    """A person's row in the members view."""
+    return page.locator(".member").filter(
+        has=page.locator(".member-name", has_text=re.compile(rf"^{re.escape(name)}$"))
+    )
+
+
+def confirmation(page: Page) -> Locator:
+    """The dialog that asks before a weighty change."""
+    return page.locator('[data-slot="confirm-dialog"]')
+
+
+# --- what a page's event stream delivered ---
+
+# Keeps, in window.heard, every event the page's stream delivers: the tab holding the stream
+# passes each one to the others on the "parlour" BroadcastChannel (sync.js), and a second
+# BroadcastChannel object in the same page hears it too. Nothing in the client changes.
+_LISTEN = """
+window.heard = [];
+new BroadcastChannel("parlour").onmessage = (e) => {
+  if (e.data && e.data.kind === "event") window.heard.push(e.data.data);
+};
+"""
+
+
+def listen_to_stream(page: Page) -> None:
+    """From the next navigation on, records the events the page hears (see heard_events)."""
+    page.add_init_script(_LISTEN)
+
+
+def heard_events(
+    page: Page, until: Callable[[list[dict[str, Any]]], bool] = lambda _: True
+) -> list[dict[str, Any]]:
+    """The events the page's stream delivered so far, once `until` holds of them."""
+    deadline = time.monotonic() + EXPECT_TIMEOUT_MS / 1000
+    while True:
+        events: list[dict[str, Any]] = page.evaluate("window.heard")
+        if until(events) or time.monotonic() > deadline:
+            assert until(events), events
+            return events
+        page.wait_for_timeout(50)
+
+
+def eventually(read: Callable[[], Any], expected: Any, page: Page | None = None) -> None:
+    """Waits until read() returns the expected value (Playwright's expect, for a value read
+    from elsewhere: the server's state, what a page recorded). With a page, waits through
+    it: Playwright's sync API runs route and request handlers only while the test is calling
+    into Playwright, so a value those handlers record changes only then."""
+    deadline = time.monotonic() + EXPECT_TIMEOUT_MS / 1000
+    while True:
+        value = read()
+        if value == expected:
+            return
+        assert time.monotonic() < deadline, f"{value!r} is not {expected!r}"
+        if page is None:
+            time.sleep(0.05)
+        else:
+            page.wait_for_timeout(50)

@@ -15,6 +15,8 @@ from parlour.model import (
     ChannelId,
     Message,
     MessageId,
+    Seq,
+    Session,
     SessionId,
     User,
     UserId,
@@ -30,25 +32,29 @@ async def open_test_store(path: Path, broker: Broker) -> Store:
     return await open_store(
         str(path),
         asyncio.get_running_loop(),
-        Hooks(broker.publish, lambda s: broker.end_sessions(s, "revoked"), lambda r: None),
+        Hooks(broker.publish, lambda s, _: broker.end_sessions(s, "revoked"), lambda r: None),
     )
 
 
 SENDER = UserId("U" + "u" * 20)
+SESSION = Session(SessionId("s" * 64), User(SENDER, "Alice", "admin", active=True), now())
 
 
 async def set_up(store: Store) -> ChannelId:
     """The first user (sequence 1) and a channel (sequence 2)."""
     session = NewSession(SessionId("s" * 64), SENDER, now())
-    await store.insert_first_user(User(SENDER, "Alice"), "alice", "-", session, now())
+    await store.insert_first_user(
+        User(SENDER, "Alice", "admin", active=True), "alice", "-", session, now()
+    )
     channel = Channel(ChannelId(new_id("C")), "general", now())
-    await store.insert_channel(channel, "general")
+    await store.insert_channel(SENDER, channel, "general")
     return channel.id
 
 
 async def send(store: Store, channel: ChannelId, n: int) -> None:
     for i in range(n):
-        await store.insert_message(Message(MessageId(new_id("M")), channel, SENDER, f"m{i}", now()))
+        message = Message(MessageId(new_id("M")), channel, SENDER, f"m{i}", now(), Seq(0))
+        await store.insert_message(message)
 
 
 def test_a_stream_opened_during_writes_delivers_every_event_once_in_order(
@@ -63,7 +69,7 @@ def test_a_stream_opened_during_writes_delivers_every_event_once_in_order(
         try:
             channel = await set_up(store)
             await send(store, channel, backlog)
-            stream = await EventStream.open(store, broker, SessionId("s"), 0)
+            stream = await EventStream.open(store, broker, SESSION, 0)
             # Writers run while the stream replays, hands over and goes live.
             writers = [asyncio.create_task(send(store, channel, live // 3)) for _ in range(3)]
             total = 2 + backlog + live
@@ -92,7 +98,7 @@ def test_a_stream_resumed_mid_history_starts_right_after_its_resume_point(
         store = await open_test_store(tmp_path / "parlour.db", broker)
         try:
             await send(store, await set_up(store), 20)
-            stream = await EventStream.open(store, broker, SessionId("s"), 10)
+            stream = await EventStream.open(store, broker, SESSION, 10)
             chunk = await stream.next_chunk(1.0)
             stream.close()
             return [int(m) for m in FRAME_ID.findall(chunk)]

@@ -22,6 +22,7 @@ is valid input that parlour rightly accepts.
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import unicodedata
 from collections import Counter
@@ -51,15 +52,17 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from conftest import ServerProcess
-from parlour.http.routes import API
+from parlour.http.routes import API, openapi_path
 from parlour_client import ParlourClient, invite_user
+from raw_http import exchange
 
 EXAMPLES = 300 if SOAK else 50
 STATEFUL_EXAMPLES = 200 if SOAK else 15
 # An event stream never ends: schemathesis reads it until this many seconds have passed.
 STREAM_SECONDS = 2
 REQUEST_SECONDS = 60
-OPERATIONS = [f"{method} {path}" for path, method, *_ in API]
+# As the document names them: `{emoji}`, not the route's `{emoji:path}`.
+OPERATIONS = [f"{method} {openapi_path(path)}" for path, method, *_ in API]
 # schemathesis's own list of statuses that reject invalid data, plus 413: data generated to be
 # invalid can also be too large to read at all.
 REJECTIONS = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]
@@ -87,8 +90,10 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     database = tmp_path_factory.mktemp("fuzzing") / "parlour.db"
-    # A huge login limit: the fuzzer fails many logins, and 429 is not what it looks for.
-    server = ServerProcess(database, ["--heartbeat", "1s", "--login-failures", "100000"]).start()
+    # Huge login limits (per name, and per address over all names): the fuzzer fails many
+    # logins, and 429 is not what it looks for.
+    limits = ["--login-failures", "100000", "--login-address-failures", "100000"]
+    server = ServerProcess(database, ["--heartbeat", "1s", *limits]).start()
     try:
         owner = server.set_up()
         bob = invite_user(server, owner, "Bob")
@@ -246,3 +251,37 @@ def test_chains_of_calls_answer_as_documented(site: Site) -> None:
         stateful_scenarios=STATEFUL_EXAMPLES,
         stateful_requests=site.calls["stateful"] - before,
     )
+
+
+# Emoji paths as a client could send them, raw: percent-encoded slashes and dots, broken
+# escapes, invalid UTF-8, control characters, a path segment too many.
+EMOJI_PATHS = [
+    "%F0%9F%91%8D", "a%2Fb", "a/b", "a%2fb/c", "%2E%2E", "..%2F..%2F", "./x", "%00", "%0A",
+    "%FF", "%C0%AF", "%ED%A0%80", "%E2%80%AE", "%ZZ", "%", "%2", "%20x", "x%20y", "+1", "%2B1",
+    "a%252F", "~", "x" * 5000, "",
+]  # fmt: skip
+
+
+def test_taking_back_a_reaction_by_any_emoji_path_never_answers_5xx(site: Site) -> None:
+    """DELETE /api/messages/{id}/reactions/{emoji}: the emoji is a path segment (percent-
+    encoded), so any bytes can arrive there; each answer is the removal or a problem."""
+    with ParlourClient(site.server.url, token=site.owner_token) as owner:
+        channel = owner.create_channel(f"emoji paths {secrets.token_hex(4)}")["id"]
+        message = owner.send_message(channel, "react to me")["id"]
+        for emoji in ("a/b", "👍", "+1", " x", "x y"):
+            reply = owner.post(f"/api/messages/{message}/reactions", json={"emoji": emoji})
+            assert reply.status_code == 202, reply.text
+    for path in EMOJI_PATHS:
+        request = (
+            f"DELETE /api/messages/{message}/reactions/{path} HTTP/1.1\r\nHost: parlour\r\n"
+            f"Cookie: identity={site.owner_token}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        answer = exchange(site.server.url, request)
+        assert answer.status < 500, (path, answer.status, answer.body[:300])
+        if answer.status != 202:
+            answer.problem(answer.status)
+    # Each emoji added was taken back by one of the paths that spells it.
+    with ParlourClient(site.server.url, token=site.owner_token) as owner:
+        left = next(m for m in owner.all_messages(channel) if m["id"] == message)
+    assert left["reactions"] == []
+    record("fuzzing (schemathesis)", emoji_paths_checked=len(EMOJI_PATHS))

@@ -48,8 +48,15 @@ STREAM_SECONDS = 30
 # --- oracles, from docs/api/index.md, "Names and bodies" ------------------------------------
 
 
+def paired(text: str) -> str:
+    """The text as the server decodes it from JSON: a high and a low surrogate side by side
+    spell one character ("\\ud800\\udfff" is U+103FF); lone halves stay."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
 def has_surrogate(text: str) -> bool:
-    return any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+    """Whether a lone surrogate is left once the pairs are read as characters."""
+    return any(0xD800 <= ord(c) <= 0xDFFF for c in paired(text))
 
 
 def is_name_format_character(c: str) -> bool:
@@ -63,7 +70,7 @@ def name_is_valid(raw: str) -> bool:
     breaks; and it must be text (no lone surrogates)."""
     if has_surrogate(raw):
         return False
-    name = unicodedata.normalize("NFC", raw)
+    name = unicodedata.normalize("NFC", paired(raw))
     return (
         1 <= len(name) <= 64
         and not name[0].isspace()
@@ -81,7 +88,7 @@ def body_is_valid(raw: str) -> bool:
     other than tab, CR and LF; and it must be text (no lone surrogates)."""
     if has_surrogate(raw):
         return False
-    body = unicodedata.normalize("NFC", raw)
+    body = unicodedata.normalize("NFC", paired(raw))
     return (
         1 <= len(body) <= 8192
         and not body.isspace()
@@ -129,7 +136,7 @@ def test_a_name_is_accepted_exactly_when_the_documented_rules_hold(raw: str) -> 
         record("input properties", names_checked=1)
         return
     assert name_is_valid(raw), f"invalid by the documented rules but accepted: {raw!r}"
-    assert shown == unicodedata.normalize("NFC", raw)
+    assert shown == unicodedata.normalize("NFC", paired(raw))
     assert normalize_name(shown, "user") == (shown, key)
     assert key == name_key(unicodedata.normalize("NFD", raw))
     assert key == name_key(shown.upper()) or not shown.isascii()
@@ -185,7 +192,7 @@ def test_a_channel_is_created_exactly_when_its_name_is_valid_and_is_one_name(
     assert r.status_code == 202, r.text
     channel = r.json()
     try:
-        assert channel["name"] == unicodedata.normalize("NFC", raw)
+        assert channel["name"] == unicodedata.normalize("NFC", paired(raw))
         for spelling in {unicodedata.normalize("NFD", raw), raw.casefold(), raw.upper()}:
             if name_is_valid(spelling) and name_key(spelling) == name_key(raw):
                 again = post_json(site.owner, "/api/channels", {"name": spelling})
@@ -350,7 +357,7 @@ def test_a_body_comes_back_exactly_through_the_stream_or_gets_a_clean_400(
         return
     assert r.status_code == 202, r.text
     message = r.json()
-    expected = unicodedata.normalize("NFC", raw)
+    expected = unicodedata.normalize("NFC", paired(raw))
     assert message["body"] == expected
     seq, data = event_of(raw_stream.next_event(STREAM_SECONDS))
     assert (data["type"], data["event"], data["id"]) == ("message", "sent", message["id"])

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import POSTGRES_ADMIN_URL, fresh_postgres_database
 from parlour.errors import InvalidInput, StorageError
-from parlour.model import Event, Seq, SessionId
+from parlour.model import Delivery, Seq, SessionId
 from parlour.store.database import Database, WriterStopped
 from parlour.store.engine import Engine, Reader, Tx
 from parlour.store.records import Hooks
@@ -52,10 +52,10 @@ class Harness:
     """A Database and what it reported: published events, revocations, a fatal stop."""
 
     def __init__(self, engine: Engine, loop: asyncio.AbstractEventLoop) -> None:
-        self.published: list[Event] = []
+        self.published: list[Delivery] = []
         self.revoked: list[SessionId] = []
         self.fatal: list[str] = []
-        hooks = Hooks(self.published.extend, self.revoked.extend, self.fatal.append)
+        hooks = Hooks(self.published.extend, lambda s, _: self.revoked.extend(s), self.fatal.append)
         self.db = Database(engine, loop, hooks)
 
 
@@ -159,14 +159,14 @@ def test_events_are_published_after_commit_in_sequence_order(
         def job(tx: Tx) -> None:
             seq = inner(tx)
             channel = Channel(ChannelId(name), name, now())
-            tx.emit(ChannelCreated(seq=Seq(seq), at=now(), channel=channel))
+            tx.emit(ChannelCreated(seq=Seq(seq), at=now(), channel=channel), None)
 
         return job
 
     async def scenario(h: Harness) -> list[int]:
         await asyncio.gather(*(h.db.write(creating(f"e{i}")) for i in range(50)))
         await asyncio.sleep(0)
-        return [e.seq for e in h.published]
+        return [d.event.seq for d in h.published]
 
     engine = make_engine()
     published = run(scenario, engine)

@@ -15,7 +15,7 @@ from conftest import POSTGRES_ADMIN_URL, ServerProcess, fresh_postgres_database
 from parlour.errors import StartupRefused
 from parlour.store.migrations import Migration
 from parlour.store.postgres.migrate import bundled_migrations, prepare
-from parlour_client import OWNER_NAME
+from parlour_client import OWNER_NAME, invite_user
 from sse_client import Event, open_stream, world
 
 pytestmark = [
@@ -35,7 +35,7 @@ def tables(url: str) -> list[str]:
 def test_a_new_database_gets_every_table_of_the_latest_schema() -> None:
     url = fresh_postgres_database()
     prepare(url)
-    assert set(tables(url)) >= {"counter", "users", "channels", "messages", "tombstones"}
+    assert set(tables(url)) >= {"counter", "users", "channels", "messages", "events", "memberships"}
     with psycopg.connect(url) as conn:
         row = conn.execute("SELECT version FROM parlour_schema").fetchone()
     assert row == (len(bundled_migrations()),)
@@ -126,3 +126,50 @@ def test_moving_into_a_database_that_holds_a_community_is_refused(
     assert again.returncode == 1
     assert "already holds a community" in again.stderr
     assert "Traceback" not in again.stderr
+
+
+def test_a_moved_community_keeps_who_sees_what_and_every_revision_2_detail(
+    start_server: Any, tmp_path: Path
+) -> None:
+    """Regression (found by the docs' reproduction): migrate-to-postgres copied only revision
+    1's columns, so a private channel arrived public, its messages visible to everyone, and
+    its history replayed to strangers."""
+    old: ServerProcess = start_server()
+    alice = old.set_up()
+    bob = invite_user(old, alice, "Bob")
+    carol = invite_user(old, alice, "Carol")
+    bob_id = bob.me()["id"]
+    secret = bob.post(
+        "/api/channels", json={"name": "secret", "kind": "private", "members": [alice.me()["id"]]}
+    ).json()
+    note = bob.post(
+        f"/api/channels/{secret['id']}",
+        json={"body": "just us", "mentions": [alice.me()["id"]], "client_id": "n1"},
+    ).json()
+    alice.post(f"/api/messages/{note['id']}/reactions", json={"emoji": "🎉"})
+    general = alice.create_channel("general")
+    alice.send_message(general["id"], "hello all")
+    bob.post(f"/api/channels/{general['id']}/notify", json={"level": "all"})
+    before = {name: c.boot() for name, c in (("alice", alice), ("bob", bob), ("carol", carol))}
+    cookies = {name: httpx.Cookies(c.cookies) for name, c in (("alice", alice), ("bob", bob))}
+    cookies["carol"] = httpx.Cookies(carol.cookies)
+    assert old.stop() == 0
+
+    url = fresh_postgres_database()
+    result = migrate(old.database, url)
+    assert result.returncode == 0, result.stderr
+    new = ServerProcess(tmp_path / "unused.db", database_url=url).start()
+    try:
+        for name, jar in cookies.items():
+            after = new.client(cookies=jar).boot()
+            assert after == before[name], name
+        stranger = new.client(cookies=cookies["carol"])
+        assert stranger.get(f"/api/channels/{secret['id']}/messages").status_code == 404
+        last = new.client(cookies=cookies["alice"]).send_message(general["id"], "moved")
+        with open_stream(stranger, resume_point=0) as stream:
+            seen = stream.events_through(last["seq"], timeout=10)
+        assert all(e.data.get("channel") != secret["id"] for e in seen)
+        assert all(e.data.get("id") != secret["id"] for e in seen)
+        assert bob_id in [u["id"] for u in before["carol"]["users"]]
+    finally:
+        new.close()

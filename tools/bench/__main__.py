@@ -28,7 +28,18 @@ from bench.community import Workspace
 from bench.context import FULL, QUICK, Context, with_overrides
 from bench.postgres import Postgres
 from bench.report import Reporter
-from bench.scenarios import boot, fanout, idle, resume, send
+from bench.scenarios import (
+    boot,
+    client_switch,
+    fanout,
+    history,
+    history_browser,
+    idle,
+    private,
+    resume,
+    search,
+    send,
+)
 
 SCENARIOS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "send": send.run,
@@ -36,6 +47,12 @@ SCENARIOS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "boot": boot.run,
     "resume": resume.run,
     "idle": idle.run,
+    "search": search.run,
+    "history_boot": history.run_boot,
+    "history_page": history.run_pages,
+    "history_browser": history_browser.run,
+    "client_switch": client_switch.run,
+    "private": private.run,
 }
 # `baseline` is measured inside send, fanout and idle (side by side with parlour); asking
 # for it alone runs those three.

@@ -29,6 +29,27 @@ class Sizes:
     resume_repeats: int
     idle_streams: tuple[int, ...]
     heartbeat_seconds: int
+    search_messages: int
+    search_repeats: int
+    search_send_senders: tuple[int, ...]
+    search_send_messages: int
+    search_send_rounds: int
+    # Issue 12: boot over many channels, and pages of one deep channel.
+    history_channels: int
+    history_boot_messages: tuple[int, ...]
+    history_boot_repeats: int
+    # Each boot measurement stops early when its rounds take longer than this (a slow boot
+    # is reported with fewer samples rather than overrun the scenario's time limit).
+    history_boot_seconds: float
+    history_page_messages: int
+    history_page_repeats: int
+    history_browser_repeats: int
+    # client_switch (issue 16): the big channel's messages (navigations: history_browser_repeats).
+    client_switch_messages: int
+    # private (issue 13): streams, members per private channel, seconds of sending per run.
+    private_streams: int
+    private_members: int
+    private_seconds: float
     # Upper bound on each scenario's wall time: a stuck server makes a line with an error,
     # never a hang.
     scenario_timeout_seconds: float
@@ -49,7 +70,25 @@ FULL = Sizes(
     resume_repeats=3,
     idle_streams=(1000, 10_000),
     heartbeat_seconds=5,
-    scenario_timeout_seconds=900,
+    search_messages=1_000_000,
+    search_repeats=25,
+    search_send_senders=(1, 32),
+    search_send_messages=5_000,
+    search_send_rounds=3,
+    # search seeds 1,000,000 messages (about 160 s) and, on PostgreSQL, copies them over
+    # (85 to 210 s) before it measures anything.
+    scenario_timeout_seconds=1800,
+    history_channels=100,
+    history_boot_messages=(10_000, 1_000_000),
+    history_boot_repeats=100,
+    history_boot_seconds=45.0,
+    history_page_messages=1_000_000,
+    history_page_repeats=300,
+    history_browser_repeats=5,
+    client_switch_messages=5000,
+    private_streams=1000,
+    private_members=10,
+    private_seconds=10,
 )
 QUICK = Sizes(
     send_senders=(1, 4),
@@ -66,6 +105,22 @@ QUICK = Sizes(
     resume_repeats=1,
     idle_streams=(10, 50),
     heartbeat_seconds=1,
+    search_messages=2000,
+    search_repeats=2,
+    search_send_senders=(1,),
+    search_send_messages=100,
+    search_send_rounds=1,
+    history_channels=5,
+    history_boot_messages=(100, 1000),
+    history_boot_repeats=5,
+    history_boot_seconds=5.0,
+    history_page_messages=1000,
+    history_page_repeats=10,
+    history_browser_repeats=1,
+    client_switch_messages=500,
+    private_streams=6,
+    private_members=3,
+    private_seconds=0.5,
     scenario_timeout_seconds=45,
 )
 
@@ -114,8 +169,10 @@ class Context:
 
     @property
     def fanout_readers(self) -> int:
-        """Readers in the fan-out community (the idle scenario shares their sessions)."""
-        return max((*self.sizes.fanout_subscribers, self.sizes.unpaced_subscribers))
+        """Readers in the fan-out community (the idle and private scenarios share their
+        sessions)."""
+        sizes = self.sizes
+        return max((*sizes.fanout_subscribers, sizes.unpaced_subscribers, sizes.private_streams))
 
     def server_params(self, group: Group) -> dict[str, Any]:
         """What every parlour measurement says about the server: its store and processes."""

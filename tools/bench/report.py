@@ -125,6 +125,8 @@ def _row(record: Record) -> tuple[str, str, str, str, str, str, str]:
 
 SHORT = {"messages_per_s": "rate", "deliveries_per_s": "rate", "p50_ms": "p50", "p99_ms": "p99"}
 SHORT["kib_per_stream"] = "KiB/stream"
+SHORT["server_cpu_ms_per_message"] = "CPU/msg"
+SHORT["server_cpu_ms_per_message_net"] = "CPU/msg net"
 
 
 def _yes(value: Any) -> str:
@@ -133,6 +135,19 @@ def _yes(value: Any) -> str:
 
 
 FIGURES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "search": lambda f: (
+        f"p50 {_fmt(f.get('p50_ms'))} ms p99 {_fmt(f.get('p99_ms'))} ms"
+        f" (cold {_fmt(f.get('first_ms'))} ms) results "
+        + ",".join(str(q.get("results")) for q in f.get("queries", []))
+    ),
+    "search-send": lambda f: (
+        f"{_fmt(f.get('messages_per_s'))} msg/s p99 {_fmt(f.get('p99_ms'))} ms (index on;"
+        f" baseline: index off) cpu off/on x{_fmt(f.get('cpu_ratio'))}"
+    ),
+    "search-index": lambda f: (
+        f"index {_fmt(f.get('index_bytes', 0) / 1e6)} MB, messages"
+        f" {_fmt(f.get('messages_bytes', 0) / 1e6)} MB, seeded in {_fmt(f.get('seed_seconds'))} s"
+    ),
     "send": lambda f: (
         f"{_fmt(f.get('messages_per_s'))} msg/s p50 {_fmt(f.get('p50_ms'))} ms"
         f" p99 {_fmt(f.get('p99_ms'))} ms errors {_fmt(f.get('errors_total'))}"
@@ -150,6 +165,12 @@ FIGURES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"{_fmt(f.get('seconds'))} s for {_fmt(f.get('events'))} events"
         f" ({_fmt(f.get('events_per_s'))}/s) all once in order: {_yes(f.get('complete'))}"
     ),
+    "private": lambda f: (
+        f"{_fmt(f.get('deliveries_per_s'))} deliv/s p50 {_fmt(f.get('p50_ms'))}"
+        f" p99 {_fmt(f.get('p99_ms'))} max {_fmt(f.get('max_ms'))} ms"
+        f" CPU {_fmt(f.get('server_cpu_ms_per_message'))} ms/msg"
+        f" exactly the members, once: {_yes(f.get('exact'))} leaked {_fmt(f.get('leaked'))}"
+    ),
     "idle": lambda f: (
         f"RSS {_fmt(f.get('rss_kib', 0) / 1024)} MiB"
         + (f" {_fmt(f.get('kib_per_stream'))} KiB/stream" if f.get("streams") else "")
@@ -162,8 +183,39 @@ FIGURES: dict[str, Callable[[dict[str, Any]], str]] = {
 }
 
 
+def _history_boot(f: dict[str, Any]) -> str:
+    return (
+        f"p50 {_fmt(f.get('p50_ms'))} p99 {_fmt(f.get('p99_ms'))} ms"
+        f" (p50 x{_fmt(f.get('p50_vs_smallest'))} the smallest) server CPU"
+        f" {_fmt(f.get('server_cpu_ms'))} ms {_fmt(f.get('bytes', 0) / 1024)}"
+        f" KiB ({_fmt(f.get('gzip_bytes', 0) / 1024)} gzipped) {_fmt(f.get('messages_in_boot'))}"
+        f" messages"
+    )
+
+
+def _history_browser(f: dict[str, Any]) -> str:
+    if f.get("skipped"):
+        return f"skipped: {f['skipped']}"
+    return f"median {_fmt(f.get('median_ms'))} ms max {_fmt(f.get('max_ms'))} ms"
+
+
+FIGURES["history_boot"] = _history_boot
+FIGURES["history_page"] = lambda f: (
+    f"p50 {_fmt(f.get('p50_ms'))} p99 {_fmt(f.get('p99_ms'))} max {_fmt(f.get('max_ms'))} ms"
+    f" (p99 x{_fmt(f.get('p99_vs_newest'))} the newest) {_fmt(f.get('bytes'))} bytes"
+)
+FIGURES["history_browser"] = _history_browser
+FIGURES["client_switch"] = lambda f: (
+    f"skipped: {f['skipped']}"
+    if f.get("skipped")
+    else f"median {_fmt(f.get('median_ms'))} ms max {_fmt(f.get('max_ms'))} ms"
+    f" ({_fmt(f.get('max_elements'))} elements at most)"
+)
+
+
 def goal(record: Record) -> tuple[str, bool | None]:
-    """Issue 3's target for this measurement, if it has one, and whether it was met."""
+    """The issue's target for this measurement (3's, or 12's for the history scenarios), if
+    it has one, and whether it was met."""
     if record.get("target") != "parlour":
         return "", None
     scenario, p = record["scenario"], record.get("params", {})
@@ -184,6 +236,33 @@ def goal(record: Record) -> tuple[str, bool | None]:
         return "≤1 s", (f.get("seconds") or math.inf) <= 1
     if scenario == "resume" and p.get("messages") == 100_000:
         return "≤2 s", (f.get("seconds") or math.inf) <= 2
+    if (
+        scenario == "search"
+        and p.get("query") == "two words"
+        and p.get("messages") == 1_000_000
+        and p.get("store") == "sqlite"
+    ):
+        return "p99 ≤50 ms", (f.get("p99_ms") or math.inf) <= 50
+    if scenario == "search-send":
+        return "≥0.8x index off", (r.get("messages_per_s") or 0) >= 0.8
+    if scenario == "history_boot" and p.get("messages") == 1_000_000 and p.get("client"):
+        ok = (
+            (f.get("p50_vs_smallest") or math.inf) <= 1.5
+            and (f.get("p50_ms") or math.inf) <= 100
+            and (f.get("bytes") or math.inf) <= 256 * 1024
+        )
+        return "≤1.5x 10,000, p50 ≤100 ms, ≤256 KiB", ok
+    if scenario == "history_page" and p.get("messages") == 1_000_000:
+        ok = (f.get("p99_ms") or math.inf) <= 10 and (f.get("p99_vs_newest") or math.inf) <= 1.5
+        return "p99 ≤10 ms, ≤1.5x the newest", ok
+    if scenario == "history_browser" and p.get("messages") == 1_000_000 and not f.get("skipped"):
+        return "≤1 s", (f.get("median_ms") or math.inf) <= 1000
+    if scenario == "client_switch" and p.get("messages", 0) >= 5000 and not f.get("skipped"):
+        limit = 1000 if p.get("run") == "navigation" else 150
+        return f"≤{limit} ms, CPU 4x slower (issue 16)", (f.get("median_ms") or math.inf) <= limit
+    if scenario == "private" and p.get("streams") == 1000 and p.get("run") == "mixed":
+        ok = bool(f.get("exact")) and (f.get("p99_ms") or math.inf) <= 100
+        return "exactly the members once, p99 ≤100 ms (issue 13)", ok
     if scenario == "idle" and p.get("streams") == 10_000:
         ok = (f.get("kib_per_stream") or math.inf) <= 32 and f.get("streams_with_heartbeat") == (
             10_000

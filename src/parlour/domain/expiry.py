@@ -27,6 +27,7 @@ async def expire_once(store: Store, config: Config) -> int:
             messages_sent_before=at - config.message_expiry,
             channels_idle_since=at - config.channel_expiry,
             tombstones_before=at - config.message_expiry,
+            login_attempts_before=at - config.login_window,
         )
     )
     if expired.events:

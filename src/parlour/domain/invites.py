@@ -12,11 +12,26 @@ from parlour.model import Invite, InviteId, Session, User, UserId, is_well_forme
 from parlour.store import Store
 
 
-async def issue_invite(store: Store, session: Session, expiry: timedelta) -> Invite:
+async def issue_invite(
+    store: Store, session: Session, expiry: timedelta, admins_only: bool
+) -> Invite:
+    """Raises SessionEnded, AdminsOnly (`--who-can-invite admins` and a member asks)."""
     at = now()
-    invite = Invite(InviteId(new_id("I")), session.user, at)
-    await store.insert_invite(invite, at + expiry)
+    invite = Invite(InviteId(new_id("I")), session.user, at, at + expiry)
+    await store.insert_invite(invite, admins_only)
     return invite
+
+
+async def list_invites(store: Store, session: Session) -> list[Invite]:
+    """The usable invites, oldest first: all of them for an admin, one's own for a member."""
+    return await store.select_invites(session.user.id, now())
+
+
+async def revoke_invite(store: Store, session: Session, invite_id: str) -> None:
+    """Raises InviteNotFound (unknown, used, expired), NotTheIssuer."""
+    if not is_well_formed_id(invite_id, "I"):
+        raise InviteNotFound()
+    await store.delete_invite(session.user.id, InviteId(invite_id), now())
 
 
 async def get_invite(store: Store, invite_id: str) -> Invite:
@@ -51,7 +66,7 @@ async def accept_invite(
     await get_invite(store, invite_id)
     password_hash = await passwords.hash(password)
     at = now()
-    user = User(UserId(new_id("U")), shown)
+    user = User(UserId(new_id("U")), shown, "member", active=True)
     token, session = start_session(user.id, session_expiry, at)
     await store.insert_invited_user(InviteId(invite_id), user, key, password_hash, session, at)
     return Login(user, token, session.expires_at)

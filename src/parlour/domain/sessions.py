@@ -3,38 +3,46 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
-import math
 import secrets
-from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from parlour.domain.names import name_key, validate_password
 from parlour.domain.passwords import Passwords
-from parlour.errors import NotAllowed, NotAuthenticated, StorageError, TooManyFailedLogins
+from parlour.errors import NotAllowed, NotAuthenticated, SessionEnded, StorageError
 from parlour.model import Session, SessionId, User, UserId, now
-from parlour.store import NewSession, Store
+from parlour.store import LoginAttempt, LoginLimits, NewSession, Store
 
 log = logging.getLogger("parlour.sessions")
 
 # 256 bits from the OS CSPRNG: the token is the whole secret, so it is as strong as a key.
 TOKEN_BYTES = 32
 BAD_CREDENTIALS = "Wrong name or password."
+# The smallest IPv6 prefix a network is given (RFC 6177: an end site gets a /48 to a /64;
+# a phone or a hosted machine often exactly a /64), from which it picks addresses at will:
+# the login throttle counts one such prefix as one address. A shorter prefix would lump
+# unrelated customers of one provider together.
+IPV6_PREFIX = 64
+# Longer than any IP address written out (45 characters); bounds what an odd proxy's
+# X-Forwarded-For value can make the throttle store.
+ADDRESS_CHARS = 64
 
 
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
-def session_id(token: str) -> SessionId:
-    """Tokens are stored only as their SHA-256: a stolen database holds no usable token.
+def token_hash(token: str) -> str:
+    """Tokens (sessions, reset links) are stored only as their SHA-256: a stolen database
+    holds no usable token. A fast hash suffices (unlike passwords) because a token carries
+    at least 144 random bits."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
-    A fast hash suffices (unlike passwords) because the token has 256 bits of entropy.
-    """
-    return SessionId(hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest())
+
+def session_id(token: str) -> SessionId:
+    return SessionId(token_hash(token))
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,115 +59,94 @@ def start_session(user_id: UserId, expiry: timedelta, at: datetime) -> tuple[str
     return token, NewSession(session_id(token), user_id, at + expiry)
 
 
-class LoginThrottle:
-    """Counts login attempts per name (docs/api/sessions.md, "The model"); in memory.
+def throttled_name(name: str) -> str:
+    """The name as the login throttle counts it: a digest of its folded form (so `alice`
+    and `Alice` are one name). The database keeps no name a guesser typed, which may well
+    be a password typed into the wrong field, and no more than 64 characters whatever
+    was typed."""
+    return hashlib.sha256(name_key(name).encode("utf-8", "surrogatepass")).hexdigest()
 
-    An attempt counts from the moment it starts: guesses sent at the same moment count as
-    they arrive, not as their (slow) password checks finish. Once `limit` attempts for a name
-    are in flight or failed within `window`, the next is refused until `window` after the
-    most recent failure. A completed failure stays counted; a success clears the name's
-    failures; an attempt that ends otherwise (the server busy, a storage error) is not
-    counted. `_admit` is the one place where the limit is checked and an attempt counted.
+
+def throttled_address(host: str | None) -> str:
+    """The client address as the login throttle counts it (docs/api/sessions.md).
+
+    IPv4: the address. IPv6: its /64, because a network (a home, a phone, a hosted machine)
+    gets at least a /64 and picks any address in it at will: counted per address, one
+    guesser would have 2^64 fresh counts. An IPv4-mapped IPv6 address is its IPv4 address.
+    `host` is the peer, or what a trusted proxy reported (server.py); anything that is not
+    an IP address (a proxy that sent something else) is kept as it came, shortened.
     """
-
-    def __init__(self, limit: int, window: timedelta) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque[datetime]] = {}
-        self._in_flight: dict[str, int] = {}
-
-    @contextmanager
-    def attempt(self, key: str, at: datetime) -> Iterator[LoginAttempt]:
-        """One attempt for `key`, counted from now; raises TooManyFailedLogins instead.
-
-        The caller marks it `failed` or `succeeded`; unmarked, it is forgotten on exit.
-        """
-        self._admit(key, at)
-        attempt = LoginAttempt()
-        try:
-            yield attempt
-        finally:
-            self._in_flight[key] -= 1
-            if not self._in_flight[key]:
-                del self._in_flight[key]
-            if attempt.failed_at is not None:
-                self._record_failure(key, attempt.failed_at)
-            elif attempt.has_succeeded:
-                self._failures.pop(key, None)
-
-    def _admit(self, key: str, at: datetime) -> None:
-        failures = self._recent(key, at)
-        in_flight = self._in_flight.get(key, 0)
-        if len(failures or ()) + in_flight >= self.limit:
-            # Attempts in flight will most likely fail now, so count the wait from now.
-            last = at if in_flight or not failures else failures[-1]
-            wait = (last + self.window - at).total_seconds()
-            raise TooManyFailedLogins(retry_after_seconds=max(1, math.ceil(wait)))
-        self._in_flight[key] = in_flight + 1
-
-    def _record_failure(self, key: str, at: datetime) -> None:
-        failures = self._recent(key, at)
-        if failures is None:
-            if len(self._failures) > 10_000:
-                self._forget_old(at)
-            failures = self._failures[key] = deque(maxlen=self.limit)
-        failures.append(at)
-
-    def _recent(self, key: str, at: datetime) -> deque[datetime] | None:
-        failures = self._failures.get(key)
-        if failures is None:
-            return None
-        while failures and failures[0] <= at - self.window:
-            failures.popleft()
-        if not failures:
-            del self._failures[key]
-            return None
-        return failures
-
-    def _forget_old(self, at: datetime) -> None:
-        for key in list(self._failures):
-            self._recent(key, at)
-
-
-@dataclass(slots=True)
-class LoginAttempt:
-    """How one login attempt ended, as LoginThrottle counts it."""
-
-    failed_at: datetime | None = None
-    has_succeeded: bool = False
-
-    def failed(self, at: datetime) -> None:
-        self.failed_at = at
-
-    def succeeded(self) -> None:
-        self.has_succeeded = True
+    if not host:
+        return "unknown"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host[:ADDRESS_CHARS]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_PREFIX), strict=False))
+    return str(ip)
 
 
 async def log_in(
     store: Store,
-    throttle: LoginThrottle,
+    limits: LoginLimits,
     passwords: Passwords,
     name: str,
     password: str,
+    address: str | None,
     expiry: timedelta,
 ) -> Login:
-    """Raises TooManyFailedLogins (before any password check), ServerBusy, NotAuthenticated.
+    """Log in from the client at `address`. Raises TooManyFailedLogins (before any password
+    check), ServerBusy, NotAuthenticated.
 
     An unknown name costs the same password check as a wrong password, and gets the same
-    answer.
+    answer; so does a deactivated user's right password. The attempt counts against the
+    throttle (in every process) from the moment it is admitted, not from when its slow
+    password check fails: guesses sent at the same moment count as they arrive. A failure
+    stays counted for the window; a success forgets its name's failures from its address;
+    an attempt that ends otherwise (the server busy, a storage error) stops counting.
     """
     at = now()
     key = name_key(name)
-    with throttle.attempt(key, at) as attempt:
+    attempt = LoginAttempt(
+        secrets.token_urlsafe(16), throttled_name(name), throttled_address(address), at
+    )
+    await store.insert_login_attempt(attempt, limits)
+    try:
         credentials = await store.select_credentials(key)
         ok = await passwords.verify(credentials.password_hash if credentials else None, password)
-        if not ok or credentials is None:
-            attempt.failed(now())
-            raise NotAuthenticated(BAD_CREDENTIALS)
-        attempt.succeeded()
-    token, session = start_session(credentials.user.id, expiry, at)
-    await store.insert_session(session)
+    except BaseException:
+        await _abandon(store, attempt)
+        raise
+    # A deactivated user gets the answer of a wrong password, after the same work.
+    if not ok or credentials is None or not credentials.user.active:
+        try:
+            await store.update_failed_login(attempt, now())
+        except StorageError as e:
+            # Still in flight in the table, the attempt counts until a window after it
+            # began: the guesser learns no more than from a recorded failure.
+            log.warning("could not record a failed login (%s); it counts as in flight", e)
+        raise NotAuthenticated(BAD_CREDENTIALS)
+    # The session's lifetime runs from now, not from the request's arrival: a slow password
+    # check must not eat into a short --session-expiry.
+    token, session = start_session(credentials.user.id, expiry, now())
+    try:
+        await store.insert_login_session(attempt, session)
+    except BaseException:
+        await _abandon(store, attempt)
+        raise
     return Login(credentials.user, token, session.expires_at)
+
+
+async def _abandon(store: Store, attempt: LoginAttempt) -> None:
+    """The attempt ended neither failed nor succeeded: it stops counting. If even that
+    cannot be written, it counts until a window after it began (erring towards the limit)."""
+    try:
+        await store.delete_login_attempt(attempt.id)
+    except StorageError as e:
+        log.warning("could not uncount an abandoned login attempt (%s)", e)
 
 
 async def log_out(store: Store, token: str | None) -> None:
@@ -186,7 +173,7 @@ async def authenticate(store: Store, token: str | None, expiry: timedelta) -> Au
     at = now()
     session = await store.select_session(session_id(token), at)
     if session is None:
-        raise NotAuthenticated("Your session has ended (logged out or expired); log in again.")
+        raise SessionEnded()
     # Extending on every request would make every read a write; extending once the session
     # has aged by a small part of its lifetime keeps "each use extends it" to within that part.
     step = min(timedelta(minutes=1), expiry / 20)

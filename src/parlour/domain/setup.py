@@ -54,7 +54,7 @@ async def set_up(
     validate_password(password)
     password_hash = await passwords.hash(password)
     at = now()
-    user = User(UserId(new_id("U")), shown)
+    user = User(UserId(new_id("U")), shown, "admin", active=True)
     token, session = start_session(user.id, session_expiry, at)
     await store.insert_first_user(user, key, password_hash, session, at)
     state.mark_done()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from parlour.broker import Broker, StreamClosed, Subscription
 from parlour.errors import InvalidInput, ResumePointTooOld
-from parlour.model import Seq, SessionId
+from parlour.model import Seq, Session
 from parlour.store import Store
 from parlour.wire import event_frame
 
@@ -29,15 +29,17 @@ class EventStream:
     def __init__(self, store: Store, subscription: Subscription, resume_point: Seq) -> None:
         self._store = store
         self.subscription = subscription
+        self.user = subscription.user
         self.last = resume_point
         self._replaying = True
 
     @classmethod
     async def open(
-        cls, store: Store, broker: Broker, session: SessionId, resume_point: int
+        cls, store: Store, broker: Broker, session: Session, resume_point: int
     ) -> EventStream:
-        """Raises InvalidInput (resume point beyond the newest event), ResumePointTooOld."""
-        batch = await store.select_events(Seq(resume_point), 0)
+        """The stream of what `session`'s user may see (docs/api/events.md, "Who receives
+        what"). Raises InvalidInput (resume point beyond the newest event), ResumePointTooOld."""
+        batch = await store.select_events(Seq(resume_point), 0, session.user.id)
         if resume_point > batch.newest:
             raise InvalidInput(
                 f"The resume point {resume_point} is ahead of the newest event "
@@ -45,7 +47,7 @@ class EventStream:
             )
         if resume_point < batch.forgotten:
             raise ResumePointTooOld()
-        return cls(store, broker.subscribe(session), Seq(resume_point))
+        return cls(store, broker.subscribe(session.id, session.user.id), Seq(resume_point))
 
     @property
     def replaying(self) -> bool:
@@ -61,7 +63,7 @@ class EventStream:
         while self._replaying:
             if self.subscription.closed is not None:
                 raise StreamClosed(self.subscription.closed)
-            batch = await self._store.select_events(self.last, REPLAY_BATCH)
+            batch = await self._store.select_events(self.last, REPLAY_BATCH, self.user)
             if self.last < batch.forgotten:
                 # Tombstones we had yet to send were purged while we replayed: the client
                 # must boot again, which it learns by reconnecting (410).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 import msgspec
 from msgspec import Meta
@@ -59,10 +59,53 @@ class PasswordChange(msgspec.Struct):
 
 class NewChannel(msgspec.Struct):
     name: Name
+    kind: Annotated[str, Meta(extra_json_schema={"enum": ["public", "private"]})] = "public"
+    members: list[str] = []
+
+
+class Members(msgspec.Struct):
+    """POST /api/direct: the others in the conversation (the caller is always in it)."""
+
+    members: list[str]
+
+
+class NewMember(msgspec.Struct):
+    user: str
 
 
 class NewMessage(msgspec.Struct):
     body: Body
+    mentions: list[str] = []
+    client_id: str | None = None
+
+
+class EditedMessage(msgspec.Struct):
+    body: Body
+    mentions: list[str] = []
+
+
+class NewReaction(msgspec.Struct):
+    emoji: str
+
+
+class ReadPosition(msgspec.Struct):
+    seq: int
+
+
+class Level(msgspec.Struct):
+    level: Annotated[str, Meta(extra_json_schema={"enum": ["all", "mentions", "none"]})]
+
+
+class UserChange(msgspec.Struct):
+    """POST /api/users/{id}: any of the fields; a field left out stays as it is."""
+
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    role: Literal["admin", "member"] | msgspec.UnsetType = msgspec.UNSET
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class NewPassword(msgspec.Struct):
+    password: Password
 
 
 class NoFields(msgspec.Struct):

@@ -48,5 +48,5 @@ async def get_events(request: Request) -> Response:
         raise StreamNeedsHttp11()
     session, _ = await admit_user(request, NoFields)
     resume_point = resume_point_of(request)
-    stream = await EventStream.open(p.store, p.broker, session.id, resume_point)
+    stream = await EventStream.open(p.store, p.broker, session, resume_point)
     return EventStreamResponse(stream, p.config.heartbeat / timedelta(seconds=1), p.shutting_down)

@@ -1,23 +1,43 @@
-"""POST /api/invite, GET /api/invite/{id}, POST /api/invite/{id}."""
+"""POST /api/invite, GET /api/invites, GET, POST and DELETE /api/invite/{id}."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from parlour.domain.invites import accept_invite, get_invite, issue_invite
+from parlour.domain.invites import (
+    accept_invite,
+    get_invite,
+    issue_invite,
+    list_invites,
+    revoke_invite,
+)
 from parlour.http.auth import set_cookie
 from parlour.http.body import Credentials, NoFields, read_body, respond
 from parlour.http.guards import admit, admit_user
 from parlour.http.state import parlour_of
-from parlour.wire import invite_json, user_json
+from parlour.wire import invite_json, invites_json, user_json
 
 
 async def post_invite(request: Request) -> Response:
     p = parlour_of(request)
     session, _ = await admit_user(request, NoFields)
-    invite = await issue_invite(p.store, session, p.config.invite_expiry)
+    admins_only = p.config.who_can_invite == "admins"
+    invite = await issue_invite(p.store, session, p.config.invite_expiry, admins_only)
     return respond(200, invite_json(invite))
+
+
+async def get_invites(request: Request) -> Response:
+    p = parlour_of(request)
+    session, _ = await admit_user(request, NoFields)
+    return respond(200, invites_json(await list_invites(p.store, session)))
+
+
+async def delete_invite_by_id(request: Request) -> Response:
+    p = parlour_of(request)
+    session, _ = await admit_user(request, NoFields)
+    await revoke_invite(p.store, session, request.path_params["invite_id"])
+    return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
 
 async def get_invite_by_id(request: Request) -> Response:

@@ -9,7 +9,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from parlour import __version__
-from parlour.http.body import Credentials, NewChannel, NewMessage, PasswordChange, respond
+from parlour.http.body import (
+    Credentials,
+    EditedMessage,
+    Level,
+    Members,
+    NewChannel,
+    NewMember,
+    NewMessage,
+    NewPassword,
+    NewReaction,
+    PasswordChange,
+    ReadPosition,
+    UserChange,
+    respond,
+)
+from parlour.http.push import PushEndpoint, PushSubscription
 from parlour.wire import ANSWERS
 
 _STRING = {"type": "string"}
@@ -17,7 +32,23 @@ _STRING = {"type": "string"}
 # Answers and request bodies are msgspec Structs (wire.py, http/body.py): their schemas are
 # generated from the very types that encode and decode them, so the document cannot drift.
 _, SCHEMAS = msgspec.json.schema_components(
-    [*ANSWERS, Credentials, PasswordChange, NewChannel, NewMessage],
+    [
+        *ANSWERS,
+        Credentials,
+        PasswordChange,
+        NewChannel,
+        NewMessage,
+        UserChange,
+        NewPassword,
+        Members,
+        NewMember,
+        EditedMessage,
+        NewReaction,
+        ReadPosition,
+        Level,
+        PushSubscription,
+        PushEndpoint,
+    ],
     ref_template="#/components/schemas/{name}",
 )
 # One message of the event stream: SSE framing, not JSON, so described by hand. Before
@@ -46,7 +77,7 @@ DESCRIPTIONS = {
     410: "Resume point too old: boot again",
     413: "Body larger than 65,536 bytes",
     415: "Body is not application/json",
-    429: "Too many failed logins for this name, or the server is busy checking passwords",
+    429: "Too many failed logins (for this name, or from this address), or the server is busy",
     503: "Setup required",
 }
 
@@ -59,18 +90,21 @@ def operation(
     *,
     auth: bool = True,
     params: list[dict[str, Any]] | None = None,
+    also: tuple[int, str | None] | None = None,
 ) -> dict[str, Any]:
-    """One OpenAPI operation; `ok` is (status, schema name or None)."""
-    status, schema = ok
-    responses: dict[str, Any] = {str(status): {"description": DESCRIPTIONS[status]}}
-    if schema == "EventStream":
-        responses[str(status)]["content"] = {
-            "text/event-stream": {"schema": {"$ref": "#/components/schemas/ServerSentEvent"}}
-        }
-    elif schema is not None:
-        responses[str(status)]["content"] = {
-            "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}
-        }
+    """One OpenAPI operation; `ok` (and `also`, a second success) is (status, schema name or
+    None)."""
+    responses: dict[str, Any] = {}
+    for status, schema in (ok,) if also is None else (ok, also):
+        responses[str(status)] = {"description": DESCRIPTIONS[status]}
+        if schema == "EventStream":
+            responses[str(status)]["content"] = {
+                "text/event-stream": {"schema": {"$ref": "#/components/schemas/ServerSentEvent"}}
+            }
+        elif schema is not None:
+            responses[str(status)]["content"] = {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+            }
     for code in errors:
         responses[str(code)] = {
             "description": DESCRIPTIONS[code],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 import os
 from importlib import resources
 from pathlib import Path
@@ -20,6 +21,9 @@ STATIC = Path(str(resources.files("parlour") / "static"))
 REVALIDATE = "no-cache"
 # What a file serves; any other method on a file gets 405, on a missing file 404.
 FILE_METHODS = ("GET", "HEAD")
+# The web app manifest's own type (browsers accept application/json too, but Python's
+# table knows neither the extension nor this type on every platform).
+mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 
 class ClientFiles(StaticFiles):

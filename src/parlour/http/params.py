@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from parlour.errors import InvalidInput
 
 # The largest integer the store keeps (signed 64-bit, in SQLite and PostgreSQL alike). A
@@ -29,3 +31,12 @@ def non_negative_int(text: str, what: str) -> int:
         return int(text)
     shown = text if len(text) <= SHOWN_CHARACTERS else text[:SHOWN_CHARACTERS] + "…"
     raise InvalidInput(f"The {what} must be a non-negative integer below 2^63, not {shown!r}.")
+
+
+def optional_int(query: Mapping[str, str], name: str) -> int | None:
+    """The query parameter `name` as a non-negative integer, or None when it is absent.
+
+    Raises InvalidInput for any other value (an empty one included).
+    """
+    value = query.get(name)
+    return None if value is None else non_negative_int(value, f"{name} parameter")

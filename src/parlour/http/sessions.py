@@ -16,8 +16,16 @@ from parlour.wire import user_json
 async def post_login(request: Request) -> Response:
     p = parlour_of(request)
     data = await admit(request, Credentials)
+    # The peer, or the client a trusted proxy reports (server.py, --trusted-proxies).
+    address = request.client.host if request.client else None
     login = await log_in(
-        p.store, p.throttle, p.passwords, data.name, data.password, p.config.session_expiry
+        p.store,
+        p.throttle,
+        p.passwords,
+        data.name,
+        data.password,
+        address,
+        p.config.session_expiry,
     )
     response = respond(200, user_json(login.user))
     set_cookie(request, response, login.token, login.expires_at)

@@ -11,9 +11,9 @@ from starlette.requests import HTTPConnection
 from parlour.broker import Broker
 from parlour.config import Config
 from parlour.domain.passwords import Passwords
-from parlour.domain.sessions import LoginThrottle
+from parlour.domain.push import WebPush
 from parlour.domain.setup import SetupState
-from parlour.store import Store
+from parlour.store import LoginLimits, Store
 
 
 @dataclass(slots=True)
@@ -22,9 +22,11 @@ class Parlour:
     store: Store
     broker: Broker
     setup: SetupState
-    throttle: LoginThrottle
+    throttle: LoginLimits
     passwords: Passwords
     shutting_down: asyncio.Event
+    push: WebPush | None = None
+    """None when Web Push is off (--push off)."""
 
 
 def parlour_of(conn: HTTPConnection) -> Parlour:

@@ -1,9 +1,12 @@
-// The account actions in the sidebar's footer: "Invite someone" (a dialog that makes a
-// one-use link and copies it), "Change password" (a dialog: the current password, and the
-// new one twice, checked against the server's length limits: limits.js), and "Log out".
-// They are here together because each acts on the person logged in, not on a channel.
+// The account actions in the sidebar's footer: "Invite someone" (a dialog that shows one's
+// newest open one-use link, or makes one, with when it expires, and copies it), "Change name" (rename.js does the renaming), "Change
+// password" (a dialog: the current password, and the new one twice, checked against the
+// server's length limits: limits.js), "Log out", and "Turn on notifications" (shown while
+// the browser has not been asked: the question comes only from this click, never on load,
+// notify.js). They are here together because each acts on the person logged in, not on a
+// channel.
 
-import { post } from "./api.js";
+import { get, post } from "./api.js";
 import {
   clearErrors,
   field,
@@ -15,13 +18,21 @@ import {
   slot,
 } from "./dom.js";
 import { passwordLength, serverLimits, showLimits } from "./limits.js";
+import { askForNotifications, notificationPermission } from "./notify.js";
+import { expiryText } from "./invitations.js";
+import { copyLink, showLink } from "./share-link.js";
 
 /**
  * @typedef {{
  *   me: () => import("./world.js").User,
+ *   rename: () => void,
+ *   invited: () => void,
+ *   invitations: () => void,
  *   sessionEnded: () => void,
  *   logOut: () => Promise<string | null>,
  * }} AccountHandlers
+ *   rename: open the rename dialog for oneself; invited: a link was issued;
+ *   invitations: show the list of open invitations
  */
 
 export class Account {
@@ -40,11 +51,36 @@ export class Account {
       invite: () => this.#invite(),
       "another-invite": () => this.#makeInvite(),
       "copy-invite": () => this.#copyInvite(),
+      "open-invitations": () => {
+        this.inviteDialog.close();
+        this.on.invitations();
+      },
+      "rename-me": () => this.on.rename(),
       password: () => this.#openPassword(),
       "close-password": () => this.passwordDialog.close(),
       logout: () => this.#logOut(),
+      notifications: () => this.#turnOnNotifications(),
     });
     onSubmit(this.passwordForm, () => this.#changePassword());
+    this.notificationsButton = slot(view, "notifications");
+    this.notificationsStatus = slot(view, "notifications-status");
+    this.#showNotifications();
+  }
+
+  /** "Turn on notifications" shows while the browser could still be asked. */
+  #showNotifications() {
+    this.notificationsButton.hidden = notificationPermission() !== "default";
+  }
+
+  async #turnOnNotifications() {
+    const permission = await askForNotifications();
+    this.#showNotifications();
+    this.notificationsStatus.textContent =
+      permission === "granted"
+        ? "Notifications are on: new messages you follow show while parlour is out of sight."
+        : permission === "denied"
+          ? "Notifications are blocked for this site; the browser's site settings can allow them."
+          : "";
   }
 
   /** Closes the dialogs (the chat is going away). */
@@ -53,54 +89,95 @@ export class Account {
     this.passwordDialog.close();
   }
 
-  #invite() {
-    this.inviteDialog.showModal();
-    this.#makeInvite();
+  /**
+   * Opens "Invite someone" with one's newest open invitation, if there is one: opening the
+   * dialog to copy the link again makes no new one (each would be one more way in, valid
+   * for a day). "New link" makes another.
+   */
+  async #invite() {
+    const dialog = this.inviteDialog;
+    dialog.showModal();
+    this.#showInvite(null, "Looking for your open invitations…");
+    const reply = await get("/api/invites");
+    if (!dialog.open) return;
+    if (reply.status === 401) return this.on.sessionEnded();
+    /** @type {{id: string, issuer: {id: string}, expires_at: string}[]} */
+    const mine =
+      reply.status === 200
+        ? reply.data.invites.filter(
+            (/** @type {any} */ i) => i.issuer.id === this.on.me().id && isLater(i.expires_at),
+          )
+        : [];
+    if (!mine.length) {
+      this.#makeInvite();
+      return;
+    }
+    mine.sort((a, b) => Date.parse(b.expires_at) - Date.parse(a.expires_at));
+    const others = mine.length - 1;
+    this.#showInvite(
+      mine[0],
+      `This is your newest open invitation${
+        others ? `; you have ${others === 1 ? "one other" : `${others} others`}` : ""
+      }. “Open invitations” lists them; “New link” makes another.`,
+    );
+  }
+
+  /**
+   * Shows an invitation's link and expiry in the dialog, or (null) only a status.
+   * @param {{id: string, expires_at: string} | null} invite
+   * @param {string} said
+   */
+  #showInvite(invite, said) {
+    const dialog = this.inviteDialog;
+    const status = slot(dialog, "invite-status");
+    const ready = slot(dialog, "invite-ready");
+    showError(dialog, "invite", "");
+    slot(dialog, "copy-status").textContent = "";
+    status.hidden = said === "";
+    status.textContent = said;
+    ready.hidden = invite === null;
+    find(dialog, '[data-action="copy-invite"]').hidden = invite === null;
+    find(dialog, '[data-action="another-invite"]').hidden = invite === null;
+    if (!invite) return;
+    slot(dialog, "invite-expiry").textContent = `It expires ${expiryText(invite.expires_at)}.`;
+    showLink(
+      slot(dialog, "invite-link", HTMLInputElement),
+      `/invite/${encodeURIComponent(invite.id)}`,
+    );
   }
 
   async #makeInvite() {
     const dialog = this.inviteDialog;
-    const status = slot(dialog, "invite-status");
-    const ready = slot(dialog, "invite-ready");
-    const again = find(dialog, '[data-action="another-invite"]');
-    const copy = find(dialog, '[data-action="copy-invite"]');
-    showError(dialog, "invite", "");
-    slot(dialog, "copy-status").textContent = "";
-    status.hidden = false;
-    status.textContent = "Making a link…";
-    ready.hidden = true;
-    copy.hidden = true;
+    this.#showInvite(null, "Making a link…");
     const reply = await post("/api/invite");
-    status.hidden = true;
     if (reply.status === 200) {
-      const link = slot(dialog, "invite-link", HTMLInputElement);
-      link.value = new URL(`/invite/${encodeURIComponent(reply.data.id)}`, location.origin).href;
-      ready.hidden = false;
-      again.hidden = false;
-      copy.hidden = false;
-      link.focus();
-      link.select();
-      link.scrollLeft = 0;
-    } else if (reply.status === 401) {
+      this.#showInvite(reply.data, "");
+      this.on.invited();
+      return;
+    }
+    slot(dialog, "invite-status").hidden = true;
+    if (reply.status === 401) {
       this.on.sessionEnded();
+    } else if (reply.status === 403) {
+      // The operator runs the server with `--who-can-invite admins`.
+      showError(
+        dialog,
+        "invite",
+        "Only admins may invite people to this server. Ask an admin for an invitation link.",
+      );
     } else {
+      // "New link" tries again.
+      find(dialog, '[data-action="another-invite"]').hidden = false;
       showError(dialog, "invite", `No link made: ${reply.detail}`);
     }
   }
 
   async #copyInvite() {
-    const dialog = this.inviteDialog;
-    const link = slot(dialog, "invite-link", HTMLInputElement);
-    const said = slot(dialog, "copy-status");
-    try {
-      await navigator.clipboard.writeText(link.value);
-      said.textContent = "Copied. Paste it into a message to the person you invite.";
-    } catch {
-      link.focus();
-      link.select();
-      said.textContent =
-        "Copying is not allowed here: the link is selected, press Ctrl+C (or ⌘C).";
-    }
+    await copyLink(
+      slot(this.inviteDialog, "invite-link", HTMLInputElement),
+      slot(this.inviteDialog, "copy-status"),
+      "Copied. Paste it into a message to the person you invite.",
+    );
   }
 
   #openPassword() {
@@ -159,4 +236,9 @@ export class Account {
     const problem = await this.on.logOut();
     if (problem) showError(this.view, "logout", problem);
   }
+}
+
+/** Whether a time is still to come. @param {string} iso */
+function isLater(iso) {
+  return Date.parse(iso) > Date.now();
 }

@@ -1,15 +1,39 @@
 // parlour's web client: decides which view the state demands (setup on 503, login on 401,
-// an invitation at /invite/{id}, else the chat) and connects the chat to the event stream.
+// an invitation at /invite/{id}, a password-reset link at /reset/{id}, else the chat) and
+// connects the chat to the event stream.
 
 import { get, post } from "./api.js";
 import { Chat } from "./chat.js";
-import { showInvite, showLogin, showSetup, showUnreachable } from "./gates.js";
+import { showInvite, showLogin, showReset, showSetup, showUnreachable } from "./gates.js";
 import { serverLimits } from "./limits.js";
+import { keepShellForOffline } from "./offline.js";
 import { Sync } from "./sync.js";
 import { World } from "./world.js";
 
+// How many of each channel's newest messages boot brings: the last few lines of every
+// channel, so that a switch shows something at once; the channel on screen fills itself
+// with a page (history.js) when they do not fill the view, and older ones come as the
+// reader scrolls up. Few, because boot's size grows with this times the channels: 100
+// channels of 5 stay well under 256 KiB (docs/benchmarks.md, history_boot). Unread counts
+// come from the server's read state, whatever boot brings (reads.js).
+const BOOT_MESSAGES = 5;
 // After a failed boot while the chat is open, try again after this long.
 const REBOOT_RETRY_MS = 3000;
+// What the login form says when the session ends, as far as this tab can tell why
+// (docs/client.md, "Why you were logged out"). A deactivation comes as an event before the
+// stream ends, and a logout in another tab of this browser over the tabs' channel (sync.js);
+// anything else is a 401 that is the same whatever ended the session (docs/api/sessions.md:
+// a logout on another device, a password changed or reset elsewhere, expiry after days
+// unused, or a deactivation this tab did not hear while it was offline), so it names them
+// all rather than guess.
+const SESSION_ENDED =
+  "Your session has ended, and parlour does not say why: you logged out on another device, " +
+  "your password was changed or reset elsewhere, the session went unused for too long, or " +
+  "an admin deactivated your account. Log in again.";
+const DEACTIVATED = "An admin has deactivated your account, so you have been logged out.";
+const LOGGED_OUT = "You logged out in another tab of this browser.";
+// The pages a link opens, which keep what is typed in them when another tab logs in.
+const LINK_PAGE = /^\/(invite|reset)\//;
 
 const root = /** @type {HTMLElement} */ (document.getElementById("app"));
 /** @type {Chat | null} */
@@ -20,16 +44,16 @@ let starts = 0;
 let cancelRetry = () => {};
 
 const sync = new Sync({
-  event: (data) => chat?.applyEvent(data),
+  event: (data, seq) => chat?.applyEvent(data, seq),
   status: (status) => chat?.setStatus(status),
   reboot: () => start(),
-  loggedOut: () => {
-    if (chat) leaveChat("You have been logged out.");
+  loggedOut: (why) => {
+    if (chat) leaveChat(why === "session-ended" ? SESSION_ENDED : LOGGED_OUT);
   },
-  // Tabs share the cookie: whoever logged in, this tab now shows them (an invitation page
-  // keeps what is typed in it).
+  // Tabs share the cookie: whoever logged in, this tab now shows them (an invitation or
+  // reset page keeps what is typed in it).
   loggedIn: () => {
-    if (!location.pathname.startsWith("/invite/")) start();
+    if (!LINK_PAGE.test(location.pathname)) start();
   },
 });
 
@@ -46,8 +70,15 @@ async function start() {
     await showInvite(root, decodeURIComponent(invite[1]), { done: joined });
     return;
   }
+  const reset = location.pathname.match(/^\/reset\/([^/]+)\/?$/);
+  if (reset) {
+    closeChat();
+    sync.stop();
+    await showReset(root, decodeURIComponent(reset[1]), { done: joined });
+    return;
+  }
   sync.beginBoot();
-  const reply = await get("/api/boot");
+  const reply = await get(`/api/boot?messages=${BOOT_MESSAGES}`);
   if (run !== starts) return;
   if (reply.status === 200) {
     const world = new World(reply.data);
@@ -55,7 +86,14 @@ async function start() {
       chat.replaceWorld(world);
     } else {
       closeChat();
-      chat = new Chat(root, world, { loggedOut: leaveChat, logOut });
+      chat = new Chat(root, world, {
+        sessionEnded: () => leaveChat(SESSION_ENDED),
+        // Every tab hears the event that says so: no need to tell the others.
+        deactivated: () => leaveChat(DEACTIVATED),
+        logOut,
+        leading: () => sync.leading,
+        othersVisible: () => sync.othersVisible(),
+      });
       chat.mount();
     }
     chat.setStatus(sync.status);
@@ -81,10 +119,10 @@ async function start() {
   }
 }
 
-/** Logged in by setup, login or an accepted invitation. */
+/** Logged in by setup, login, an accepted invitation or a used reset link. */
 function joined() {
   sync.announce("logged-in");
-  if (location.pathname.startsWith("/invite/")) history.replaceState(null, "", "/");
+  if (LINK_PAGE.test(location.pathname)) history.replaceState(null, "", "/");
   start();
 }
 
@@ -112,8 +150,9 @@ async function logOut() {
 }
 
 window.addEventListener("popstate", () => {
-  if (chat && !location.pathname.startsWith("/invite/")) chat.route();
+  if (chat && !LINK_PAGE.test(location.pathname)) chat.route();
   else start();
 });
 
 start();
+keepShellForOffline();

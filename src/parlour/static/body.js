@@ -1,6 +1,9 @@
-// A message body as DOM nodes: text stays text, and http(s) links become <a> elements that
-// open in a new tab without telling the other site where they came from. Line breaks are
-// kept by CSS (white-space: pre-wrap), so no markup is ever built from the body.
+// A message body as DOM nodes: text stays text, http(s) links become <a> elements that
+// open in a new tab without telling the other site where they came from, and the "@Name" of
+// each person the message mentions is a marked span (mentions.js). Line breaks are kept by
+// CSS (white-space: pre-wrap), so no markup is ever built from the body.
+
+import { mentionNodes } from "./mentions.js";
 
 // A run of characters that may be a link; trailing punctuation is trimmed below.
 const CANDIDATE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
@@ -8,9 +11,14 @@ const TRAILING = /[.,;:!?'"\])}>*_]$/;
 
 /**
  * @param {string} body
+ * @param {Map<string, boolean>} [mentioned] the names of the people the message mentions,
+ *   each with whether it is the person reading
  * @returns {Node[]}
  */
-export function bodyNodes(body) {
+export function bodyNodes(body, mentioned = new Map()) {
+  /** @param {string} text */
+  const text = (text) =>
+    mentioned.size ? mentionNodes(text, mentioned) : [document.createTextNode(text)];
   /** @type {Node[]} */
   const nodes = [];
   let done = 0;
@@ -19,11 +27,11 @@ export function bodyNodes(body) {
     const raw = trimTrailing(match[0]);
     const link = linkTo(raw);
     if (!link) continue;
-    if (start > done) nodes.push(document.createTextNode(body.slice(done, start)));
+    if (start > done) nodes.push(...text(body.slice(done, start)));
     nodes.push(link);
     done = start + raw.length;
   }
-  if (done < body.length) nodes.push(document.createTextNode(body.slice(done)));
+  if (done < body.length) nodes.push(...text(body.slice(done)));
   return nodes;
 }
 

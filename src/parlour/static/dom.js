@@ -160,3 +160,37 @@ export function hashMark() {
   mark.textContent = "#";
   return mark;
 }
+
+const SVG = "http://www.w3.org/2000/svg";
+
+/** The padlock before a private channel's name: drawn, not read out (its label says so). */
+export function lockMark() {
+  const mark = document.createElement("span");
+  mark.className = "hash lock";
+  mark.setAttribute("aria-hidden", "true");
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 16 16");
+  svg.setAttribute("width", "0.8em");
+  svg.setAttribute("height", "0.8em");
+  const path = document.createElementNS(SVG, "path");
+  path.setAttribute("fill", "currentColor");
+  path.setAttribute(
+    "d",
+    "M4.5 7V5a3.5 3.5 0 0 1 7 0v2H13v8H3V7h1.5zm2 0h3V5a1.5 1.5 0 0 0-3 0v2z",
+  );
+  svg.append(path);
+  mark.append(svg);
+  return mark;
+}
+
+/**
+ * What goes before a channel's name: "#" for a public one, a padlock for a private one,
+ * nothing for a direct conversation (its members' names say what it is).
+ * @param {{kind: string}} channel
+ * @returns {Node[]}
+ */
+export function channelMark(channel) {
+  if (channel.kind === "private") return [lockMark()];
+  if (channel.kind === "direct") return [];
+  return [hashMark()];
+}

@@ -10,6 +10,14 @@
 //
 // Where Web Locks are missing (plain http on a non-local address is not a secure context),
 // every tab holds its own stream: it still works, up to the browser's connection limit.
+//
+// The server ends a stream when its session is revoked (logout, a new password, a used
+// reset link, deactivation by an admin). The browser would try again only after the
+// stream's retry interval, so whenever the stream drops the leader asks at once whether the
+// session still holds: a deactivated member's page drops to the login form at once.
+//
+// The leader also raises system notifications (notify.js), one per message; before it does,
+// it asks the other tabs whether one of them is in sight (see othersVisible).
 
 const LOCK_NAME = "parlour.events";
 const CHANNEL_NAME = "parlour";
@@ -17,14 +25,19 @@ const CHANNEL_NAME = "parlour";
 const PROBE_RETRY_MS = 2000;
 const PROBE_RETRY_CAP_MS = 30000;
 const WATCHDOG_TICK_MS = 1000;
+// How long the leader waits for a visible tab to answer "is anyone looking?": the tabs share
+// one browser, where a BroadcastChannel message takes well under a millisecond.
+const VISIBLE_ASK_MS = 150;
 
 /**
  * @typedef {"connecting" | "live" | "reconnecting"} Status
+ * @typedef {"logged-out" | "session-ended"} LoggedOut why: logged out in a tab here, or the
+ *   server ended the session (it answered 401)
  * @typedef {{
- *   event: (data: any) => void,
+ *   event: (data: any, seq: number) => void,
  *   status: (status: Status) => void,
  *   reboot: () => void,
- *   loggedOut: () => void,
+ *   loggedOut: (why: LoggedOut) => void,
  *   loggedIn: () => void,
  * }} Handlers
  */
@@ -52,11 +65,36 @@ export class Sync {
     /** @type {number | undefined} */
     this.probeTimer = undefined;
     this.probeDelay = PROBE_RETRY_MS;
+    /** a check of the session is under way (see #check) */
+    this.checking = false;
     /** @type {AbortController | null} */
     this.lockRequest = null;
     /** @type {(() => void) | null} */
     this.releaseLock = null;
+    /** @type {Map<string, () => void>} questions "is anyone looking?" awaiting an answer */
+    this.asking = new Map();
     this.#markRole();
+  }
+
+  /**
+   * Whether another tab of parlour in this browser is in sight now: asked when needed
+   * (rather than tracked), so that a tab closed without a word never counts.
+   * @returns {Promise<boolean>}
+   */
+  othersVisible() {
+    const id = randomId();
+    return new Promise((resolve) => {
+      const timer = window.setTimeout(() => {
+        this.asking.delete(id);
+        resolve(false);
+      }, VISIBLE_ASK_MS);
+      this.asking.set(id, () => {
+        window.clearTimeout(timer);
+        this.asking.delete(id);
+        resolve(true);
+      });
+      this.#post({ kind: "anyone-visible", id });
+    });
   }
 
   /** Call before GET /api/boot: events heard from here on are kept until endBoot. */
@@ -100,7 +138,7 @@ export class Sync {
 
   /** Tell the other tabs (they share the session cookie) that this one logged in or out. */
   announce(/** @type {"logged-in" | "logged-out"} */ kind) {
-    this.#post({ kind });
+    this.#post({ kind, why: "logged-out" });
   }
 
   // --- every tab ---
@@ -113,7 +151,7 @@ export class Sync {
     }
     if (this.lastSeq === null || !(seq > this.lastSeq)) return;
     this.lastSeq = seq;
-    this.handlers.event(data);
+    this.handlers.event(data, seq);
   }
 
   /** A message from another tab. @param {any} message */
@@ -132,10 +170,18 @@ export class Sync {
         if (this.lastSeq !== null) this.handlers.reboot();
         break;
       case "logged-out":
-        this.handlers.loggedOut();
+        this.handlers.loggedOut(message.why === "session-ended" ? "session-ended" : "logged-out");
         break;
       case "logged-in":
         this.handlers.loggedIn();
+        break;
+      case "anyone-visible":
+        if (document.visibilityState === "visible" && this.lastSeq !== null) {
+          this.#post({ kind: "visible", id: message.id });
+        }
+        break;
+      case "visible":
+        this.asking.get(message.id)?.();
         break;
     }
   }
@@ -223,8 +269,10 @@ export class Sync {
         this.#setStatus("reconnecting");
         this.#probe();
       } else {
-        // The browser reconnects by itself, sending Last-Event-ID.
+        // The browser reconnects by itself, sending Last-Event-ID; meanwhile, make sure the
+        // stream did not end because the session did.
         this.#setStatus("reconnecting");
+        this.#check();
       }
     };
     this.watchdog = window.setInterval(() => {
@@ -243,30 +291,57 @@ export class Sync {
     window.clearTimeout(this.probeTimer);
   }
 
+  /**
+   * How the server would answer the stream's request now: HEAD gets the status GET would,
+   * without opening a stream (0: no answer).
+   * @param {number} seq
+   */
+  async #ask(seq) {
+    try {
+      const response = await fetch(`/api/events?resume_point=${seq}`, {
+        method: "HEAD",
+        headers: { accept: "text/event-stream" },
+      });
+      return response.status;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** The session has ended (401): this tab and every other one go to the login form. */
+  #sessionEnded() {
+    this.#post({ kind: "logged-out", why: "session-ended" });
+    this.handlers.loggedOut("session-ended");
+  }
+
+  /**
+   * The stream dropped, and the browser will reconnect by itself: checks at once whether
+   * the session still holds, rather than a retry interval later. Any other answer is left
+   * to the reconnection (and to #probe, if the browser then gives up).
+   */
+  async #check() {
+    const seq = this.lastSeq;
+    if (this.checking || seq === null || !this.leading) return;
+    this.checking = true;
+    const status = await this.#ask(seq);
+    this.checking = false;
+    if (status === 401 && this.leading && this.lastSeq === seq && !this.booting) {
+      this.#closeSource();
+      this.#sessionEnded();
+    }
+  }
+
   /** Finds out why the stream was refused, with a plain request to the same URL. */
   async #probe() {
     window.clearInterval(this.watchdog);
     const seq = this.lastSeq;
     if (seq === null || !this.leading) return;
-    const abort = new AbortController();
-    let status = 0;
-    try {
-      const response = await fetch(`/api/events?resume_point=${seq}`, {
-        signal: abort.signal,
-        headers: { accept: "text/event-stream" },
-      });
-      status = response.status;
-    } catch {
-      status = 0;
-    } finally {
-      abort.abort();
-    }
+    const status = await this.#ask(seq);
     if (!this.leading || this.lastSeq !== seq || this.booting) return;
     if (status === 200) {
       this.#open();
     } else if (status === 401) {
-      this.announce("logged-out");
-      this.handlers.loggedOut();
+      this.#sessionEnded();
     } else if (status === 410 || status === 400 || status === 503) {
       // 410: events after our point were forgotten. 400: the server knows no such point
       // (a different database). 503: it needs setup. In every case: boot again.
@@ -277,4 +352,10 @@ export class Sync {
       this.probeDelay = Math.min(this.probeDelay * 2, PROBE_RETRY_CAP_MS);
     }
   }
+}
+
+/** A random id for a question to the other tabs. */
+function randomId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(9));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

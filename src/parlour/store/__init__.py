@@ -17,7 +17,11 @@ from parlour.store.records import (
     Expired,
     ExpiryCutoffs,
     Hooks,
+    LoginAttempt,
+    LoginLimits,
+    NewResetLink,
     NewSession,
+    UserChanges,
 )
 
 __all__ = [
@@ -27,8 +31,12 @@ __all__ = [
     "Expired",
     "ExpiryCutoffs",
     "Hooks",
+    "LoginAttempt",
+    "LoginLimits",
+    "NewResetLink",
     "NewSession",
     "Store",
+    "UserChanges",
     "backup_database",
     "copy_to_postgres",
     "is_postgres_url",

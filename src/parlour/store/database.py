@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from parlour.errors import ParlourError, StorageError
-from parlour.model import Event, SessionId
+from parlour.model import Delivery, Seq, SessionId
 from parlour.store.engine import Connection, Engine, Reader, SeqCounter, Tx
 from parlour.store.records import Hooks
 
@@ -41,6 +41,9 @@ log = logging.getLogger("parlour.store")
 # that one batch never holds the write lock for long.
 MAX_BATCH = 256
 READER_THREADS = 4
+# What a failed batch reports as its newest sequence: it committed nothing (and revoked
+# nothing, so the value is never used).
+NOTHING_COMMITTED = Seq(0)
 
 
 class WriterStopped(StorageError):
@@ -53,7 +56,7 @@ class _Job:
     future: asyncio.Future[Any]
     value: Any = None
     error: BaseException | None = None
-    events: list[Event] = field(default_factory=list)
+    events: list[Delivery] = field(default_factory=list)
     revoked: list[SessionId] = field(default_factory=list)
 
 
@@ -148,7 +151,7 @@ class Database:
             self._run_job(conn, counter, job)
             if job.error is not None:
                 conn.execute("ROLLBACK")
-                self._loop.call_soon_threadsafe(self._deliver, batch)
+                self._loop.call_soon_threadsafe(self._deliver, batch, counter.start)
                 return
         else:
             for job in batch:
@@ -160,8 +163,8 @@ class Database:
         if not engine.in_transaction(conn):
             raise StorageError("a write job ended the transaction it ran in")
         revoked = [session for job in batch for session in job.revoked]
-        engine.end_write(conn, counter.seq if counter.seq != counter.start else None, revoked)
-        self._loop.call_soon_threadsafe(self._deliver, batch)
+        engine.end_write(conn, counter.seq, counter.seq != counter.start, revoked)
+        self._loop.call_soon_threadsafe(self._deliver, batch, counter.seq)
 
     def _run_job(self, conn: Connection, counter: SeqCounter, job: _Job) -> None:
         """Run one job; on failure, leave its error on it and the counter as it was."""
@@ -205,9 +208,9 @@ class Database:
         for job in batch:
             job.value, job.events, job.revoked = None, [], []
             job.error = error
-        self._loop.call_soon_threadsafe(self._deliver, batch)
+        self._loop.call_soon_threadsafe(self._deliver, batch, NOTHING_COMMITTED)
 
-    def _deliver(self, batch: list[_Job]) -> None:
+    def _deliver(self, batch: list[_Job], newest: Seq) -> None:
         """On the event loop: wake the writers, then publish the batch's events.
 
         Both happen only after COMMIT returned, which is all guarantee 1 asks. Waking the
@@ -226,10 +229,14 @@ class Database:
         events = [event for job in batch for event in job.events]
         revoked = [session for job in batch for session in job.revoked]
         try:
-            if revoked:
-                self._hooks.on_revoked(revoked)
+            # Events first: a stream whose session the batch revoked still receives what
+            # was committed with the revocation (its user's own deactivation, say).
             if events:
                 self._hooks.on_commit(events)
+                if self._hooks.on_local_commit is not None:
+                    self._hooks.on_local_commit(events)
+            if revoked:
+                self._hooks.on_revoked(revoked, newest)
         except Exception:
             log.exception("publishing committed events failed")
 
@@ -254,7 +261,7 @@ class Database:
                 failed.append(job)
         if failed:
             with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(self._deliver, failed)
+                self._loop.call_soon_threadsafe(self._deliver, failed, NOTHING_COMMITTED)
 
     # -- reading -------------------------------------------------------------------------
 

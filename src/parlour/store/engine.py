@@ -6,16 +6,18 @@ beside this one (users, channels, messages, invites, events). They run on the th
 `Database` (database.py) for both engines, as Synapse runs one set of storage functions on
 SQLite and PostgreSQL. An engine contributes only what truly differs: how to connect, how a
 transaction begins and ends, how its placeholders are spelled, which driver errors mean a full
-disk, and its housekeeping.
+disk, its housekeeping, and the statements of its search index (SearchSql).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from parlour.errors import StorageError
-from parlour.model import Event, Seq, SessionId
+from parlour.model import Audience, Delivery, Event, Seq, SessionId
+from parlour.store.words import SearchQuery
 
 Params = Sequence[Any] | dict[str, Any]
 Row = tuple[Any, ...]
@@ -38,6 +40,34 @@ class Connection(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class SearchSql:
+    """An engine's search index (docs/api/search.md): its statements, in SQLite's spelling of
+    placeholders like every other, and how a body and a query are written for it.
+
+    store/search.py runs them; only their text differs between engines. The index has one
+    entry per retained message, keyed by the message's `seq`.
+    """
+
+    insert: str
+    """Index a message's body: `:seq`, `:words`."""
+    delete: str
+    """Forget a message's body: `:seq`, and `:body`, the text it was indexed with (SQLite's
+    index keeps no text, and needs it to find the words to remove)."""
+    select: str
+    """Matches, newest first: `:query`, `:user` (only channels they see), `:channel` (or
+    NULL), `:before` (seq below), `:limit`; columns as details.MESSAGE_COLUMNS. With
+    `recent`, only those below the newest `:recent` entries of the index."""
+    select_recent: str
+    """The matches among the newest `:recent` entries below `:before` (same parameters and
+    columns), tried for each size in `recent` before `select` (none on SQLite)."""
+    recent: tuple[int, ...]
+    words: Callable[[str], str]
+    """A body as the index takes it (`:words`)."""
+    query: Callable[[SearchQuery], str]
+    """A query in the index's own syntax (`:query`)."""
+
+
 class Engine(Protocol):
     """Connection handling and dialect: everything that differs between databases.
 
@@ -47,6 +77,7 @@ class Engine(Protocol):
     """
 
     driver_errors: tuple[type[Exception], ...]
+    search: SearchSql
 
     def connect(self, *, writer: bool) -> Connection: ...
 
@@ -59,9 +90,11 @@ class Engine(Protocol):
         until it ends; return the counter's (seq, forgotten_seq) as they are now."""
         ...
 
-    def end_write(self, conn: Connection, seq: Seq | None, revoked: list[SessionId]) -> None:
-        """Store the new newest sequence (None: no event was made), tell other processes of
-        new events and revoked sessions if there are any, and commit."""
+    def end_write(
+        self, conn: Connection, newest: Seq, made_events: bool, revoked: list[SessionId]
+    ) -> None:
+        """Store the newest sequence (if `made_events`), tell other processes of new events
+        and revoked sessions if there are any, and commit."""
         ...
 
     def begin_read(self, conn: Connection) -> None:
@@ -93,6 +126,11 @@ class Reader:
     def __init__(self, conn: Connection, engine: Engine) -> None:
         self._conn = conn
         self._engine = engine
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, for what only it can say (its search statements)."""
+        return self._engine
 
     def _execute(self, sql: str, params: Params) -> Cursor:
         cursor: Cursor = self._conn.execute(self._engine.sql(sql), params)
@@ -142,7 +180,7 @@ class Tx(Reader):
     def __init__(self, conn: Connection, engine: Engine, counter: SeqCounter) -> None:
         super().__init__(conn, engine)
         self.counter = counter
-        self.events: list[Event] = []
+        self.events: list[Delivery] = []
         self.revoked: list[SessionId] = []
 
     def next_seq(self) -> Seq:
@@ -150,9 +188,9 @@ class Tx(Reader):
         self.counter.seq = Seq(self.counter.seq + 1)
         return self.counter.seq
 
-    def emit(self, event: Event) -> None:
-        """Publish `event` once the transaction has committed (never before)."""
-        self.events.append(event)
+    def emit(self, event: Event, audience: Audience) -> None:
+        """Publish `event` to `audience` once the transaction has committed (never before)."""
+        self.events.append(Delivery(event, audience))
 
     def revoke(self, sessions: list[SessionId]) -> None:
         """End these sessions' event streams, in every process, once committed."""

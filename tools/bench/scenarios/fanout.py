@@ -109,11 +109,16 @@ class Sender:
         self.connections += 1
         return await Connection.open(self.target.host, self.target.port)
 
-    async def post(self, body: bytes) -> None:
+    def path_for(self, number: int) -> str:
+        """Where message `number` goes: the target's channel (scenarios/private.py spreads
+        them over several)."""
+        return self.target.post_path
+
+    async def post(self, body: bytes, path: str | None = None) -> None:
         """POST one message on an idle connection (a new one if none is idle)."""
         self.in_flight += 1
         self.in_flight_max = max(self.in_flight_max, self.in_flight)
-        data = build_request("POST", self.target.post_path, self.host,
+        data = build_request("POST", path or self.target.post_path, self.host,
                              body=b'{"body":"%s"}' % body, cookie=self.cookie)  # fmt: skip
         try:
             conn = await self.connection()
@@ -147,7 +152,7 @@ class Sender:
                 lag = max(lag, -delay)
             if len(pending) >= MAX_IN_FLIGHT:
                 await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            task = asyncio.create_task(self.post(b"m%07d" % n))
+            task = asyncio.create_task(self.post(b"m%07d" % n, self.path_for(n)))
             pending.add(task)
             task.add_done_callback(pending.discard)
         if pending:
@@ -160,7 +165,7 @@ class Sender:
 
         async def worker() -> None:
             for n in numbers:
-                await self.post(b"m%07d" % n)
+                await self.post(b"m%07d" % n, self.path_for(n))
 
         await asyncio.gather(*(worker() for _ in range(window)))
 

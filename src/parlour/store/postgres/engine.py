@@ -23,6 +23,7 @@ from parlour.store.database import Database
 from parlour.store.engine import Connection
 from parlour.store.facade import Store
 from parlour.store.postgres.migrate import prepare
+from parlour.store.postgres.search_sql import SEARCH
 from parlour.store.postgres.tail import EVENTS_CHANNEL, REVOKED_CHANNEL, Tail
 from parlour.store.records import Hooks
 
@@ -54,6 +55,7 @@ def to_psycopg(text: str) -> str:
 
 class PgEngine:
     driver_errors: tuple[type[Exception], ...] = (psycopg.Error,)
+    search = SEARCH
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -73,8 +75,11 @@ class PgEngine:
         ).fetchone()
         return Seq(int(row[0])), Seq(int(row[1]))
 
-    def end_write(self, conn: Connection, seq: Seq | None, revoked: list[SessionId]) -> None:
-        if seq is not None:
+    def end_write(
+        self, conn: Connection, newest: Seq, made_events: bool, revoked: list[SessionId]
+    ) -> None:
+        seq = newest
+        if made_events:
             # The notification is delivered at commit, never before, and carries only the
             # sequence: payloads are small, and the tail reads the rows themselves.
             conn.execute(
@@ -83,7 +88,8 @@ class PgEngine:
                 {"seq": seq, "channel": EVENTS_CHANNEL},
             )
         for session in revoked:
-            conn.execute("SELECT pg_notify(%s, %s)", (REVOKED_CHANNEL, session))
+            # Other processes end its streams once they have published up to `newest`.
+            conn.execute("SELECT pg_notify(%s, %s)", (REVOKED_CHANNEL, f"{newest}:{session}"))
         conn.execute("COMMIT")
 
     def begin_read(self, conn: Connection) -> None:
@@ -106,9 +112,10 @@ class PgEngine:
         return StorageError(str(error))
 
     def housekeep(self) -> None:
-        """Let PostgreSQL reclaim the rows of expired messages now rather than eventually."""
+        """Let PostgreSQL reclaim the dead rows of deleted, expired and edited messages (their
+        bodies, words and events) now rather than eventually."""
         with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute("VACUUM messages, tombstones")
+            conn.execute("VACUUM messages, message_search, events")
 
 
 async def open_postgres(
@@ -122,7 +129,10 @@ async def open_postgres(
     engine = PgEngine(url)
     tail = Tail(url, hooks.on_commit, hooks.on_revoked)
     own = Hooks(
-        on_commit=lambda _: tail.poke(), on_revoked=hooks.on_revoked, on_fatal=hooks.on_fatal
+        on_commit=lambda _: tail.poke(),
+        on_revoked=tail.revoke,
+        on_fatal=hooks.on_fatal,
+        on_local_commit=hooks.on_local_commit,
     )
     db = await loop.run_in_executor(None, lambda: Database(engine, loop, own))
     await tail.start(db)

@@ -8,14 +8,22 @@ pg_dump). An advisory lock makes processes that start together take turns.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 import psycopg
 
 from parlour.errors import StartupRefused
 from parlour.store.migrations import Migration, load_migrations
+from parlour.store.postgres.search_sql import fill_index
 
 # Any constant shared by all parlour processes; it names the lock, nothing more.
 MIGRATION_LOCK = 0x7061726C6F7572  # "parlour"
+# What a migration needs done that SQL cannot do, run right after it in its transaction.
+# 6: the search index holds words as this program splits them (search_sql.py).
+AFTER: dict[tuple[int, str], Callable[[psycopg.Connection[Any]], object]] = {
+    (6, "search"): fill_index
+}
 
 
 def bundled_migrations() -> list[Migration]:
@@ -62,6 +70,8 @@ def _prepare(conn: psycopg.Connection, migrations: list[Migration]) -> None:
             )
         for migration in migrations[version:]:
             conn.execute(migration.sql.encode("utf-8"))
+            if (after := AFTER.get((migration.version, migration.name))) is not None:
+                after(conn)
             conn.execute("UPDATE parlour_schema SET version = %s", (migration.version,))
 
 

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from parlour.model import Event, Seq, SessionId
-from parlour.store.events import select_events, select_positions
+from parlour.model import Delivery, Seq, SessionId
+from parlour.store.log import select_deliveries, select_positions
 
 if TYPE_CHECKING:
     from parlour.store.database import Database
@@ -39,12 +39,14 @@ class Tail:
     def __init__(
         self,
         url: str,
-        publish: Callable[[list[Event]], None],
-        on_revoked: Callable[[list[SessionId]], None],
+        publish: Callable[[list[Delivery]], None],
+        on_revoked: Callable[[list[SessionId], Seq], None],
     ) -> None:
         self._url = url
         self._publish = publish
         self._on_revoked = on_revoked
+        # Revocations waiting for the events committed with them to be published first.
+        self._revoking: list[tuple[Seq, list[SessionId]]] = []
         self._published = Seq(0)
         self._poke = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -64,6 +66,22 @@ class Tail:
         """This process committed events: look for them now (called on the event loop)."""
         self._poke.set()
 
+    def revoke(self, sessions: list[SessionId], through: Seq) -> None:
+        """End these sessions' streams once every event up to `through` is published (a
+        deactivated user's stream still shows the deactivation), at once if it is."""
+        if through <= self._published:
+            self._on_revoked(sessions, through)
+        else:
+            self._revoking.append((through, sessions))
+            self._poke.set()
+
+    def _revoke_published(self) -> None:
+        due = [(seq, sessions) for seq, sessions in self._revoking if seq <= self._published]
+        if due:
+            self._revoking = [item for item in self._revoking if item[0] > self._published]
+            for seq, sessions in due:
+                self._on_revoked(sessions, seq)
+
     async def _listen(self) -> None:
         """Hear notifications from every process; reconnect if the connection drops."""
         while not self._closed:
@@ -78,7 +96,8 @@ class Tail:
                         if notify.channel == EVENTS_CHANNEL:
                             self._poke.set()
                         elif notify.channel == REVOKED_CHANNEL:
-                            self._on_revoked([SessionId(notify.payload)])
+                            through, _, session = notify.payload.partition(":")
+                            self.revoke([SessionId(session)], Seq(int(through)))
             except asyncio.CancelledError:
                 raise
             except Exception as e:
@@ -95,13 +114,21 @@ class Tail:
             self._poke.clear()
             try:
                 while True:
-                    batch = await db.read(
-                        functools.partial(select_events, after=self._published, limit=TAIL_BATCH)
+                    batch, newest = await db.read(
+                        functools.partial(
+                            select_deliveries, after=self._published, limit=TAIL_BATCH
+                        )
                     )
-                    if not batch.events:
+                    if batch:
+                        self._published = batch[-1].event.seq
+                        self._publish(batch)
+                    if len(batch) < TAIL_BATCH:
+                        # Everything committed up to `newest` is now published (or was
+                        # erased before anyone could be sent it).
+                        self._published = max(self._published, newest)
+                    self._revoke_published()
+                    if len(batch) < TAIL_BATCH:
                         break
-                    self._published = batch.events[-1].seq
-                    self._publish(batch.events)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 from parlour.errors import StorageError
+from parlour.store.sqlite import driver
 
 # Far beyond the events a live server makes between a backup and its restore, and small
 # enough that sequences stay exact in JavaScript (2**53) for millions of restores.
 RESTORE_SEQ_JUMP = 1_000_000_000
 
 
-def mark_as_restored_copy(conn: sqlite3.Connection) -> None:
+def mark_as_restored_copy(conn: driver.Connection) -> None:
     """Make every resume point a client holds invalid on this copy.
 
     A restored backup rewinds the server: sequences the clients already saw are handed out
@@ -37,9 +37,9 @@ def online_backup(source: Path, dest: Path) -> None:
     """
     partial = dest.with_name(dest.name + ".partial")
     try:
-        src = sqlite3.connect(source)
+        src = driver.connect(source)
         try:
-            out = sqlite3.connect(partial)
+            out = driver.connect(partial)
             try:
                 src.backup(out)
                 # A backup that cannot live without a -wal file beside it is no backup.
@@ -52,6 +52,6 @@ def online_backup(source: Path, dest: Path) -> None:
         with partial.open("rb+") as f:
             os.fsync(f.fileno())
         partial.replace(dest)
-    except (sqlite3.Error, OSError) as e:
+    except (driver.Error, OSError) as e:
         partial.unlink(missing_ok=True)
         raise StorageError(f"backup of {source} to {dest} failed: {e}") from e

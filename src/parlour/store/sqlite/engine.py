@@ -8,7 +8,6 @@ committed events are published straight from this process.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 from parlour.errors import StorageError, StorageFull
@@ -17,15 +16,17 @@ from parlour.store.database import Database
 from parlour.store.engine import Connection
 from parlour.store.facade import Store
 from parlour.store.records import Hooks
+from parlour.store.sqlite import driver
 from parlour.store.sqlite.migrate import prepare
+from parlour.store.sqlite.search_sql import SEARCH
 
 # Readers never wait this long in practice: WAL readers do not block on the writer.
 BUSY_TIMEOUT_MS = 10_000
 
 
-def connect(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
+def connect(path: Path, *, synchronous: str = "FULL") -> driver.Connection:
     """A connection with parlour's pragmas: durable commits and deleted content zeroed."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn = driver.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -36,7 +37,8 @@ def connect(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
 
 
 class SqliteEngine:
-    driver_errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+    driver_errors: tuple[type[Exception], ...] = (driver.Error,)
+    search = SEARCH
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -57,16 +59,18 @@ class SqliteEngine:
         ).fetchone()
         return Seq(seq), Seq(forgotten)
 
-    def end_write(self, conn: Connection, seq: Seq | None, revoked: list[SessionId]) -> None:
-        if seq is not None:
-            conn.execute("UPDATE counter SET seq = ? WHERE id = 1", (seq,))
+    def end_write(
+        self, conn: Connection, newest: Seq, made_events: bool, revoked: list[SessionId]
+    ) -> None:
+        if made_events:
+            conn.execute("UPDATE counter SET seq = ? WHERE id = 1", (newest,))
         conn.execute("COMMIT")
 
     def begin_read(self, conn: Connection) -> None:
         conn.execute("BEGIN")
 
     def in_transaction(self, conn: Connection) -> bool:
-        return isinstance(conn, sqlite3.Connection) and conn.in_transaction
+        return driver.is_connection(conn) and conn.in_transaction
 
     def is_usable(self, conn: Connection) -> bool:
         return True
@@ -74,8 +78,8 @@ class SqliteEngine:
     def storage_error(self, error: Exception) -> StorageError:
         """StorageFull when the disk is full (SQLITE_FULL), so that clients can be told to
         retry later rather than that the server is broken."""
-        code = getattr(error, "sqlite_errorcode", None)
-        if code is not None and code & 0xFF == sqlite3.SQLITE_FULL:
+        code = driver.error_code(error)
+        if code is not None and code & 0xFF == driver.SQLITE_FULL:
             return StorageFull(str(error))
         return StorageError(str(error))
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 from pathlib import Path
 
 from parlour.errors import StartupRefused
 from parlour.store.migrations import Migration, load_migrations
+from parlour.store.sqlite import driver
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -38,7 +38,7 @@ def split_statements(sql: str) -> list[str]:
     pending = ""
     for line in sql.splitlines(keepends=True):
         pending += line
-        if sqlite3.complete_statement(pending):
+        if driver.complete_statement(pending):
             if pending.strip():
                 statements.append(pending)
             pending = ""
@@ -84,12 +84,12 @@ def prepare(path: Path, migrations: list[Migration] | None = None) -> None:
     if not is_new:
         check_is_sqlite(path)
     try:
-        conn = sqlite3.connect(path, isolation_level=None)
-    except sqlite3.Error as e:
+        conn = driver.connect(path, isolation_level=None)
+    except driver.Error as e:
         raise StartupRefused(f"cannot open the database {path}: {e}") from e
     try:
         _prepare_open(conn, path, backup, migrations, is_new=is_new)
-    except sqlite3.DatabaseError as e:
+    except driver.DatabaseError as e:
         raise StartupRefused(
             f"cannot use the database {path}: {e}. parlour has not changed it."
         ) from e
@@ -98,7 +98,7 @@ def prepare(path: Path, migrations: list[Migration] | None = None) -> None:
 
 
 def _prepare_open(
-    conn: sqlite3.Connection,
+    conn: driver.Connection,
     path: Path,
     backup: Path,
     migrations: list[Migration],
@@ -123,7 +123,7 @@ def _prepare_open(
     conn.execute("PRAGMA journal_mode=WAL")
 
 
-def _apply(conn: sqlite3.Connection, pending: list[Migration]) -> None:
+def _apply(conn: driver.Connection, pending: list[Migration]) -> None:
     """Apply all pending migrations in one transaction: all of them, or none."""
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -139,13 +139,13 @@ def _apply(conn: sqlite3.Connection, pending: list[Migration]) -> None:
 
 
 def _migrate_with_backup(
-    conn: sqlite3.Connection, path: Path, backup: Path, pending: list[Migration]
+    conn: driver.Connection, path: Path, backup: Path, pending: list[Migration]
 ) -> None:
     before = conn.execute("PRAGMA user_version").fetchone()[0]
     _take_backup(conn, backup)
     try:
         _apply(conn, pending)
-    except sqlite3.Error as e:
+    except driver.Error as e:
         # The transaction was rolled back, so the file is already as it was. Restore from the
         # backup only if that somehow did not hold: the backup is the promise we made.
         if conn.execute("PRAGMA user_version").fetchone()[0] != before:
@@ -160,10 +160,10 @@ def _migrate_with_backup(
     backup.unlink()
 
 
-def _take_backup(conn: sqlite3.Connection, backup: Path) -> None:
+def _take_backup(conn: driver.Connection, backup: Path) -> None:
     """Write an online backup (SQLite's backup API) and make sure it is on disk."""
     try:
-        dest = sqlite3.connect(backup, isolation_level=None)
+        dest = driver.connect(backup, isolation_level=None)
         try:
             conn.backup(dest)
         finally:
@@ -176,8 +176,8 @@ def _take_backup(conn: sqlite3.Connection, backup: Path) -> None:
         raise
 
 
-def _restore_backup(conn: sqlite3.Connection, backup: Path) -> None:
-    source = sqlite3.connect(backup, isolation_level=None)
+def _restore_backup(conn: driver.Connection, backup: Path) -> None:
+    source = driver.connect(backup, isolation_level=None)
     try:
         source.backup(conn)
     finally:
