@@ -50,7 +50,8 @@ def test_a_signal_ends_streams_finishes_sends_and_exits_0_promptly(
     assert code == 0, "".join(server.output[-30:])
     assert took < PROMPTLY_SECONDS, f"exited {code} after {took:.1f} s"
     server.restart()
-    after = server.client(cookies=cookies).boot()
+    # Every retained message, not only boot's newest per channel (docs/api/history.md).
+    after = server.client(cookies=cookies).boot_everything()
     stored = {m["id"]: m["body"] for m in after["messages"]}
     lost = {k: v for k, v in acknowledged.items() if stored.get(k) != v}
     assert not lost, f"acknowledged before shutdown but lost: {lost}"
