@@ -22,12 +22,15 @@ def select_newest(r: Reader, channel_id: ChannelId, limit: int) -> tuple[list[Me
     return [message_row(row) for row in reversed(rows[:limit])], len(rows) > limit
 
 
-OLDER_THAN = "SELECT EXISTS (SELECT 1 FROM messages WHERE channel_id = ? AND seq < ?)"
-NEWER_THAN = "SELECT EXISTS (SELECT 1 FROM messages WHERE channel_id = ? AND seq > ?)"
+# "Is there one more?" as the first row of an ordered walk of the (channel_id, seq) index: an
+# EXISTS without an order may be planned as a scan of the whole table, which reads every
+# message when the answer is no (the newest page's `newer`, the oldest page's `older`).
+OLDER_THAN = "SELECT 1 FROM messages WHERE channel_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1"
+NEWER_THAN = "SELECT 1 FROM messages WHERE channel_id = ? AND seq > ? ORDER BY seq LIMIT 1"
 
 
 def _exists(r: Reader, query: str, channel_id: ChannelId, seq: int) -> bool:
-    return bool(r.value(query, (channel_id, seq)))
+    return r.value(query, (channel_id, seq)) is not None
 
 
 def select_page(
