@@ -63,12 +63,6 @@ class PgEngine:
     def connect(self, *, writer: bool) -> Connection:
         # Autocommit: parlour spells out BEGIN and COMMIT itself, as it does on SQLite.
         conn: Connection = psycopg.connect(self.url, autocommit=True)
-        # psycopg prepares a statement on the server after its fifth run, and PostgreSQL may
-        # then plan it once for any parameters: "does channel C have a message after S?"
-        # became a scan of every message (98 ms on a million) where the index answers in
-        # 0.1 ms. Plans for the parameters at hand keep every query on its index, for a
-        # fraction of a millisecond of planning (docs/benchmarks.md, history).
-        conn.execute("SET plan_cache_mode = force_custom_plan")
         return conn
 
     def sql(self, text: str) -> str:
