@@ -390,29 +390,19 @@ class ParlourClient(httpx.Client):
 
     def full_boot(self, messages: int | None = None) -> FullBoot:
         """Boot as revision 2 answers it (`older`, `reads`, messages with every field)."""
-        params = {} if messages is None else {"messages": str(messages)}
-        return cast(FullBoot, expect(self.get("/api/boot", params=params), 200))
+        return cast(FullBoot, self.boot(messages))
 
     def reads(self) -> dict[str, Read]:
         """Boot's `reads`: this user's read state in every channel they can see."""
         return self.full_boot(0)["reads"]
 
     def retained_messages(self, channel_id: str) -> list[FullMessage]:
-        """Every retained message of a channel, oldest first, paged from the newest down
-        through the history endpoint (docs/api/history.md)."""
-        found: list[FullMessage] = []
-        params: dict[str, str] = {"limit": "200"}
-        while True:
-            page = expect(self.get(f"/api/channels/{channel_id}/messages", params=params), 200)
-            found[:0] = page["messages"]
-            if not page["older"] or not page["messages"]:
-                return found
-            params["before"] = str(page["messages"][0]["seq"])
+        """Every retained message of a channel, oldest first (docs/api/history.md)."""
+        return self.all_messages(channel_id)
 
     def private_channel(self, name: str, members: list[str]) -> dict[str, Any]:
         """A new private channel of the caller and `members` (docs/api/channels-and-messages.md)."""
-        data = {"name": name, "kind": "private", "members": members}
-        return cast(dict[str, Any], expect(self.post("/api/channels", json=data), 202))
+        return self.create_private_channel(name, members)
 
     # --- issue 13: private and direct channels, members, history, users -----------------------
     # (docs/api/channels-and-messages.md, docs/api/history.md, docs/api/members.md). Plain
@@ -422,8 +412,7 @@ class ParlourClient(httpx.Client):
     def snapshot(self, messages: int | None = None) -> dict[str, Any]:
         """GET /api/boot as revision 2 answers it (with `older` and `reads`); `messages` per
         channel, or the default."""
-        params = {} if messages is None else {"messages": messages}
-        return cast(dict[str, Any], expect(self.get("/api/boot", params=params), 200))
+        return cast(dict[str, Any], self.boot(messages))
 
     def create_private_channel(self, name: str, members: list[str]) -> dict[str, Any]:
         body = {"name": name, "kind": "private", "members": members}
@@ -449,14 +438,11 @@ class ParlourClient(httpx.Client):
 
     def history(self, channel_id: str, **params: int) -> dict[str, Any]:
         """One page of GET /api/channels/{id}/messages (`before`, `after`, `limit`)."""
-        answer = self.get(f"/api/channels/{channel_id}/messages", params=params)
-        return cast(dict[str, Any], expect(answer, 200))
+        return cast(dict[str, Any], self.history_page(channel_id, **params))
 
     def direct_channel(self, members: list[str]) -> dict[str, Any]:
         """The direct channel of the caller and `members`, made if new."""
-        answer = self.post("/api/direct", json={"members": members})
-        assert answer.status_code in (200, 202), answer.text
-        return cast(dict[str, Any], answer.json())
+        return self.open_direct(members)
 
     # --- end of tracker issues 14, 15 and 16's client_id ----------------------------------
 
