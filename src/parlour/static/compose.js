@@ -195,7 +195,11 @@ export class Compose {
   #fit() {
     const t = this.textarea;
     t.style.height = "auto";
-    t.style.height = `${t.scrollHeight + 2}px`;
+    // Empty, the box is as high as it should be already; measuring it would lay out the
+    // whole page at once, on every load and every switch between channels, for nothing.
+    if (t.value === "") return;
+    // Its text's height, plus its borders (so that no scroll bar shows).
+    t.style.height = `${t.scrollHeight + t.offsetHeight - t.clientHeight}px`;
   }
 
   async #send() {

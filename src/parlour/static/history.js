@@ -6,6 +6,7 @@
 // removed it is on its way, and nothing is said.
 
 import { get } from "./api.js";
+import { nextPaint } from "./dom.js";
 
 // Messages per page: the server's default, a few screens.
 const PAGE_SIZE = 50;
@@ -61,6 +62,9 @@ export class History {
     const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
     if (fetch.before !== null) query.set("before", String(fetch.before));
     const reply = await get(`/api/channels/${encodeURIComponent(channelId)}/messages?${query}`);
+    // A page that arrives before what is held has been painted (the first load) waits
+    // for that paint: what is held shows first, and the page follows.
+    await nextPaint();
     if (this.busy.get(channelId) === world) this.busy.delete(channelId);
     if (this.on.world() !== world) return; // booted again meanwhile: this world is gone
     if (reply.status === 200) {

@@ -10,7 +10,7 @@
 // room's business (room.js); this module only draws.
 
 import { bodyNodes } from "./body.js";
-import { clone, paintAvatar } from "./dom.js";
+import { clone, nextPaint, paintAvatar } from "./dom.js";
 import { MessageFocus, messageLabel } from "./message-focus.js";
 import { followReactions, showReactions, showWhoReacted } from "./reactions.js";
 
@@ -21,6 +21,11 @@ const STICKY_PX = 48;
 // Closer than this to the top (or than a screen's height, if more) asks for older messages,
 // so that they are usually there before the reader reaches them.
 const LOAD_AHEAD_PX = 400;
+// A channel is shown with its newest this many held messages (more than a screenful on any
+// screen), and the older ones it holds are drawn after that first paint: a switch then costs
+// what a screen shows, not what the channel holds (docs/benchmarks.md, "The web client on a
+// big channel").
+const FIRST_PAINT_MESSAGES = 30;
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
@@ -71,6 +76,10 @@ export class Timeline {
     // (reading moves the position, not the line), so that one sees where one left off.
     /** @type {number | null} */
     this.readAt = null;
+    // Drawing the older held messages after a switch's first paint (see show); a number, so
+    // that a later show cancels an earlier one's.
+    this.drawing = 0;
+    this.restPending = false;
     // The keyboard's way through the messages: one Tab stop (message-focus.js).
     this.focus = new MessageFocus(list, (li) => li.classList.add("actions-open"));
     scroller.addEventListener("scroll", () => {
@@ -120,11 +129,11 @@ export class Timeline {
     this.items.clear();
     this.list.setAttribute("aria-busy", "true");
     this.list.replaceChildren();
-    for (const m of channelId ? world.timeline(channelId) : []) {
-      const li = this.#build(m);
-      li.classList.toggle("pending", world.pending.has(m.id) || m.local === true);
-      this.list.append(li);
-    }
+    const held = channelId ? world.timeline(channelId) : [];
+    // The reader's place is kept only when it is in what is drawn first.
+    const first = keep === null ? held.slice(-FIRST_PAINT_MESSAGES) : held;
+    this.#drawRestLater(held.length - first.length);
+    for (const m of first) this.list.append(this.#build(m));
     for (const li of this.items.values()) this.#decorate(li);
     this.#markUnread();
     this.focus.update();
@@ -132,6 +141,24 @@ export class Timeline {
     this.jump.hidden = true;
     if (keep === null) this.toBottom();
     else this.scroller.scrollTop = keep;
+  }
+
+  /**
+   * After the next paint, draws the older messages held for the channel shown that show()
+   * left out (`left` of them), as a history page is drawn: in place, the view unmoved.
+   * @param {number} left
+   */
+  #drawRestLater(left) {
+    const drawing = ++this.drawing;
+    this.restPending = left > 0;
+    if (!left) return;
+    nextPaint().then(() => {
+      const { world, channelId } = this;
+      if (drawing !== this.drawing || !world || !channelId) return;
+      this.restPending = false;
+      this.insert(world.timeline(channelId).filter((m) => !this.items.has(m.id)));
+      if (this.isNearTop()) this.on.nearTop();
+    });
   }
 
   /**
@@ -272,8 +299,12 @@ export class Timeline {
     li.setAttribute("aria-label", messageLabel(world.userName(m.sender), time, m.body, !!m.edited_at));
   }
 
-  /** Whether the view is close enough to its top to want older messages. */
+  /**
+   * Whether the view is close enough to its top to want older messages: not while older
+   * held ones are still to be drawn.
+   */
   isNearTop() {
+    if (this.restPending) return false;
     return this.scroller.scrollTop < Math.max(LOAD_AHEAD_PX, this.scroller.clientHeight);
   }
 
@@ -372,6 +403,7 @@ export class Timeline {
     showReactions(/** @type {HTMLElement} */ (li.querySelector(".reactions")), m, world);
     const own = m.sender === world.me.id;
     li.classList.toggle("own", own);
+    li.classList.toggle("pending", world.pending.has(m.id) || m.local === true);
     this.items.set(m.id, li);
     // Shown while being sent: nothing to act on until the server has numbered it.
     if (m.local) {

@@ -12,6 +12,14 @@ DevTools protocol (`Emulation.setCPUThrottlingRate`), the way issue 16 states it
   channel (the DOM stays bounded whatever the history: the client holds and shows the newest
   page, and older ones only as the reader scrolls up).
 
+Each time is taken twice. As the driver sees it (`navigation`, `to small`, `to big`): from
+Playwright's call until its locator finds the message visible, which adds the driver's own
+work (the click's input events sent over the DevTools protocol, its polling, in the same
+slowed page) to the client's. And in the page (`… in page`): from the navigation's start,
+or the click event's own time stamp, until the end of the first frame in which the message is
+laid out (a check on each animation frame; a task queued from it runs once that frame is
+painted): what the reader waits for.
+
 The big channel is the seeded one of `history_browser` at `client_switch_messages`; the small
 one is made through the API with a message in it. It measures and never asserts; without
 Chromium or Playwright it says so in a line with `skipped` and goes on.
@@ -20,6 +28,7 @@ Chromium or Playwright it says so in a line with `skipped` and goes on.
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
 import time
 from typing import TYPE_CHECKING, Any
@@ -35,6 +44,27 @@ from bench.stats import latency_ms
 THROTTLE = 4
 SMALL_BODY = "the small channel's only message"
 ELEMENTS = "document.getElementsByTagName('*').length"
+# Installed before the page's own scripts: `__shownAt(text, since)` resolves with the
+# milliseconds from `since` (performance.now()'s clock) to the end of the first frame that
+# lays out a message with that text; `__navigation` is that for the newest, since the start.
+WATCH = """(() => {
+  window.__shownAt = (text, since) => new Promise((resolve) => {
+    const check = () => {
+      const shown = [...document.querySelectorAll(".timeline .msg-body")]
+        .find((body) => body.textContent.includes(text) && body.getClientRects().length);
+      if (shown) setTimeout(() => resolve(performance.now() - since));
+      else requestAnimationFrame(check);
+    };
+    check();
+  });
+  window.__navigation = window.__shownAt(%s, 0);
+})()"""
+# Before a click: `__switched` resolves with the time from that click until its message shows.
+ON_CLICK = """(text) => {
+  window.__switched = new Promise((resolve) => document.addEventListener(
+    "click", (event) => window.__shownAt(text, event.timeStamp).then(resolve),
+    { capture: true, once: true }));
+}"""
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -47,7 +77,9 @@ def measure(
     from playwright.sync_api import sync_playwright
 
     found: dict[str, list[float]] = {
-        "navigation": [], "to small": [], "to big": [], "elements": [],
+        "navigation": [], "to small": [], "to big": [],
+        "navigation in page": [], "to small in page": [], "to big in page": [],
+        "elements": [],
     }  # fmt: skip
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -73,6 +105,7 @@ def once(
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
         context.add_cookies([{"name": "identity", "value": token, "url": url}])
+        context.add_init_script(WATCH % json.dumps(newest))
         page = context.new_page()
         cdp = context.new_cdp_session(page)
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": THROTTLE})
@@ -82,12 +115,13 @@ def once(
         page.goto(f"{url}/channels/{big}", wait_until="commit", timeout=WAIT_MS)
         shown_big.wait_for(state="visible", timeout=WAIT_MS)
         found["navigation"].append(time.monotonic() - started)
+        found["navigation in page"].append(page.evaluate("window.__navigation") / 1000)
         found["elements"].append(page.evaluate(ELEMENTS))
         settle(page)
         for _ in range(3):
-            found["to small"].append(switch(page, small, shown_small))
+            switch(page, small, SMALL_BODY, shown_small, found, "to small")
             settle(page)
-            found["to big"].append(switch(page, big, shown_big))
+            switch(page, big, newest, shown_big, found, "to big")
             found["elements"].append(page.evaluate(ELEMENTS))
             settle(page)
     finally:
@@ -99,12 +133,16 @@ def settle(page: Page) -> None:
     page.wait_for_timeout(300)
 
 
-def switch(page: Page, channel: str, shown: Any) -> float:
+def switch(
+    page: Page, channel: str, text: str, shown: Any, found: dict[str, list[float]], what: str
+) -> None:
     link = page.locator(f'.channel-list a[href="/channels/{channel}"]')
+    page.evaluate(ON_CLICK, text)
     started = time.monotonic()
     link.click()
     shown.wait_for(state="visible", timeout=WAIT_MS)
-    return time.monotonic() - started
+    found[what].append(time.monotonic() - started)
+    found[f"{what} in page"].append(page.evaluate("window.__switched") / 1000)
 
 
 async def make_small_channel(host: str, port: int, cookie: str) -> str:
