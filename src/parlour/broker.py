@@ -11,6 +11,8 @@ reconnect and resume from the store) instead of slowing anyone else.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -18,6 +20,8 @@ from parlour.model import Delivery, Seq, SessionId, UserId
 from parlour.wire import event_frame
 
 K = TypeVar("K")
+
+log = logging.getLogger("parlour.stream")
 
 # docs/api/events.md, guarantee 6: a reader more than about 1 MiB or 1,000 events behind is
 # disconnected.
@@ -38,6 +42,13 @@ class Subscription:
 
     Waiting is a bare future plus a timer, not `asyncio.wait_for` on an Event: that would
     create a task per wait, per stream, per event, which dominated fan-out profiles.
+
+    A stream that is caught up is written to at once instead (`direct`, given by the HTTP
+    layer): while its task waits in `take` with nothing queued, nothing written for it can be
+    ahead of a new event, so the event goes straight to its connection, without waking the
+    task and passing the web framework's layers, which dominated fan-out profiles next. The
+    connection refuses when it cannot take bytes without waiting (the reader is slow); then
+    the event is queued and the task woken, as before, and it waits for the reader.
     """
 
     __slots__ = (
@@ -46,10 +57,13 @@ class Subscription:
         "_pending_bytes",
         "_waiter",
         "closed",
+        "direct",
         "listening",
         "on_close",
         "session",
         "user",
+        "written",
+        "written_at",
     )
 
     def __init__(self, broker: Broker, session: SessionId, user: UserId) -> None:
@@ -64,9 +78,27 @@ class Subscription:
         # them from the store); registered from the start so logout can still end it.
         self.listening = False
         self.on_close: Callable[[str], None] | None = None
+        # Writes bytes to the stream's connection now, if it takes them without waiting;
+        # False if not (see the class's docstring). None: every event is queued.
+        self.direct: Callable[[bytes], bool] | None = None
+        # When `direct` last wrote (time.monotonic()): silence, for heartbeats, counts from
+        # there.
+        self.written_at = 0.0
+        # The newest event handed to the connection, by the stream task (domain/stream.py
+        # keeps it) or by `direct`. An event committed before the stream began listening can
+        # be published after the stream has replayed it from the store: it is skipped.
+        self.written = Seq(0)
 
-    def push(self, frames: list[tuple[Seq, bytes]], size: int) -> None:
+    def push(self, frames: list[tuple[Seq, bytes]], size: int, now: float) -> None:
         if self.closed is not None or not self.listening:
+            return
+        direct = self.direct
+        if (
+            direct is not None
+            and self._waiter is not None
+            and not self._pending
+            and self._write_now(direct, frames, now)
+        ):
             return
         self._pending.extend(frames)
         self._pending_bytes += size
@@ -88,6 +120,27 @@ class Subscription:
         if self.on_close is not None:
             self.on_close(reason)
 
+    def _write_now(
+        self, direct: Callable[[bytes], bool], frames: list[tuple[Seq, bytes]], now: float
+    ) -> bool:
+        if frames[0][0] <= self.written:
+            frames = [frame for frame in frames if frame[0] > self.written]
+            if not frames:
+                return True  # all handed over already (replayed from the store)
+        data = frames[0][1] if len(frames) == 1 else b"".join(frame for _, frame in frames)
+        try:
+            written = direct(data)
+        except Exception:
+            # Never let one connection's fault reach the publisher (and so everyone's
+            # streams): this stream goes back to being written by its task.
+            log.exception("writing to a stream directly failed; queueing its events")
+            self.direct = None
+            return False
+        if written:
+            self.written_at = now
+            self.written = frames[-1][0]
+        return written
+
     def _wake(self) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
@@ -100,13 +153,21 @@ class Subscription:
         """
         if not self._pending and self.closed is None:
             loop = asyncio.get_running_loop()
-            waiter = self._waiter = loop.create_future()
-            timer = loop.call_later(idle_seconds, _expire, waiter)
-            try:
-                await waiter
-            finally:
-                timer.cancel()
-                self._waiter = None
+            wait = idle_seconds
+            while True:
+                waiter = self._waiter = loop.create_future()
+                timer = loop.call_later(wait, _expire, waiter)
+                try:
+                    await waiter
+                finally:
+                    timer.cancel()
+                    self._waiter = None
+                if self._pending or self.closed is not None:
+                    break
+                # Written to directly meanwhile: the silence counts from the last write.
+                wait = self.written_at + idle_seconds - time.monotonic()
+                if wait <= 0:
+                    break
         if self.closed is not None and not self._pending:
             raise StreamClosed(self.closed)
         frames = self._pending
@@ -140,6 +201,7 @@ class Broker:
         """
         shared: list[tuple[Seq, bytes]] = []
         shared_size = 0
+        now = time.monotonic()
         for delivery in deliveries:
             event = delivery.event
             frame = (event.seq, event_frame(event))
@@ -147,17 +209,17 @@ class Broker:
                 shared.append(frame)
                 shared_size += len(frame[1])
                 continue
-            self._push_to_all(shared, shared_size)
+            self._push_to_all(shared, shared_size, now)
             shared, shared_size = [], 0
             for user in delivery.audience:
                 for subscription in self._by_user.get(user, ()):
-                    subscription.push([frame], len(frame[1]))
-        self._push_to_all(shared, shared_size)
+                    subscription.push([frame], len(frame[1]), now)
+        self._push_to_all(shared, shared_size, now)
 
-    def _push_to_all(self, frames: list[tuple[Seq, bytes]], size: int) -> None:
+    def _push_to_all(self, frames: list[tuple[Seq, bytes]], size: int, now: float) -> None:
         if frames:
             for subscription in self._subscriptions:
-                subscription.push(frames, size)
+                subscription.push(frames, size, now)
 
     def subscribe(self, session: SessionId, user: UserId) -> Subscription:
         subscription = Subscription(self, session, user)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import socket
@@ -21,7 +22,7 @@ from typing import Any
 
 import httptools
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from parlour.app import create_app
 from parlour.config import Config
@@ -33,7 +34,7 @@ from parlour.http.errors import (
     UnparsableRequest,
     raw_answer,
 )
-from parlour.http.sse import ABORT_EXTENSION
+from parlour.http.sse import ABORT_EXTENSION, WRITE_EXTENSION
 
 log = logging.getLogger("parlour")
 
@@ -141,9 +142,15 @@ class ParlourHttpProtocol(HttpToolsProtocol):
         self._head_bytes = None
         self._heads_read += 1
         # Before super(), which hands the scope to the app.
-        extensions = self.scope.setdefault("extensions", {})
+        scope = self.scope
+        extensions = scope.setdefault("extensions", {})
         extensions[ABORT_EXTENSION] = {"abort": self._abort}
         super().on_headers_complete()
+        # The cycle uvicorn made for this request (none for an upgrade), whose app task has
+        # not started yet: it will find the extension in its scope.
+        cycle = self.cycle
+        if cycle is not None and cycle.scope is scope:
+            extensions[WRITE_EXTENSION] = {"write": functools.partial(write_now, cycle)}
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
@@ -298,3 +305,22 @@ def _log_config() -> dict[str, Any]:
         },
     }
     return config
+
+
+def write_now(cycle: RequestResponseCycle, data: bytes) -> bool:
+    """Writes `data` as one chunk of a started, chunked response's body, if the connection
+    takes it without waiting; False if it cannot (its writing is paused because the reader is
+    slow, or it is closing, or the response is not chunked or is over): the caller then sends
+    it through ASGI, which waits. What uvicorn's own `send` does for a body chunk, less the
+    wait (ParlourHttpProtocol's docstring says how its hooks are kept honest)."""
+    if (
+        cycle.disconnected
+        or cycle.flow.write_paused
+        or not cycle.response_started
+        or cycle.response_complete
+        or cycle.chunked_encoding is not True
+        or cycle.transport.is_closing()
+    ):
+        return False
+    cycle.transport.write(b"%x\r\n%b\r\n" % (len(data), data))
+    return True

@@ -21,6 +21,7 @@ import asyncio
 import importlib.metadata
 import inspect
 import logging
+import re
 import signal
 import socket
 import time
@@ -375,6 +376,12 @@ OVERRIDDEN_HOOKS = [
 ]
 # ...and reads these attributes of it (and `response_complete` of its current cycle).
 USED_ATTRIBUTES = ["loop", "transport", "pipeline", "scope", "cycle", "server_state"]
+# parlour.server.write_now reads these of a RequestResponseCycle, and writes the chunk as
+# uvicorn's own send() does.
+CYCLE_ATTRIBUTES = [
+    "disconnected", "flow", "response_started", "response_complete", "chunked_encoding",
+    "transport", "scope",
+]  # fmt: skip
 
 
 def test_the_installed_uvicorn_is_in_the_range_pyproject_declares() -> None:
@@ -402,6 +409,12 @@ def test_the_uvicorn_hooks_parlour_overrides_are_all_there() -> None:
     assert "except httptools.HttpParserError" in receiving
     assert "self.send_400_response(" in receiving
     assert "self.response_complete = False" in inspect.getsource(RequestResponseCycle.__init__)
+    cycle_init = inspect.getsource(RequestResponseCycle.__init__)
+    for attribute in CYCLE_ATTRIBUTES:
+        assert re.search(rf"self\.{attribute}(: [^=]+)? = ", cycle_init), attribute
+    sending = inspect.getsource(RequestResponseCycle.send)
+    assert "self.flow.write_paused" in sending
+    assert 'content = [b"%x\\r\\n" % len(body), body, b"\\r\\n"]' in sending
     assert list(inspect.signature(uvicorn.Server.handle_exit).parameters) == list(
         inspect.signature(ParlourServer.handle_exit).parameters
     )

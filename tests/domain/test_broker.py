@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from parlour.broker import MAX_PENDING_BYTES, MAX_PENDING_EVENTS, Broker, StreamClosed
+from parlour.broker import (
+    MAX_PENDING_BYTES,
+    MAX_PENDING_EVENTS,
+    Broker,
+    StreamClosed,
+    Subscription,
+)
 from parlour.model import (
     ChannelId,
     Delivery,
@@ -143,5 +149,88 @@ def test_a_revoked_session_still_drains_what_was_queued_before_it_ends() -> None
         assert [seq for seq, _ in await s.take(1.0)] == [1]
         with pytest.raises(StreamClosed):
             await s.take(1.0)
+
+    asyncio.run(scenario())
+
+
+class Connection:
+    """What the HTTP layer gives a subscription as `direct`: takes bytes unless `full`."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+        self.full = False
+
+    def write(self, data: bytes) -> bool:
+        if self.full:
+            return False
+        self.written.append(data)
+        return True
+
+    def seqs(self) -> list[int]:
+        return [int(line[4:]) for data in self.written for line in data.split(b"\n")
+                if line.startswith(b"id: ")]  # fmt: skip
+
+
+def direct_stream(broker: Broker) -> tuple[Subscription, Connection]:
+    """A listening subscription whose events may go straight to `Connection`."""
+    s = broker.subscribe(SessionId("s"), UserId("Us"))
+    s.listening = True
+    connection = Connection()
+    s.direct = connection.write
+    return s, connection
+
+
+def test_a_waiting_stream_is_written_at_once_and_never_twice() -> None:
+    """Regression: an event committed before a stream began listening can be published after
+    the stream replayed it from the store; written straight to the connection, it came a
+    second time, out of order (the crash test's readers saw `event 622 after 623`)."""
+
+    async def scenario() -> None:
+        broker = Broker()
+        s, connection = direct_stream(broker)
+        s.written = Seq(3)  # replayed through 3 from the store
+        waiting = asyncio.create_task(s.take(5.0))
+        await asyncio.sleep(0)  # the stream task now waits in take()
+        broker.publish([everyone(sent(2)), everyone(sent(3))])  # late: already replayed
+        broker.publish([everyone(sent(3)), everyone(sent(4))])
+        broker.publish([everyone(sent(5))])
+        assert connection.seqs() == [4, 5]
+        assert s.written == 5
+        assert not waiting.done(), "the stream task was woken for what went straight out"
+        waiting.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_a_connection_that_cannot_take_more_gets_its_events_through_the_queue_in_order() -> None:
+    async def scenario() -> None:
+        broker = Broker()
+        s, connection = direct_stream(broker)
+        waiting = asyncio.create_task(s.take(5.0))
+        await asyncio.sleep(0)
+        broker.publish([everyone(sent(1))])
+        connection.full = True
+        broker.publish([everyone(sent(2))])
+        connection.full = False
+        # Queued behind 2, so not written ahead of it though the connection takes it now.
+        broker.publish([everyone(sent(3))])
+        assert connection.seqs() == [1]
+        assert [seq for seq, _ in await waiting] == [2, 3]
+
+    asyncio.run(scenario())
+
+
+def test_silence_for_a_heartbeat_counts_from_the_last_direct_write() -> None:
+    async def scenario() -> None:
+        broker = Broker()
+        s, _ = direct_stream(broker)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        waiting = asyncio.create_task(s.take(0.3))
+        await asyncio.sleep(0.2)
+        broker.publish([everyone(sent(1))])
+        assert await waiting == []
+        # Not 0.3 s after the wait began: 0.3 s after the write at 0.2 s.
+        assert loop.time() - started >= 0.45
 
     asyncio.run(scenario())

@@ -30,8 +30,14 @@ class EventStream:
         self._store = store
         self.subscription = subscription
         self.user = subscription.user
-        self.last = resume_point
+        subscription.written = resume_point
         self._replaying = True
+
+    @property
+    def last(self) -> Seq:
+        """The newest event handed to the connection: by this stream, or by the broker
+        straight to the connection while this stream waited (broker.Subscription)."""
+        return self.subscription.written
 
     @classmethod
     async def open(
@@ -69,7 +75,7 @@ class EventStream:
                 # must boot again, which it learns by reconnecting (410).
                 raise StreamClosed("resume point expired during replay")
             if batch.events:
-                self.last = batch.events[-1].seq
+                self.subscription.written = batch.events[-1].seq
                 return b"".join(event_frame(event) for event in batch.events)
             if self.subscription.listening:
                 self._replaying = False
@@ -79,7 +85,7 @@ class EventStream:
         fresh = [(seq, frame) for seq, frame in frames if seq > self.last]
         if not fresh:
             return b""
-        self.last = fresh[-1][0]
+        self.subscription.written = fresh[-1][0]
         return b"".join(frame for _, frame in fresh)
 
     def close(self) -> None:

@@ -35,6 +35,13 @@ REPLAY_PIECE_BYTES = 64 * 1024
 # aborting frees them at once (issue 6). Without the extension (another server), streams
 # are closed instead.
 ABORT_EXTENSION = "parlour.abort"
+# The ASGI scope extension through which the server lets a stream write a chunk of its body
+# at once, outside the ASGI send chain, when the connection takes it without waiting: the
+# broker writes a caught-up stream's events this way (see parlour.broker.Subscription). Its
+# `write(data) -> bool` answers False when it cannot (then the event is sent the ordinary
+# way, which waits for the reader). Without the extension, every event is sent the
+# ordinary way.
+WRITE_EXTENSION = "parlour.write"
 HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache"),
@@ -81,6 +88,9 @@ class EventStreamResponse(Response):
         try:
             await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
             await send(_chunk(b"retry: %d\n\n" % RETRY_MILLISECONDS))
+            writer = scope.get("extensions", {}).get(WRITE_EXTENSION)
+            if writer is not None:
+                subscription.direct = writer["write"]
             while True:
                 chunk = await stream.next_chunk(self.heartbeat_seconds)
                 writing = True
