@@ -89,7 +89,9 @@ class Subscription:
         # be published after the stream has replayed it from the store: it is skipped.
         self.written = Seq(0)
 
-    def push(self, frames: list[tuple[Seq, bytes]], size: int, now: float) -> None:
+    def push(self, frames: list[tuple[Seq, bytes]], data: bytes, now: float) -> None:
+        """Queue `frames` (or write them at once, see the class); `data` is the frames
+        joined, made once by the publisher for every stream."""
         if self.closed is not None or not self.listening:
             return
         direct = self.direct
@@ -97,11 +99,11 @@ class Subscription:
             direct is not None
             and self._waiter is not None
             and not self._pending
-            and self._write_now(direct, frames, now)
+            and self._write_now(direct, frames, data, now)
         ):
             return
         self._pending.extend(frames)
-        self._pending_bytes += size
+        self._pending_bytes += len(data)
         if len(self._pending) > MAX_PENDING_EVENTS or self._pending_bytes > MAX_PENDING_BYTES:
             self.close("fell too far behind")
             return
@@ -121,13 +123,17 @@ class Subscription:
             self.on_close(reason)
 
     def _write_now(
-        self, direct: Callable[[bytes], bool], frames: list[tuple[Seq, bytes]], now: float
+        self,
+        direct: Callable[[bytes], bool],
+        frames: list[tuple[Seq, bytes]],
+        data: bytes,
+        now: float,
     ) -> bool:
         if frames[0][0] <= self.written:
             frames = [frame for frame in frames if frame[0] > self.written]
             if not frames:
                 return True  # all handed over already (replayed from the store)
-        data = frames[0][1] if len(frames) == 1 else b"".join(frame for _, frame in frames)
+            data = b"".join(frame for _, frame in frames)
         try:
             written = direct(data)
         except Exception:
@@ -200,26 +206,25 @@ class Broker:
         existed; an event for some users is pushed to their streams only.
         """
         shared: list[tuple[Seq, bytes]] = []
-        shared_size = 0
         now = time.monotonic()
         for delivery in deliveries:
             event = delivery.event
             frame = (event.seq, event_frame(event))
             if delivery.audience is None:
                 shared.append(frame)
-                shared_size += len(frame[1])
                 continue
-            self._push_to_all(shared, shared_size, now)
-            shared, shared_size = [], 0
+            self._push_to_all(shared, now)
+            shared = []
             for user in delivery.audience:
                 for subscription in self._by_user.get(user, ()):
-                    subscription.push([frame], len(frame[1]), now)
-        self._push_to_all(shared, shared_size, now)
+                    subscription.push([frame], frame[1], now)
+        self._push_to_all(shared, now)
 
-    def _push_to_all(self, frames: list[tuple[Seq, bytes]], size: int, now: float) -> None:
+    def _push_to_all(self, frames: list[tuple[Seq, bytes]], now: float) -> None:
         if frames:
+            data = frames[0][1] if len(frames) == 1 else b"".join(frame for _, frame in frames)
             for subscription in self._subscriptions:
-                subscription.push(frames, size, now)
+                subscription.push(frames, data, now)
 
     def subscribe(self, session: SessionId, user: UserId) -> Subscription:
         subscription = Subscription(self, session, user)

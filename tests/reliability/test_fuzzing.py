@@ -95,16 +95,26 @@ class Site:
             return c.token
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    database = tmp_path_factory.mktemp("fuzzing") / "parlour.db"
+def fresh_site(database: Path) -> tuple[ServerProcess, str]:
+    """A server on a new database with the owner, Bob and a message, and the owner's session:
+    the module's server, and each scenario of the stateful test, start from this state."""
     server = ServerProcess(database, ["--heartbeat", "1s", *LOGIN_LIMITS]).start()
     try:
         owner = server.set_up()
         bob = invite_user(server, owner, "Bob")
         bob.send_message(owner.create_channel("general")["id"], "hello from Bob")
+    except BaseException:
+        server.close()
+        raise
+    return server, owner.token
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    server, token = fresh_site(tmp_path_factory.mktemp("fuzzing") / "parlour.db")
+    try:
         schema = schemathesis.openapi.from_url(f"{server.url}/api/openapi.json", config=CONFIG)
-        yield Site(server, schema, owner.token)
+        yield Site(server, schema, token)
         output = "".join(server.output)
         assert "Traceback" not in output, output[-3000:]
         assert "unexpected error" not in output, output[-3000:]
@@ -217,16 +227,6 @@ def test_every_operation_answers_as_documented_to_generated_input(
         generated_requests=site.calls[operation] - before,
         answers_5xx=0,
     )
-
-
-def fresh_site(database: Path) -> tuple[ServerProcess, str]:
-    """A server on a new database with the owner, Bob and a message: each scenario of the
-    stateful test starts from this same state (see the test's docstring)."""
-    server = ServerProcess(database, ["--heartbeat", "1s", *LOGIN_LIMITS]).start()
-    owner = server.set_up()
-    bob = invite_user(server, owner, "Bob")
-    bob.send_message(owner.create_channel("general")["id"], "hello from Bob")
-    return server, owner.token
 
 
 def test_chains_of_calls_answer_as_documented(

@@ -62,8 +62,8 @@ export class History {
     const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
     if (fetch.before !== null) query.set("before", String(fetch.before));
     const reply = await get(`/api/channels/${encodeURIComponent(channelId)}/messages?${query}`);
-    // A page that arrives before what is held has been painted (the first load) waits
-    // for that paint: what is held shows first, and the page follows.
+    // Every page waits for the next paint: on a first load, the page asked for at once
+    // comes back while boot's messages are still being drawn, and they show first.
     await nextPaint();
     if (this.busy.get(channelId) === world) this.busy.delete(channelId);
     if (this.on.world() !== world) return; // booted again meanwhile: this world is gone

@@ -76,10 +76,10 @@ export class Timeline {
     // (reading moves the position, not the line), so that one sees where one left off.
     /** @type {number | null} */
     this.readAt = null;
-    // Drawing the older held messages after a switch's first paint (see show); a number, so
-    // that a later show cancels an earlier one's.
-    this.drawing = 0;
-    this.restPending = false;
+    // The older held messages still to be drawn after a switch's first paint (see show):
+    // a token of that show, null when none are; a later show replaces an earlier one's.
+    /** @type {object | null} */
+    this.rest = null;
     // The keyboard's way through the messages: one Tab stop (message-focus.js).
     this.focus = new MessageFocus(list, (li) => li.classList.add("actions-open"));
     scroller.addEventListener("scroll", () => {
@@ -149,13 +149,13 @@ export class Timeline {
    * @param {number} left
    */
   #drawRestLater(left) {
-    const drawing = ++this.drawing;
-    this.restPending = left > 0;
-    if (!left) return;
+    const rest = left > 0 ? {} : null;
+    this.rest = rest;
+    if (!rest) return;
     nextPaint().then(() => {
       const { world, channelId } = this;
-      if (drawing !== this.drawing || !world || !channelId) return;
-      this.restPending = false;
+      if (rest !== this.rest || !world || !channelId) return;
+      this.rest = null;
       this.insert(world.timeline(channelId).filter((m) => !this.items.has(m.id)));
       if (this.isNearTop()) this.on.nearTop();
     });
@@ -304,7 +304,7 @@ export class Timeline {
    * held ones are still to be drawn.
    */
   isNearTop() {
-    if (this.restPending) return false;
+    if (this.rest) return false;
     return this.scroller.scrollTop < Math.max(LOAD_AHEAD_PX, this.scroller.clientHeight);
   }
 
