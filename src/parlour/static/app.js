@@ -42,13 +42,19 @@ let chat = null;
 let starts = 0;
 /** @type {() => void} */
 let cancelRetry = () => {};
+// The note the login form shows, while it is what this tab shows (else undefined).
+/** @type {string | undefined} */
+let loginNote;
 
 const sync = new Sync({
   event: (data, seq) => chat?.applyEvent(data, seq),
   status: (status) => chat?.setStatus(status),
   reboot: () => start(),
   loggedOut: (why) => {
-    if (chat) leaveChat(why === "session-ended" ? SESSION_ENDED : LOGGED_OUT);
+    // A logout in another tab can be heard after this tab found its session ended (its
+    // stream ended first): it says why, so it replaces the note that could not.
+    const clearer = why === "logged-out" && loginNote === SESSION_ENDED;
+    if (chat || clearer) leaveChat(why === "session-ended" ? SESSION_ENDED : LOGGED_OUT);
   },
   // Tabs share the cookie: whoever logged in, this tab now shows them (an invitation or
   // reset page keeps what is typed in it).
@@ -59,6 +65,7 @@ const sync = new Sync({
 
 async function start() {
   const run = ++starts;
+  loginNote = undefined;
   cancelRetry();
   // The server's limits, for the forms' checks: asked beside the boot (once: then it answers
   // from memory), and awaited only by a check that needs them.
@@ -132,6 +139,7 @@ function leaveChat(note) {
   closeChat();
   sync.stop();
   showLogin(root, { done: joined, note });
+  loginNote = note;
 }
 
 function closeChat() {
