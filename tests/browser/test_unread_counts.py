@@ -397,3 +397,33 @@ def test_no_notification_while_another_tab_is_in_sight(
         [{"title": "Alice", "body": "now nobody looks", "tag": f"parlour-{direct}"}],
     )
     assert notes(follower) == []
+
+
+@pytest.mark.parametrize("push", ["on", "off"])
+def test_a_browser_that_allows_notifications_is_offered_pushes_if_the_server_sends_them(
+    start_server: Any, pages: Pages, push: str
+) -> None:
+    """Notifications allowed for the site (for someone else, or before parlour sent pushes)
+    do not make this browser receive this person's pushes: the button offers them while the
+    server sends pushes. Headless Chromium has no push service, so subscribing fails there,
+    and the page says so rather than claim pushes will come."""
+    server = start_server("--push", push)
+    server.set_up()
+    context = pages.context()
+    context.grant_permissions(["notifications"])
+    page = pages.page(context)
+    with page.expect_response(lambda r: r.url.endswith("/api/push")) as asked:
+        page.goto(server.url)
+        log_in(page, "Alice", "correct horse battery")
+    assert asked.value.status == (200 if push == "on" else 404)
+    turn_on = page.get_by_role("button", name="Turn on notifications")
+    if push == "off":
+        page.wait_for_timeout(300)  # the answer above is applied in the page's next task
+        expect(turn_on).to_be_hidden()
+        return
+    expect(turn_on).to_be_visible()
+    turn_on.click()
+    expect(page.get_by_role("status").filter(has_text="Notifications are on")).to_contain_text(
+        "will not receive them while parlour is closed: subscribing failed"
+    )
+    expect(turn_on).to_be_hidden()

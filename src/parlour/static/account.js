@@ -2,9 +2,10 @@
 // newest open one-use link, or makes one, with when it expires, and copies it), "Change name" (rename.js does the renaming), "Change
 // password" (a dialog: the current password, and the new one twice, checked against the
 // server's length limits: limits.js), "Log out", and "Turn on notifications" (shown while
-// the browser has not been asked: the question comes only from this click, never on load,
-// notify.js). They are here together because each acts on the person logged in, not on a
-// channel.
+// the browser has not been asked, or has allowed notifications but this browser does not
+// yet receive this person's pushes: the question comes only from this click, never on load,
+// notify.js; the pushes, for when no page of parlour is open, push.js). They are here
+// together because each acts on the person logged in, not on a channel.
 
 import { get, post } from "./api.js";
 import {
@@ -19,6 +20,7 @@ import {
 } from "./dom.js";
 import { passwordLength, serverLimits, showLimits } from "./limits.js";
 import { askForNotifications, notificationPermission } from "./notify.js";
+import { enablePush, pushState, resumePush } from "./push.js";
 import { expiryText } from "./invitations.js";
 import { copyLink, showLink } from "./share-link.js";
 
@@ -64,23 +66,46 @@ export class Account {
     onSubmit(this.passwordForm, () => this.#changePassword());
     this.notificationsButton = slot(view, "notifications");
     this.notificationsStatus = slot(view, "notifications-status");
+    // Set when subscribing failed on this page: the button does not offer it again.
+    this.pushFailed = false;
     this.#showNotifications();
+    // Hands the server this browser's subscription again, if this person turned pushes on
+    // here (a new session starts with none). Never prompts.
+    void resumePush(on.me().id);
   }
 
-  /** "Turn on notifications" shows while the browser could still be asked. */
+  /**
+   * "Turn on notifications" shows while the browser could still be asked, or while it
+   * allows notifications but could receive this person's pushes and does not (they were
+   * allowed for someone else, or before parlour sent pushes).
+   */
   #showNotifications() {
-    this.notificationsButton.hidden = notificationPermission() !== "default";
+    const permission = notificationPermission();
+    this.notificationsButton.hidden = permission !== "default";
+    if (permission !== "granted" || this.pushFailed) return;
+    void pushState().then((state) => {
+      if (notificationPermission() === "granted" && !this.pushFailed) {
+        this.notificationsButton.hidden = state !== "disabled";
+      }
+    });
   }
 
   async #turnOnNotifications() {
     const permission = await askForNotifications();
+    let text = "";
+    if (permission === "granted") {
+      const pushed = await enablePush(this.on.me().id);
+      this.pushFailed = !pushed.ok;
+      text = pushed.ok
+        ? "Notifications are on: new messages you follow show while parlour is out of " +
+          "sight, and reach this browser while parlour is closed."
+        : "Notifications are on while parlour is open here, out of sight. " +
+          `This browser will not receive them while parlour is closed: ${pushReason(pushed)}`;
+    } else if (permission === "denied") {
+      text = "Notifications are blocked for this site; the browser's site settings can allow them.";
+    }
     this.#showNotifications();
-    this.notificationsStatus.textContent =
-      permission === "granted"
-        ? "Notifications are on: new messages you follow show while parlour is out of sight."
-        : permission === "denied"
-          ? "Notifications are blocked for this site; the browser's site settings can allow them."
-          : "";
+    this.notificationsStatus.textContent = text;
   }
 
   /** Closes the dialogs (the chat is going away). */
@@ -241,4 +266,15 @@ export class Account {
 /** Whether a time is still to come. @param {string} iso */
 function isLater(iso) {
   return Date.parse(iso) > Date.now();
+}
+
+/**
+ * Why pushes could not be turned on, in words.
+ * @param {import("./push.js").PushResult} result
+ */
+function pushReason(result) {
+  if (result.ok) return "";
+  if (result.state === "unsupported") return "it cannot receive pushes.";
+  if (result.state === "off") return "this server does not send them.";
+  return `subscribing failed (${result.detail}).`;
 }

@@ -123,7 +123,9 @@ export async function enablePush(userId) {
   if (!pushSupported()) {
     return { ok: false, state: "unsupported", detail: "This browser cannot receive pushes." };
   }
-  const permission = await Notification.requestPermission();
+  // Asked only when not yet granted (the chat's button has usually just asked).
+  const permission =
+    Notification.permission === "granted" ? "granted" : await Notification.requestPermission();
   if (permission !== "granted") {
     return {
       ok: false,
