@@ -1,7 +1,7 @@
 """Measuring the web client against WCAG 2.2 AA in the browser: axe-core's rules, text
 contrast, and the size of what a finger must hit on a phone (issue 16).
 
-axe-core is pinned in package.json / package-lock.json and installed by `npm ci` (which
+axe-core is pinned in package.json / package-lock.json and installed by tools/npm-tools (which
 tools/check runs); it is injected into the page under test only, never served by parlour.
 Without it the checks skip, except under CI (env CI set), where they fail: CI installs it.
 """
@@ -28,8 +28,8 @@ def require_axe() -> None:
     if AXE.exists():
         return
     if os.environ.get("CI"):
-        pytest.fail(f"{AXE} is missing; CI runs tools/check, whose `npm ci` installs it")
-    pytest.skip(f"{AXE} is missing: run `npm ci` (tools/check does)")
+        pytest.fail(f"{AXE} is missing; CI runs tools/check, which installs it")
+    pytest.skip(f"{AXE} is missing: run tools/npm-tools (tools/check does)")
 
 
 def axe_violations(page: Page) -> list[str]:

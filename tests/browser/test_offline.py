@@ -69,7 +69,7 @@ def wait_for_the_shell(page: Page) -> None:
           const names = await caches.keys();
           if (names.length === 0) return false;
           const cache = await caches.open(names[0]);
-          return !!(await cache.match("/")) && !!(await cache.match("/static/app.js")) &&
+          return !!(await cache.match("/")) && !!(await cache.match("/static/bundle.js")) &&
                  !!(await cache.match("/static/parlour.css"));
         }"""
     )

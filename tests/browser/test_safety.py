@@ -96,7 +96,7 @@ def test_pages_allow_only_parlours_own_origin_and_files_are_revalidated(
         assert "frame-ancestors 'none'" in policy
         assert reply.headers["x-content-type-options"] == "nosniff"
         assert reply.headers["referrer-policy"] == "no-referrer"
-    script = httpx.get(server.url + "/static/app.js")
+    script = httpx.get(server.url + "/static/bundle.js")
     assert script.headers["content-type"].startswith("text/javascript")
     assert script.headers["cache-control"] == "no-cache", "an upgrade is never half-cached"
 
@@ -116,4 +116,4 @@ def test_pages_allow_only_parlours_own_origin_and_files_are_revalidated(
     foreign = [url for url in loaded if not url.startswith(server.url + "/")]
     assert foreign == [], "everything comes from parlour itself"
     assert blocked == [], "nothing the client does is refused by its own policy"
-    assert any(re.search(r"/static/app\.js$", url) for url in loaded)
+    assert any(re.search(r"/static/bundle\.js$", url) for url in loaded)
