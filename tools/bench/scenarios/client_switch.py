@@ -17,7 +17,7 @@ Playwright's call until it hears that the message shows, which adds the driver's
 (the DevTools protocol's round trips and, for a switch, the click's input events and the
 locator's polling, in the same slowed page) to the client's. The navigation waits on the
 page's own check rather than a locator: a locator's first use injects Playwright's selector
-engine into the page as it loads, which cost the slowed main thread 100 ms or more. And in
+engine into the page as it loads, which cost the slowed main thread about 110 ms. And in
 the page (`… in page`): from the navigation's start,
 or the click event's own time stamp, until the end of the first frame in which the message is
 laid out (a check on each animation frame; a task queued from it runs once that frame is
