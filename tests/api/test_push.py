@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -650,6 +651,30 @@ def test_a_public_channel_pushes_mentions_by_default_and_every_message_at_level_
     time.sleep(GRACE_SECONDS)
     assert len(bob.pushes()) == 1
     assert alice.pushes() == []
+
+
+def test_a_burst_of_sends_is_pushed_message_by_message(community: Community) -> None:
+    """Messages that queue while earlier ones are being resolved are resolved together, in
+    one read: each still reaches exactly the browsers it should, once."""
+    c = community
+    bob, carol = Browser(c.service, "bob"), Browser(c.service, "carol")
+    subscribe(c.bob, bob)
+    subscribe(c.carol, carol)
+    general = create_channel(c.alice, "general")
+    set_level(c.carol, general, "all")  # Bob keeps the default: mentions only
+    to_bob = direct(c.alice, c.bob)
+    burst = [(general if i % 2 else to_bob, f"burst {i}") for i in range(40)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda sent: send(c.alice, *sent), burst))
+    assert sorted(p["body"] for p in carol.wait(20)) == sorted(
+        body for channel, body in burst if channel == general
+    )
+    assert sorted(p["body"] for p in bob.wait(20)) == sorted(
+        body for channel, body in burst if channel == to_bob
+    )
+    time.sleep(GRACE_SECONDS)
+    assert len(carol.pushes()) == 20
+    assert len(bob.pushes()) == 20
 
 
 def test_nothing_is_pushed_at_level_none(community: Community) -> None:

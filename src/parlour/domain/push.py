@@ -59,6 +59,8 @@ SENDERS = 8
 # Messages waiting to be resolved into pushes; beyond this (push services far behind, or
 # not answering), new messages are not pushed, and are counted as dropped.
 MESSAGE_QUEUE = 1000
+# At most this many queued messages are resolved in one read.
+RESOLVE_BATCH = 100
 # Pushes (one per browser) waiting for a sender: a message for many browsers waits for
 # room here rather than being dropped, so the bound holds memory without losing big rooms.
 JOB_QUEUE = 256
@@ -413,28 +415,33 @@ class Pusher:
     async def _resolve(self) -> None:
         """Whom each message goes to, in order; each browser's push waits for room."""
         while True:
-            message = await self._messages.get()
+            # What queued while the last batch was resolved is resolved together.
+            batch = [await self._messages.get()]
+            while len(batch) < RESOLVE_BATCH and not self._messages.empty():
+                batch.append(self._messages.get_nowait())
             try:
                 at = now()
-                targets = await self.store.select_push_targets(
-                    message.id, message.channel, message.sender, at - AWAY_AFTER, at
-                )
+                found = await self.store.select_push_targets(batch, at - AWAY_AFTER, at)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("finding whom to push a message to failed")
+                log.exception("finding whom to push messages to failed")
                 continue
-            if targets is None:
+            for message, targets in zip(batch, found, strict=True):
+                if targets is not None:
+                    await self._queue_pushes(message, targets, at)
+
+    async def _queue_pushes(self, message: Message, targets: PushTargets, at: datetime) -> None:
+        """Queue a push to each browser of `targets`; each waits for room."""
+        payload = payload_of(message, targets)
+        urgent = targets.channel.kind == "direct"
+        for user, subscription in targets.recipients:
+            if self.presence.seen_since(user, at - AWAY_AFTER):
                 continue
-            payload = payload_of(message, targets)
-            urgent = targets.channel.kind == "direct"
-            for user, subscription in targets.recipients:
-                if self.presence.seen_since(user, at - AWAY_AFTER):
-                    continue
-                await self._room.acquire()
-                self._jobs.put_nowait(
-                    PushJob(subscription, payload, urgent or user in message.mentions)
-                )
+            await self._room.acquire()
+            self._jobs.put_nowait(
+                PushJob(subscription, payload, urgent or user in message.mentions)
+            )
 
     def _send_loop(self) -> None:
         """A sender thread: post each push, and report how it went to the event loop."""

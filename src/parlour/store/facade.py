@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from parlour.model import (
@@ -410,14 +410,9 @@ class Store:
         await self._db.write(lambda tx: push.update_presence(tx, seen, forget_before))
 
     async def select_push_targets(
-        self,
-        message_id: MessageId,
-        channel_id: ChannelId,
-        sender: UserId,
-        absent_since: datetime,
-        now: datetime,
-    ) -> PushTargets | None:
-        """Whom a new message is pushed to (see push.select_push_targets)."""
+        self, messages: Sequence[Message], absent_since: datetime, now: datetime
+    ) -> list[PushTargets | None]:
+        """Whom each new message is pushed to (see push.select_push_targets_of)."""
         return await self._db.read(
-            lambda r: push.select_push_targets(r, message_id, channel_id, sender, absent_since, now)
+            lambda r: push.select_push_targets_of(r, messages, absent_since, now)
         )
