@@ -60,6 +60,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(done)
 
 
+# Servers hash passwords with argon2's cheapest parameters (docs/operations.md, "Settings"):
+# with the real ones, hashing was half of the API tests' time. A test that needs the real
+# cost (a queue of hashes that fills, logins timed against each other) starts its server
+# with env={CHEAP_HASHES: "0"}; one test checks that a server started without it hashes with
+# RFC 9106's parameters.
+CHEAP_HASHES = "PARLOUR_TEST_CHEAP_PASSWORD_HASHES"
+
+
 @dataclass
 class ServerProcess:
     """One running `parlour serve`; restartable on the same database file."""
@@ -93,6 +101,7 @@ class ServerProcess:
 
     def start(self) -> ServerProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARLOUR_")}
+        env[CHEAP_HASHES] = "1"
         env.update(self.env)
         env["PYTHONUNBUFFERED"] = "1"
         self.proc = subprocess.Popen(

@@ -121,7 +121,7 @@ async def create_app(config: Config) -> Running:
         throttle=LoginLimits(
             config.login_failures, config.login_address_failures, config.login_window
         ),
-        passwords=Passwords.for_this_machine(),
+        passwords=Passwords.for_this_machine(cheap=config.cheap_password_hashes),
         shutting_down=asyncio.Event(),
         push=push,
     )

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 from parlour import __version__
 from parlour.app import make_reset_link
 from parlour.config import (
+    TEST_CHEAP_HASHES_ENV,
     Config,
     check_push_contact,
     format_duration,
@@ -257,6 +258,7 @@ def config_from(args: argparse.Namespace, parser: Parser) -> Config:
         trusted_proxies=args.trusted_proxies,
         push=args.push,
         push_contact=args.push_contact,
+        cheap_password_hashes=os.environ.get(TEST_CHEAP_HASHES_ENV) == "1",
     )
     check_database_location(config.database, parser)
     return config

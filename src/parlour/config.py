@@ -74,6 +74,10 @@ def check_push_contact(text: str) -> bool:
     return PUSH_CONTACT.match(text) is not None
 
 
+# The environment variable that sets Config.cheap_password_hashes (when "1").
+TEST_CHEAP_HASHES_ENV = "PARLOUR_TEST_CHEAP_PASSWORD_HASHES"
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     database: str = "parlour.db"
@@ -97,3 +101,7 @@ class Config:
     push_contact: str = "mailto:parlour@localhost"
     """The operator's contact (`mailto:` or `https:`), sent to push services in every VAPID
     token (RFC 8292 `sub`) so that they can reach whoever runs the server."""
+    cheap_password_hashes: bool = False
+    """For parlour's own test suite only: argon2id with argon2-cffi's cheapest parameters
+    rather than RFC 9106's. Set by the environment alone (TEST_CHEAP_HASHES_ENV), never by a
+    flag, and the server warns at start: hashes made so are cheap to guess."""

@@ -25,7 +25,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from parlour.app import create_app
-from parlour.config import Config
+from parlour.config import TEST_CHEAP_HASHES_ENV, Config
 from parlour.errors import StartupRefused
 from parlour.http.errors import (
     HeadTooLarge,
@@ -238,6 +238,12 @@ async def serve(config: Config) -> int:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"parlour: listening on http://{shown}:{port}", flush=True)  # noqa: T201
+    if config.cheap_password_hashes:
+        log.warning(
+            "passwords are hashed with argon2's cheapest parameters (%s=1), which makes them"
+            " cheap to guess: for parlour's test suite only, never a server people use",
+            TEST_CHEAP_HASHES_ENV,
+        )
     running.start_background()
 
     def stop_serving() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import ServerProcess, Site
+from conftest import CHEAP_HASHES, ServerProcess, Site
 from parlour_client import (
     OWNER_NAME,
     OWNER_PASSWORD,
@@ -303,9 +303,11 @@ def test_a_flood_of_logins_is_refused_beyond_the_queue_and_others_still_log_in(
     flood = 150
     # Not the throttle's 429s (per name, and per address over all names: the flood comes from
     # one address), only the busy ones.
+    # Hashes that take their real time: cheap ones never fill the queue.
     server: ServerProcess = start_server(
-        "--login-failures", "100000", "--login-address-failures", "100000"
-    )
+        "--login-failures", "100000", "--login-address-failures", "100000",
+        env={CHEAP_HASHES: "0"},
+    )  # fmt: skip
     owner = server.set_up()
     invite_user(server, owner, "Bob")
 
@@ -634,6 +636,26 @@ def test_tokens_and_passwords_are_stored_only_as_hashes(
     for secret in [*tokens, OWNER_PASSWORD, password_for("Bob")]:
         assert not any(secret in v for v in values), secret
     assert sum(v.startswith("$argon2id$") for v in values) == 2
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("cheap", ["0", "1"])
+def test_passwords_are_hashed_with_rfc_9106_parameters_unless_a_test_suite_says(
+    start_server: Any, cheap: str
+) -> None:
+    """argon2id with RFC 9106's second recommended parameters (64 MiB, 3 passes, 4 lanes);
+    only the test suite's variable makes them cheap, and the server then says so."""
+    server: ServerProcess = start_server(env={CHEAP_HASHES: cheap})
+    server.set_up()
+    (stored,) = [v for v in stored_text(server.database) if v.startswith("$argon2id$")]
+    parameters = stored.split("$")[3]
+    warned = any("cheapest parameters" in line for line in server.output)
+    if cheap == "1":
+        assert parameters == "m=8,t=1,p=1"
+        assert warned
+    else:
+        assert parameters == "m=65536,t=3,p=4"
+        assert not warned
 
 
 def test_server_output_shows_no_passwords_or_tokens(

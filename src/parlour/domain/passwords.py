@@ -15,18 +15,16 @@ import os
 from collections.abc import Callable
 from typing import TypeVar
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from parlour.errors import ServerBusy
 
 T = TypeVar("T")
 
-# argon2-cffi's defaults are RFC 9106's "second recommended" argon2id parameters.
-_hasher = PasswordHasher()
 # Verified against when a login names no user, so that an unknown name costs the same time
-# as a wrong password (no user enumeration by timing).
-_DUMMY_HASH = _hasher.hash("parlour: no such user")
+# as a wrong password (no user enumeration by timing); hashed with the same parameters.
+_DUMMY_PASSWORD = "parlour: no such user"  # noqa: S105 - a known text, hashed to waste time
 
 # More hashes at once than cores only makes each slower; and each holds 64 MiB, so even a
 # large machine runs at most 8 (512 MiB), whatever its core count.
@@ -52,18 +50,25 @@ class Passwords:
     let more hashes run than `running`.
     """
 
-    def __init__(self, running: int, waiting: int) -> None:
+    def __init__(self, running: int, waiting: int, *, cheap: bool = False) -> None:
+        """cheap: argon2-cffi's cheapest argon2id parameters, for parlour's own test suite
+        (Config.cheap_password_hashes), where hashing was half of the API tests' time;
+        otherwise argon2-cffi's defaults, RFC 9106's "second recommended" parameters."""
         self.capacity = running + waiting
         self._running = asyncio.Semaphore(running)
         self._admitted = 0
+        self._hasher = (
+            PasswordHasher.from_parameters(profiles.CHEAPEST) if cheap else PasswordHasher()
+        )
+        self._dummy_hash = self._hasher.hash(_DUMMY_PASSWORD)
 
     @classmethod
-    def for_this_machine(cls) -> Passwords:
-        return cls(min(usable_cpus(), MAX_RUNNING), WAITING)
+    def for_this_machine(cls, *, cheap: bool = False) -> Passwords:
+        return cls(min(usable_cpus(), MAX_RUNNING), WAITING, cheap=cheap)
 
     async def hash(self, password: str) -> str:
         """The argon2id hash of `password`. Raises ServerBusy when the queue is full."""
-        return await self._run(lambda: _hasher.hash(password))
+        return await self._run(lambda: self._hasher.hash(password))
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
         """True if `password` matches; with no hash, does the same work and returns False.
@@ -74,7 +79,7 @@ class Passwords:
 
         def verify() -> bool:
             try:
-                return _hasher.verify(password_hash or _DUMMY_HASH, password) and (
+                return self._hasher.verify(password_hash or self._dummy_hash, password) and (
                     password_hash is not None
                 )
             except (VerificationError, InvalidHashError):
