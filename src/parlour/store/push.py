@@ -162,8 +162,8 @@ def select_push_targets_of(
 ) -> list[PushTargets | None]:
     """`select_push_targets` for each of several new messages, in one read: a burst of sends
     costs one read, and on a server where nobody turned pushes on, one query for them all
-    (resolving each message in a read of its own cost the send benchmark a third of its
-    rate, with no browser subscribed: docs/benchmarks.md)."""
+    (resolving each message in a read of its own, with no browser subscribed, was a fifth
+    of the server's CPU per message sent: docs/benchmarks.md)."""
     if r.value("SELECT 1 FROM push_subscriptions LIMIT 1") is None:
         return [None] * len(messages)
     return [select_push_targets(r, m.id, m.channel, m.sender, absent_since, now) for m in messages]
