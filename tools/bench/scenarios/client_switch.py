@@ -18,10 +18,10 @@ Playwright's call until it hears that the message shows, which adds the driver's
 locator's polling, in the same slowed page) to the client's. The navigation waits on the
 page's own check rather than a locator: a locator's first use injects Playwright's selector
 engine into the page as it loads, which cost the slowed main thread about 110 ms. And in
-the page (`… in page`): from the navigation's start,
-or the click event's own time stamp, until the end of the first frame in which the message is
-laid out (a check on each animation frame; a task queued from it runs once that frame is
-painted): what the reader waits for.
+the page (`… in page`): from the navigation's start, or the click event's own time stamp,
+until the end of the first frame in which the message is laid out (a check on each
+animation frame; a task queued from it runs once that frame is painted): what the reader
+waits for.
 
 The big channel is the seeded one of `history_browser` at `client_switch_messages`; the small
 one is made through the API with a message in it. It measures and never asserts; without
