@@ -194,17 +194,9 @@ def _event(row: tuple[Any, ...], messages: dict[MessageId, Message]) -> Event | 
             return MessageEdited(seq=s, at=at, message=messages[MessageId(subject)])
         case ("message", "deleted"):
             return MessageDeleted(seq=s, at=at, id=MessageId(subject), channel=ChannelId(channel))
-        case ("reaction", "added"):
-            return ReactionAdded(
-                seq=s,
-                at=at,
-                message=MessageId(subject),
-                channel=ChannelId(channel),
-                user=UserId(fields["user"]),
-                emoji=fields["emoji"],
-            )
-        case ("reaction", "removed"):
-            return ReactionRemoved(
+        case ("reaction", "added" | "removed"):
+            made = ReactionAdded if kind == "added" else ReactionRemoved
+            return made(
                 seq=s,
                 at=at,
                 message=MessageId(subject),
