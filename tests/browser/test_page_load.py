@@ -48,7 +48,9 @@ def test_the_client_loads_as_one_script_whose_map_names_every_module(
     expect(page.locator(".timeline .msg-body")).to_have_text(["hello"])
     assert set(scripts) == {"/static/bundle.js"}, "each load fetches the bundle alone"
 
-    source_map = httpx.get(server.url + "/static/bundle.js.map").json()
+    served = httpx.get(server.url + "/static/bundle.js.map")
+    assert served.headers["content-type"].startswith("application/json")
+    source_map = served.json()
     modules = {path.name for path in STATIC.glob("*.js")} - {"bundle.js", WORKER}
     # Every module is in the bundle (none is left out, none lies unused in the folder).
     assert sorted(source_map["sources"]) == sorted(modules)

@@ -24,6 +24,9 @@ FILE_METHODS = ("GET", "HEAD")
 # The web app manifest's own type (browsers accept application/json too, but Python's
 # table knows neither the extension nor this type on every platform).
 mimetypes.add_type("application/manifest+json", ".webmanifest")
+# The client bundle's source map (docs/client.md, "One script"): JSON, which Python's table
+# does not know by this extension.
+mimetypes.add_type("application/json", ".map")
 
 
 class ClientFiles(StaticFiles):
