@@ -215,9 +215,10 @@ class Broker:
                 continue
             self._push_to_all(shared, now)
             shared = []
+            one = [frame]  # shared by every member's stream: nothing changes it
             for user in delivery.audience:
                 for subscription in self._by_user.get(user, ()):
-                    subscription.push([frame], frame[1], now)
+                    subscription.push(one, frame[1], now)
         self._push_to_all(shared, now)
 
     def _push_to_all(self, frames: list[tuple[Seq, bytes]], now: float) -> None:

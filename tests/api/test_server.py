@@ -408,8 +408,8 @@ def test_the_uvicorn_hooks_parlour_overrides_are_all_there() -> None:
     receiving = inspect.getsource(HttpToolsProtocol.data_received)
     assert "except httptools.HttpParserError" in receiving
     assert "self.send_400_response(" in receiving
-    assert "self.response_complete = False" in inspect.getsource(RequestResponseCycle.__init__)
     cycle_init = inspect.getsource(RequestResponseCycle.__init__)
+    assert "self.response_complete = False" in cycle_init
     for attribute in CYCLE_ATTRIBUTES:
         assert re.search(rf"self\.{attribute}(: [^=]+)? = ", cycle_init), attribute
     sending = inspect.getsource(RequestResponseCycle.send)
