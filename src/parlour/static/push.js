@@ -41,11 +41,24 @@ async function registration() {
   return navigator.serviceWorker.ready;
 }
 
+/** @type {Promise<{key: string | null, detail: string}> | null} */
+let keyAsked = null;
+
 /**
- * The server's key, or null when push is off there (404).
+ * The server's key, or null when push is off there (404). Asked once a page: the key never
+ * changes (docs/api/push.md), and a load asks for it twice (the button's state, and handing
+ * the subscription over again); a null answer is asked again next time.
  * @returns {Promise<{key: string | null, detail: string}>}
  */
 async function serverKey() {
+  keyAsked ??= askServerKey();
+  const found = await keyAsked;
+  if (found.key === null) keyAsked = null;
+  return found;
+}
+
+/** @returns {Promise<{key: string | null, detail: string}>} */
+async function askServerKey() {
   const reply = await get("/api/push");
   if (reply.status === 200 && typeof reply.data?.key === "string") {
     return { key: reply.data.key, detail: "" };
